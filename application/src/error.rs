@@ -1,0 +1,150 @@
+use domain::DomainError;
+use thiserror::Error;
+
+use crate::ports::StoreError;
+
+/// The normative error codes. Meaning and transport are decided here once (compare
+/// meilisearch's error table): `is_top_level` codes travel as GraphQL `errors`, the others as `userErrors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    PlanForbidden,
+    TenantSuspended,
+    NotFound,
+    ValidationFailed,
+    InvalidState,
+    Conflict,
+    IdempotencyConflict,
+    LimitExceeded,
+    RateLimited,
+    QueryTooComplex,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::PlanForbidden,
+        ErrorCode::TenantSuspended,
+        ErrorCode::NotFound,
+        ErrorCode::ValidationFailed,
+        ErrorCode::InvalidState,
+        ErrorCode::Conflict,
+        ErrorCode::IdempotencyConflict,
+        ErrorCode::LimitExceeded,
+        ErrorCode::RateLimited,
+        ErrorCode::QueryTooComplex,
+        ErrorCode::Internal,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::PlanForbidden => "PLAN_FORBIDDEN",
+            ErrorCode::TenantSuspended => "TENANT_SUSPENDED",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::ValidationFailed => "VALIDATION_FAILED",
+            ErrorCode::InvalidState => "INVALID_STATE",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
+    /// Authentication, authorization, rate and query limits and internal failures are not the
+    /// caller's business input being wrong: they are answered as top-level errors.
+    pub fn is_top_level(&self) -> bool {
+        matches!(
+            self,
+            ErrorCode::Unauthenticated
+                | ErrorCode::Forbidden
+                | ErrorCode::PlanForbidden
+                | ErrorCode::TenantSuspended
+                | ErrorCode::RateLimited
+                | ErrorCode::QueryTooComplex
+                | ErrorCode::Internal
+        )
+    }
+}
+
+/// A failure as the caller sees it: a code, a human sentence, and the input field it concerns.
+/// Internal causes are logged where they happen and never copied into `message`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{code:?}: {message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub field: Option<Vec<String>>,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, field: None, message: message.into() }
+    }
+
+    pub fn with_field(mut self, field: &[&str]) -> Self {
+        self.field = Some(field.iter().map(|s| (*s).to_owned()).collect());
+        self
+    }
+
+    pub fn not_found(what: &str, id: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} {id} does not exist"))
+    }
+
+    pub fn validation(field: &[&str], message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ValidationFailed, message).with_field(field)
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthenticated, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "internal error; the request id in the logs has the details")
+    }
+
+    /// Prefixes the field path with where the value sat in the mutation input.
+    pub fn under(mut self, prefix: &[&str]) -> Self {
+        if let Some(field) = self.field.take() {
+            let mut full: Vec<String> = prefix.iter().map(|s| (*s).to_owned()).collect();
+            full.extend(field);
+            self.field = Some(full);
+        }
+        self
+    }
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Validation { field, message } => AppError {
+                code: ErrorCode::ValidationFailed,
+                field: if field.is_empty() { None } else { Some(field) },
+                message,
+            },
+            DomainError::InvalidState(m) => AppError::new(ErrorCode::InvalidState, m),
+            DomainError::NotAllowed(m) => AppError::new(ErrorCode::Forbidden, m),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => AppError::new(ErrorCode::Conflict, m),
+            StoreError::Duplicate(what) => {
+                AppError::new(ErrorCode::Conflict, format!("{what} is already in use")).with_field(&[&what])
+            }
+            StoreError::Unavailable(cause) | StoreError::Internal(cause) => {
+                tracing::error!(error = %cause, "storage failure");
+                AppError::internal()
+            }
+        }
+    }
+}

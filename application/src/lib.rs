@@ -1,0 +1,12 @@
+//! Use cases of tenant-oms and the ports they drive. One module per capability; each use case
+//! authenticates nothing itself (the caller's `Principal` is handed in), loads aggregates through
+//! ports, calls the domain, and saves the change with its outbox events in one transaction.
+
+pub mod error;
+pub mod orders;
+pub mod ports;
+pub mod principal;
+pub mod session;
+
+pub use error::{AppError, ErrorCode};
+pub use principal::Principal;

@@ -1,0 +1,86 @@
+//! The one way an existing order is changed: lock it in a tenant transaction, check the caller's
+//! expected version, apply a domain command, save it with its outbox events, commit.
+
+use chrono::{DateTime, Utc};
+use domain::{DomainError, OrderId, ShipmentId, order::Order};
+
+use crate::{
+    AppError, ErrorCode, Principal,
+    orders::{Orders, envelope::envelopes},
+    ports::StoreError,
+};
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    Order(OrderId),
+    Shipment(ShipmentId),
+}
+
+impl Target {
+    pub(crate) fn order(id: &str) -> Result<Self, AppError> {
+        // A malformed id cannot name an order of this tenant: same answer as an unknown one.
+        OrderId::parse(id).map(Target::Order).map_err(|_| AppError::not_found("order", id).with_field(&["id"]))
+    }
+
+    pub(crate) fn shipment_id(id: &str) -> Result<ShipmentId, AppError> {
+        ShipmentId::parse(id).map_err(|_| AppError::not_found("shipment", id).with_field(&["id"]))
+    }
+}
+
+/// Lock ordering makes conflicts rare; a lost race is retried this many times before CONFLICT.
+const ATTEMPTS: usize = 3;
+
+impl Orders {
+    pub(crate) async fn change_order<F>(
+        &self,
+        principal: &Principal,
+        target: Target,
+        expected_version: Option<i64>,
+        mut command: F,
+    ) -> Result<Order, AppError>
+    where
+        F: FnMut(&mut Order, DateTime<Utc>) -> Result<(), DomainError> + Send,
+    {
+        self.tenant(principal).await?;
+        let tenant = &principal.tenant_id;
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            let mut tx = self.store.begin(tenant).await?;
+            let loaded = match target {
+                Target::Order(id) => tx.lock_order(id).await?,
+                Target::Shipment(id) => tx.lock_order_of_shipment(id).await?,
+            };
+            let mut order = loaded.ok_or_else(|| match target {
+                Target::Order(id) => AppError::not_found("order", id).with_field(&["id"]),
+                Target::Shipment(id) => AppError::not_found("shipment", id).with_field(&["id"]),
+            })?;
+            let before = order.version();
+            if let Some(expected) = expected_version
+                && expected != before
+            {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    format!("order {} is at version {before}, not {expected}; reload it and retry", order.number()),
+                )
+                .with_field(&["expectedVersion"]));
+            }
+            command(&mut order, self.clock.now())?;
+            let events = order.take_events();
+            match tx.update_order(&order, before).await {
+                Ok(()) => {}
+                Err(StoreError::Conflict(m)) => {
+                    last = Some(m);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            tx.append_outbox(&envelopes(tenant, events, self.ids.as_ref())).await?;
+            tx.commit().await?;
+            return Ok(order);
+        }
+        Err(AppError::new(
+            ErrorCode::Conflict,
+            format!("the order kept changing concurrently; retry ({})", last.unwrap_or_default()),
+        ))
+    }
+}

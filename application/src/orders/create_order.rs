@@ -1,0 +1,119 @@
+//! createOrder: idempotent on the tenant's externalRef and on the caller's idempotency key.
+
+use domain::{
+    OrderId,
+    order::{NewOrder, Order},
+};
+
+use crate::{
+    AppError, ErrorCode, Principal,
+    orders::{
+        Orders, Outcome,
+        commands::CreateOrder,
+        envelope::envelopes,
+        idempotency::{check_replay, fingerprint, normalise_key},
+        inputs,
+    },
+    ports::{IdempotencyRecord, OrderTx, StoreError},
+};
+
+const OPERATION: &str = "createOrder";
+/// A lost insert race (same externalRef or key committed by another request) is retried; the
+/// retry then finds the winner's order.
+const ATTEMPTS: usize = 3;
+
+pub(crate) fn order_number(n: i64) -> String {
+    format!("ORD-{n:06}")
+}
+
+impl Orders {
+    pub async fn create_order(&self, p: &Principal, input: CreateOrder) -> Result<Outcome<Order>, AppError> {
+        let tenant = self.tenant(p).await?;
+        let key = normalise_key(input.idempotency_key.as_deref())?;
+        // Everything is validated before the database is touched: bad input changes nothing.
+        let customer = inputs::customer(&input.customer)?;
+        let shipping_address =
+            input.shipping_address.as_ref().map(|a| inputs::address(a, &["shippingAddress"])).transpose()?;
+        let lines = inputs::lines(&input.lines)?;
+        let fp = fingerprint(OPERATION, &input);
+        let draft = |id, number| NewOrder {
+            id,
+            tenant_id: p.tenant_id.clone(),
+            number,
+            external_ref: input.external_ref.clone(),
+            customer: customer.clone(),
+            shipping_address: shipping_address.clone(),
+            lines: lines.clone(),
+        };
+        // Dry run with placeholder identity so that domain validation also happens before any write.
+        Order::create(draft(OrderId::from_uuid(uuid::Uuid::nil()), String::new()), true, self.clock.now())?;
+
+        for _ in 0..ATTEMPTS {
+            let mut tx = self.store.begin(&p.tenant_id).await?;
+            if let Some(key) = &key
+                && let Some(record) = tx.idempotency_record(key).await?
+            {
+                check_replay(&record, OPERATION, &fp)?;
+                let order = self.replayed_order(tx.as_mut(), &record).await?;
+                return Ok(Outcome { value: order, replayed: true });
+            }
+            let external_ref = input.external_ref.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            if let Some(existing) = match external_ref {
+                Some(r) => tx.order_by_external_ref(r).await?,
+                None => None,
+            } {
+                if let Some(key) = &key {
+                    match self.remember(tx.as_mut(), key, &fp, &existing).await {
+                        Err(StoreError::Duplicate(_)) => continue,
+                        other => other?,
+                    }
+                }
+                tx.commit().await?;
+                return Ok(Outcome { value: existing, replayed: true });
+            }
+            let now = self.clock.now();
+            let number = order_number(tx.next_order_number().await?);
+            let mut order = Order::create(
+                draft(OrderId::from_uuid(self.ids.new_id()), number),
+                tenant.settings.auto_confirm_orders,
+                now,
+            )?;
+            match tx.insert_order(&order).await {
+                Err(StoreError::Duplicate(what)) if what == "externalRef" || what == "number" => continue,
+                other => other?,
+            }
+            tx.append_outbox(&envelopes(&p.tenant_id, order.take_events(), self.ids.as_ref())).await?;
+            if let Some(key) = &key {
+                match self.remember(tx.as_mut(), key, &fp, &order).await {
+                    Err(StoreError::Duplicate(_)) => continue,
+                    other => other?,
+                }
+            }
+            match tx.commit().await {
+                Err(StoreError::Duplicate(_)) => continue,
+                other => other?,
+            }
+            return Ok(Outcome { value: order, replayed: false });
+        }
+        Err(AppError::new(ErrorCode::Conflict, "the order was being created concurrently; retry"))
+    }
+
+    async fn remember(&self, tx: &mut dyn OrderTx, key: &str, fp: &str, order: &Order) -> Result<(), StoreError> {
+        tx.save_idempotency_record(&IdempotencyRecord {
+            key: key.to_owned(),
+            operation: OPERATION.to_owned(),
+            fingerprint: fp.to_owned(),
+            resource_id: order.id().to_string(),
+            created_at: self.clock.now(),
+        })
+        .await
+    }
+
+    async fn replayed_order(&self, tx: &mut dyn OrderTx, record: &IdempotencyRecord) -> Result<Order, AppError> {
+        let id = OrderId::parse(&record.resource_id).map_err(|_| AppError::internal())?;
+        tx.lock_order(id).await?.ok_or_else(|| {
+            tracing::error!(key = %record.key, "idempotency record points at a missing order");
+            AppError::internal()
+        })
+    }
+}

@@ -1,0 +1,58 @@
+//! Order and shipment use cases. Each public method is one use case and lives in its own file;
+//! `Orders` only holds the ports they share.
+
+mod change;
+mod commands;
+mod create_order;
+mod create_shipment;
+mod envelope;
+mod idempotency;
+mod inputs;
+mod order_commands;
+mod queries;
+mod shipment_commands;
+
+use std::sync::Arc;
+
+pub use commands::*;
+pub use queries::{OrderListQuery, OrderListFilter, ShipmentView};
+
+use crate::{
+    AppError, Principal,
+    ports::{Clock, IdGenerator, OrderStore, TenantDirectory, TenantProfile},
+    session::active_tenant,
+};
+
+pub struct Orders {
+    store: Arc<dyn OrderStore>,
+    tenants: Arc<dyn TenantDirectory>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+/// What a mutation produced, and whether it was a replay of an earlier call (idempotency).
+#[derive(Debug, Clone)]
+pub struct Outcome<T> {
+    pub value: T,
+    pub replayed: bool,
+}
+
+impl Orders {
+    pub fn new(
+        store: Arc<dyn OrderStore>,
+        tenants: Arc<dyn TenantDirectory>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { store, tenants, clock, ids }
+    }
+
+    async fn tenant(&self, principal: &Principal) -> Result<TenantProfile, AppError> {
+        active_tenant(self.tenants.as_ref(), principal).await
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        self.store.ping().await.map_err(AppError::from)
+    }
+}

@@ -1,0 +1,103 @@
+//! Read use cases: order, orderByExternalRef, orders, shipment.
+
+use chrono::{DateTime, Utc};
+use domain::{
+    OrderId, ShipmentId,
+    order::{Order, OrderStatus, Shipment},
+};
+
+use crate::{
+    AppError, Principal,
+    orders::Orders,
+    ports::{OrderFilter, OrderPage, OrderQuery},
+};
+
+/// Largest page a caller may ask for (Relay `first`).
+pub const MAX_PAGE: u64 = 100;
+pub const DEFAULT_PAGE: u64 = 20;
+
+/// A shipment together with the order it belongs to (its aggregate root).
+#[derive(Debug, Clone)]
+pub struct ShipmentView {
+    pub order: Order,
+    pub shipment_id: ShipmentId,
+}
+
+impl ShipmentView {
+    pub fn shipment(&self) -> &Shipment {
+        // The view is only ever built from an order that holds the shipment.
+        self.order.shipment(self.shipment_id).expect("shipment view without its shipment")
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderListFilter {
+    pub status: Option<OrderStatus>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    pub customer_email: Option<String>,
+    pub sku: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderListQuery {
+    pub first: Option<i64>,
+    /// The cursor of the last order seen: its id.
+    pub after: Option<String>,
+    pub filter: OrderListFilter,
+}
+
+impl Orders {
+    pub async fn order(&self, p: &Principal, id: &str) -> Result<Option<Order>, AppError> {
+        self.tenant(p).await?;
+        let Ok(id) = OrderId::parse(id) else { return Ok(None) };
+        Ok(self.store.order(&p.tenant_id, id).await?)
+    }
+
+    pub async fn order_by_external_ref(&self, p: &Principal, external_ref: &str) -> Result<Option<Order>, AppError> {
+        self.tenant(p).await?;
+        let external_ref = external_ref.trim();
+        if external_ref.is_empty() {
+            return Ok(None);
+        }
+        Ok(self.store.order_by_external_ref(&p.tenant_id, external_ref).await?)
+    }
+
+    pub async fn shipment(&self, p: &Principal, id: &str) -> Result<Option<ShipmentView>, AppError> {
+        self.tenant(p).await?;
+        let Ok(shipment_id) = ShipmentId::parse(id) else { return Ok(None) };
+        let order = self.store.order_of_shipment(&p.tenant_id, shipment_id).await?;
+        Ok(order.map(|order| ShipmentView { order, shipment_id }))
+    }
+
+    pub async fn orders(&self, p: &Principal, query: OrderListQuery) -> Result<OrderPage, AppError> {
+        self.tenant(p).await?;
+        let first = match query.first {
+            None => DEFAULT_PAGE,
+            Some(n) if (0..=MAX_PAGE as i64).contains(&n) => n as u64,
+            Some(_) => return Err(AppError::validation(&["first"], format!("first must be between 0 and {MAX_PAGE}"))),
+        };
+        let after = query
+            .after
+            .as_deref()
+            .map(|c| OrderId::parse(c).map_err(|_| AppError::validation(&["after"], "after is not a cursor of this list")))
+            .transpose()?;
+        let f = query.filter;
+        if let (Some(a), Some(b)) = (f.created_after, f.created_before)
+            && a >= b
+        {
+            return Err(AppError::validation(&["filter", "createdBefore"], "createdBefore must be after createdAfter"));
+        }
+        let filter = OrderFilter {
+            status: f.status,
+            created_after: f.created_after,
+            created_before: f.created_before,
+            customer_email: f.customer_email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()),
+            sku: f.sku.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        };
+        if first == 0 {
+            return Ok(OrderPage { orders: Vec::new(), has_next_page: false });
+        }
+        Ok(self.store.orders(&p.tenant_id, &OrderQuery { filter, first, after }).await?)
+    }
+}

@@ -1,0 +1,13 @@
+//! What the use cases need from the outside world. Adapters in `infrastructure` implement these.
+
+mod clock;
+mod identity;
+mod store;
+mod tenants;
+
+pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
+pub use identity::{AuthError, TokenVerifier};
+pub use store::{
+    IdempotencyRecord, OrderFilter, OrderPage, OrderQuery, OrderStore, OrderTx, OutboxEvent, StoreError,
+};
+pub use tenants::{TenantDirectory, TenantProfile, TenantSettings, TenantStatus};

@@ -1,0 +1,114 @@
+//! Persistence of the Order aggregate. Every call is scoped to one tenant: a read names it, a
+//! transaction is opened for it, and no method can reach another tenant's rows.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{
+    OrderId, ShipmentId, TenantId,
+    order::{Order, OrderStatus},
+};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Optimistic concurrency: the row changed since it was read.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A unique key is taken. The payload names the key in caller terms, e.g. "externalRef".
+    #[error("duplicate {0}")]
+    Duplicate(String),
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+    /// Exact match on the stored (lower-cased) email.
+    pub customer_email: Option<String>,
+    /// Orders having a line with this SKU.
+    pub sku: Option<String>,
+}
+
+/// One page, newest first. `after` is the id of the last order of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub filter: OrderFilter,
+    pub first: u64,
+    pub after: Option<OrderId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    pub orders: Vec<Order>,
+    pub has_next_page: bool,
+}
+
+/// A stored idempotency key: what it was used for and what it produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub key: String,
+    /// The mutation name, e.g. "createOrder".
+    pub operation: String,
+    /// Hash of the request content; a replay with other content is a conflict.
+    pub fingerprint: String,
+    /// Id of the object the first call produced (order id, shipment id…).
+    pub resource_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A domain event in its envelope, ready for the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub event_type: String,
+    pub aggregate_id: String,
+    pub aggregate_version: i64,
+    pub occurred_at: DateTime<Utc>,
+    /// The full envelope `{id, type, tenantId, occurredAt, aggregateId, aggregateVersion, data}`.
+    pub payload: serde_json::Value,
+}
+
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    /// Opens a write transaction for one tenant. Dropping it without `commit` rolls back.
+    async fn begin(&self, tenant: &TenantId) -> Result<Box<dyn OrderTx>, StoreError>;
+
+    /// The whole aggregate (lines and shipments), or None when it is not this tenant's.
+    async fn order(&self, tenant: &TenantId, id: OrderId) -> Result<Option<Order>, StoreError>;
+    async fn order_by_external_ref(&self, tenant: &TenantId, external_ref: &str) -> Result<Option<Order>, StoreError>;
+    async fn order_of_shipment(&self, tenant: &TenantId, id: ShipmentId) -> Result<Option<Order>, StoreError>;
+    /// A page of whole aggregates, children loaded in batches (no query per order).
+    async fn orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError>;
+
+    /// Cheap round trip for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+}
+
+/// One tenant's write transaction. Mutations of one order are serialized by `lock_order*`, so
+/// concurrent commands on the same order never lose an update.
+#[async_trait]
+pub trait OrderTx: Send {
+    /// Loads the order and holds it until commit (row lock on PostgreSQL; SQLite has one writer).
+    async fn lock_order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError>;
+    async fn lock_order_of_shipment(&mut self, id: ShipmentId) -> Result<Option<Order>, StoreError>;
+    async fn order_by_external_ref(&mut self, external_ref: &str) -> Result<Option<Order>, StoreError>;
+    /// The tenant's next order number (1, 2, 3…), allocated inside this transaction.
+    async fn next_order_number(&mut self) -> Result<i64, StoreError>;
+    /// Inserts a new order with its lines and shipments. `Duplicate("externalRef")` when taken.
+    async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError>;
+    /// Writes the order's new state if the stored version is still `expected_version`, else
+    /// `Conflict`. Children removed from the aggregate are removed from storage.
+    /// `Duplicate("trackingReference")` when a carrier's tracking reference is already used.
+    async fn update_order(&mut self, order: &Order, expected_version: i64) -> Result<(), StoreError>;
+    async fn idempotency_record(&mut self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// `Duplicate("idempotencyKey")` when another transaction stored the key first.
+    async fn save_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
+    async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError>;
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}

@@ -1,0 +1,300 @@
+//! `tenant-oms config check FILE`: every problem in the document at once, each with its key path.
+
+use std::fmt;
+
+use domain::TenantId;
+use jsonwebtoken::AlgorithmFamily;
+
+use super::keys::{SUPPORTED_ALGORITHMS, decode_public_key_pem, family_name, is_https_or_loopback, supported_algorithm};
+use super::model::{
+    CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, ProviderConfig, SaasConfig,
+    TenantConfig, TenantEntry, WebhookConfig,
+};
+use super::permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission};
+use super::unknown_keys::UnknownKeys;
+
+/// One thing wrong with the document, at `path` (e.g. `tenants.tenant_123.idp.audience`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl SaasConfig {
+    /// Every problem found, in document order; empty when the config is usable.
+    pub fn check(&self) -> Vec<ConfigProblem> {
+        let mut found = Problems::default();
+        found.unknown_keys("", &self.unknown);
+        if let Some(provider) = &self.provider {
+            found.provider(provider);
+        }
+        for (name, plan) in &self.plans {
+            found.plan(&join("plans", name), plan);
+        }
+        for (id, tenant) in &self.tenants {
+            found.tenant(self, id, tenant);
+        }
+        found.0
+    }
+}
+
+fn join(base: &str, key: &str) -> String {
+    if base.is_empty() { key.to_owned() } else { format!("{base}.{key}") }
+}
+
+#[derive(Default)]
+struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigProblem { path: path.into(), message: message.into() });
+    }
+
+    fn unknown_keys(&mut self, path: &str, unknown: &UnknownKeys) {
+        for key in unknown.names() {
+            self.push(join(path, key), "unknown key (ignored); is it misspelt?");
+        }
+    }
+
+    fn provider(&mut self, provider: &ProviderConfig) {
+        self.unknown_keys("provider", &provider.unknown);
+        match &provider.idp {
+            Some(idp) => self.idp("provider.idp", idp, false),
+            None => self.push("provider.idp", "missing: provider admins could not sign in"),
+        }
+        if provider.admin_role.trim().is_empty() {
+            self.push("provider.admin_role", "must not be empty");
+        }
+        for (name, webhook) in &provider.webhooks {
+            self.webhook(&join("provider.webhooks", name), webhook);
+        }
+    }
+
+    fn plan(&mut self, path: &str, plan: &PlanConfig) {
+        self.unknown_keys(path, &plan.unknown);
+        for (i, permission) in plan.permissions.iter().enumerate() {
+            let at = format!("{path}.permissions[{i}]");
+            if is_provider_permission(permission) {
+                self.push(at, format!("`{permission}` is provider-only and cannot be part of a tenant plan"));
+            } else if permission == ALL_PLAN_PERMISSIONS {
+                self.push(at, "`*` is only for TenantConfig roles; list the plan's permissions");
+            } else if !is_tenant_permission(permission) {
+                self.push(at, format!("unknown permission `{permission}`"));
+            }
+        }
+        let limits = &plan.limits;
+        let limits_path = format!("{path}.limits");
+        self.unknown_keys(&limits_path, &limits.unknown);
+        for (key, value) in [
+            ("orders_per_month", limits.orders_per_month),
+            ("requests_per_minute", limits.requests_per_minute),
+            ("max_query_complexity", limits.max_query_complexity),
+        ] {
+            if value == Some(0) {
+                self.push(join(&limits_path, key), "0 refuses everything; leave the key out for no limit");
+            }
+        }
+    }
+
+    fn tenant(&mut self, config: &SaasConfig, id: &str, tenant: &TenantEntry) {
+        let path = join("tenants", id);
+        if TenantId::new(id).is_err() {
+            self.push(&path, "tenant id must be 1-64 ASCII letters, digits, '_', '-' or '.'");
+        }
+        self.unknown_keys(&path, &tenant.unknown);
+        if !config.plans.contains_key(&tenant.plan) {
+            let known: Vec<&str> = config.plans.keys().map(String::as_str).collect();
+            self.push(
+                format!("{path}.plan"),
+                format!("unknown plan `{}` (plans: {})", tenant.plan, list_or_none(&known)),
+            );
+        }
+        if tenant.status().is_none() {
+            self.push(format!("{path}.status"), format!("`{}` is neither \"active\" nor \"suspended\"", tenant.status));
+        }
+        self.idp(&format!("{path}.idp"), &tenant.idp, true);
+        for (name, webhook) in &tenant.webhooks {
+            self.webhook(&format!("{path}.webhooks.{name}"), webhook);
+        }
+        if let Some(api) = &tenant.create_shipment_api {
+            self.create_shipment_api(&format!("{path}.create_shipment_api"), api);
+        }
+        if let Some(tenant_config) = &tenant.tenant_config {
+            self.tenant_config(&format!("{path}.tenant_config"), tenant_config);
+        }
+    }
+
+    fn idp(&mut self, path: &str, idp: &IdpConfig, for_tenant: bool) {
+        self.unknown_keys(path, &idp.unknown);
+        if idp.issuer.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            self.push(join(path, "issuer"), "missing: tokens are matched to their IdP by `iss`");
+        }
+        if idp.audience.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            self.push(join(path, "audience"), "missing: without it a token minted for another app would be accepted");
+        }
+        let no_key = idp.jwks_uri.is_none() && idp.public_key_pem.is_none() && idp.hs256_secret.is_none();
+        if no_key {
+            self.push(path, "no key: give `jwks_uri`, `public_key_pem` or (local development only) `hs256_secret`");
+        }
+        self.idp_algorithms(path, idp);
+        if let Some(uri) = &idp.jwks_uri {
+            match reqwest::Url::parse(uri) {
+                Err(_) => self.push(join(path, "jwks_uri"), "not a URL"),
+                Ok(url) if !is_https_or_loopback(&url) => {
+                    self.push(join(path, "jwks_uri"), "must be https (plain http only for localhost or 127.0.0.1)")
+                }
+                Ok(_) => {}
+            }
+        }
+        if let Some(secret) = &idp.hs256_secret
+            && secret.expose().len() < 32
+        {
+            self.push(join(path, "hs256_secret"), "shorter than 32 bytes: too easy to guess");
+        }
+        let claims: &[(&str, &Option<String>)] = if for_tenant {
+            &[("tenant_claim", &idp.tenant_claim), ("roles_claim", &idp.roles_claim)]
+        } else {
+            &[("roles_claim", &idp.roles_claim)]
+        };
+        for (key, value) in claims {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                self.push(join(path, key), "must not be empty");
+            }
+        }
+    }
+
+    fn idp_algorithms(&mut self, path: &str, idp: &IdpConfig) {
+        let at = join(path, "algorithms");
+        if idp.algorithms.is_empty() {
+            self.push(&at, format!("empty: name at least one of {}", SUPPORTED_ALGORITHMS.join(", ")));
+        }
+        let pem_key = idp.public_key_pem.as_deref().map(decode_public_key_pem);
+        if let Some(Err(error)) = &pem_key {
+            self.push(join(path, "public_key_pem"), error.to_string());
+        }
+        let pem_family = pem_key.and_then(Result::ok).map(|key| key.family());
+        let (mut symmetric, mut asymmetric) = (false, false);
+        for (i, name) in idp.algorithms.iter().enumerate() {
+            let at = format!("{at}[{i}]");
+            let Some(algorithm) = supported_algorithm(name) else {
+                if name.trim().eq_ignore_ascii_case("none") {
+                    self.push(at, "`none` (unsigned tokens) is never accepted");
+                } else {
+                    self.push(at, format!("unsupported algorithm `{name}`; supported: {}", SUPPORTED_ALGORITHMS.join(", ")));
+                }
+                continue;
+            };
+            let family = algorithm.family();
+            if family == AlgorithmFamily::Hmac {
+                symmetric = true;
+                if idp.hs256_secret.is_none() {
+                    self.push(at, "HS256 needs `hs256_secret` (local development only)");
+                }
+                continue;
+            }
+            asymmetric = true;
+            // With a JWKS the IdP may serve a key of this family; with only a PEM it cannot.
+            if let Some(key_family) = pem_family
+                && key_family != family
+                && idp.jwks_uri.is_none()
+            {
+                self.push(
+                    at,
+                    format!(
+                        "`{name}` needs an {} key but public_key_pem holds an {} key",
+                        family_name(family),
+                        family_name(key_family)
+                    ),
+                );
+            }
+        }
+        if symmetric && asymmetric {
+            self.push(
+                &at,
+                "HS256 cannot be mixed with public-key algorithms: one IdP with both invites algorithm confusion",
+            );
+        }
+    }
+
+    fn webhook(&mut self, path: &str, webhook: &WebhookConfig) {
+        self.unknown_keys(path, &webhook.unknown);
+        if webhook.shared_secret.as_ref().is_none_or(|s| s.is_empty()) {
+            self.push(join(path, "shared_secret"), "missing: the webhook's signatures could not be checked");
+        }
+        if webhook.max_age_seconds == 0 {
+            self.push(join(path, "max_age_seconds"), "must be at least 1");
+        }
+    }
+
+    fn create_shipment_api(&mut self, path: &str, api: &CreateShipmentApiConfig) {
+        self.unknown_keys(path, &api.unknown);
+        if let Some(endpoint) = &api.endpoint {
+            self.remote_url(&join(path, "endpoint"), endpoint);
+        }
+    }
+
+    fn tenant_config(&mut self, path: &str, config: &TenantConfig) {
+        self.unknown_keys(path, &config.unknown);
+        if let Some(percent) = &config.restocking_fee_percent
+            && !is_percentage(percent)
+        {
+            self.push(join(path, "restocking_fee_percent"), "must be a number from 0 to 100");
+        }
+        if let Some(amount) = &config.max_refund_amount
+            && !amount.is_plain_non_negative()
+        {
+            self.push(join(path, "max_refund_amount"), "must be a non-negative decimal amount such as \"500.00\"");
+        }
+        for (role, permissions) in config.roles.iter().flatten() {
+            for (i, permission) in permissions.iter().enumerate() {
+                let known = permission == ALL_PLAN_PERMISSIONS || is_tenant_permission(permission);
+                if !known {
+                    self.push(format!("{path}.roles.{role}[{i}]"), format!("unknown permission `{permission}`"));
+                }
+            }
+        }
+        if let Some(webhook) = &config.outbound_webhook {
+            self.outbound_webhook(&join(path, "outbound_webhook"), webhook);
+        }
+    }
+
+    fn outbound_webhook(&mut self, path: &str, webhook: &OutboundWebhookConfig) {
+        self.unknown_keys(path, &webhook.unknown);
+        self.remote_url(&join(path, "url"), &webhook.url);
+        if webhook.secret.as_ref().is_none_or(|s| s.is_empty()) {
+            self.push(join(path, "secret"), "missing: receivers could not verify the events are ours");
+        }
+    }
+
+    fn remote_url(&mut self, path: &str, value: &str) {
+        match reqwest::Url::parse(value) {
+            Err(_) => self.push(path, "not a URL"),
+            Ok(url) if !is_https_or_loopback(&url) => {
+                self.push(path, "must be https (plain http only for localhost or 127.0.0.1)")
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+fn is_percentage(value: &DecimalValue) -> bool {
+    if !value.is_plain_non_negative() {
+        return false;
+    }
+    let (whole, fraction) = value.as_str().split_once('.').unwrap_or((value.as_str(), ""));
+    match whole.trim_start_matches('0').len() {
+        0..=2 => true,
+        3 => whole.trim_start_matches('0') == "100" && fraction.bytes().all(|b| b == b'0'),
+        _ => false,
+    }
+}
+
+fn list_or_none(names: &[&str]) -> String {
+    if names.is_empty() { "none defined".to_owned() } else { names.join(", ") }
+}

@@ -1,0 +1,30 @@
+//! The SaaS config (SPEC.md section 3): its JSON model, loading with operator-friendly errors,
+//! `config check`, and the in-memory catalog the running process reads.
+
+mod catalog;
+mod check;
+mod demo;
+mod keys;
+mod load;
+mod model;
+mod permissions;
+mod redact;
+mod secret;
+mod unknown_keys;
+
+#[cfg(test)]
+mod tests;
+
+pub use catalog::ConfigCatalog;
+pub use check::ConfigProblem;
+pub use keys::{PemKeyError, SUPPORTED_ALGORITHMS, decode_public_key_pem, is_https_or_loopback, supported_algorithm};
+pub use load::ConfigError;
+pub use model::{
+    CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, PlanLimits, ProviderConfig,
+    SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
+};
+pub use permissions::{
+    ALL_PLAN_PERMISSIONS, PROVIDER_PERMISSIONS, TENANT_PERMISSIONS, is_provider_permission, is_tenant_permission,
+};
+pub use secret::Secret;
+pub use unknown_keys::UnknownKeys;

@@ -1,0 +1,112 @@
+//! `TokenVerifier` for the tenants' OIDC identity providers.
+
+use std::sync::{Arc, RwLock};
+
+use application::Principal;
+use application::ports::{AuthError, TokenVerifier};
+use async_trait::async_trait;
+use jsonwebtoken::{AlgorithmFamily, DecodingKey, Header, dangerous, decode, decode_header};
+use serde::de::IgnoredAny;
+
+use super::claims::{Claims, claim, roles};
+use super::jwks::{JwksCache, JwksSettings};
+use super::prepared::{PreparedConfig, TenantKeys};
+use super::refusal::{from_jwt_error, invalid};
+use crate::config::ConfigCatalog;
+
+/// Far above any real IdP's token; refusing bigger ones bounds the work an anonymous caller causes.
+const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// Verifies a bearer token against the IdP of the tenant it claims (SPEC.md sections 1 and 9).
+pub struct JwtVerifier {
+    catalog: Arc<ConfigCatalog>,
+    jwks: JwksCache,
+    prepared: RwLock<Option<Arc<PreparedConfig>>>,
+}
+
+impl JwtVerifier {
+    pub fn new(catalog: Arc<ConfigCatalog>, http: reqwest::Client) -> Self {
+        Self::with_jwks_settings(catalog, http, JwksSettings::default())
+    }
+
+    pub fn with_jwks_settings(catalog: Arc<ConfigCatalog>, http: reqwest::Client, settings: JwksSettings) -> Self {
+        Self { catalog, jwks: JwksCache::new(http, settings), prepared: RwLock::new(None) }
+    }
+
+    /// The prepared form of the catalog's current config, rebuilt when the config was replaced.
+    fn prepared(&self) -> Arc<PreparedConfig> {
+        let config = self.catalog.current();
+        if let Some(prepared) = self.prepared.read().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && prepared.is_for(&config)
+        {
+            return Arc::clone(prepared);
+        }
+        let fresh = Arc::new(PreparedConfig::new(config));
+        *self.prepared.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&fresh));
+        fresh
+    }
+
+    async fn key<'k>(&self, keys: &'k TenantKeys, header: &Header) -> Result<Key<'k>, AuthError> {
+        let family = header.alg.family();
+        if family == AlgorithmFamily::Hmac {
+            return keys.hmac.as_ref().map(Key::Configured).ok_or_else(|| invalid("algorithm not allowed for this IdP"));
+        }
+        if let Some(pem) = keys.pem.as_ref().filter(|pem| pem.family() == family) {
+            return Ok(Key::Configured(pem));
+        }
+        match &keys.jwks_uri {
+            Some(uri) => self.jwks.key(uri, header.kid.as_deref(), header.alg).await.map(Key::Published),
+            None => Err(invalid("the IdP has no key for the token's algorithm")),
+        }
+    }
+}
+
+enum Key<'k> {
+    Configured(&'k DecodingKey),
+    Published(Arc<DecodingKey>),
+}
+
+impl AsRef<DecodingKey> for Key<'_> {
+    fn as_ref(&self) -> &DecodingKey {
+        match self {
+            Key::Configured(key) => key,
+            Key::Published(key) => key,
+        }
+    }
+}
+
+#[async_trait]
+impl TokenVerifier for JwtVerifier {
+    async fn verify(&self, token: &str, tenant_hint: Option<&str>) -> Result<Principal, AuthError> {
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(invalid("token too large"));
+        }
+        // `alg: none` (and any algorithm jsonwebtoken does not know) fails right here.
+        let header = decode_header(token).map_err(|_| invalid("malformed token header or unsupported algorithm"))?;
+        // Read unverified only to find whose key must verify it.
+        let claims: Claims = dangerous::insecure_decode_claims(token).map_err(|_| invalid("malformed token claims"))?;
+
+        let prepared = self.prepared();
+        let tenant = prepared.select(&claims, tenant_hint)?;
+        let keys = prepared.keys(tenant)?;
+        let validation = keys.validation(header.alg).ok_or_else(|| invalid("algorithm not allowed for this IdP"))?;
+        let key = self.key(keys, &header).await?;
+        decode::<IgnoredAny>(token, key.as_ref(), validation).map_err(|e| from_jwt_error(&e))?;
+
+        // From here `claims` is trustworthy: the signature just verified covers exactly the bytes
+        // they were decoded from, so they need not be decoded a second time.
+        let subject = claims
+            .get("sub")
+            .and_then(|sub| sub.as_str())
+            .filter(|sub| !sub.is_empty())
+            .ok_or_else(|| invalid("missing required claim sub"))?;
+        Ok(Principal {
+            tenant_id: tenant.id.clone(),
+            subject: subject.to_owned(),
+            roles: roles(claim(&claims, &tenant.roles_claim)),
+        })
+    }
+}

@@ -1,0 +1,9 @@
+//! SeaORM entities: the row shapes of the tables created by `migrations`. They stay private to
+//! the persistence module; `mapping` translates them to and from the domain.
+
+pub(super) mod idempotency_keys;
+pub(super) mod order_lines;
+pub(super) mod orders;
+pub(super) mod outbox_events;
+pub(super) mod shipments;
+pub(super) mod tenant_counters;

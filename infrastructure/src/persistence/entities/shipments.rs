@@ -1,0 +1,36 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "shipments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub tenant_id: String,
+    pub order_id: String,
+    /// Index in the aggregate's shipment list, so a load restores the same order.
+    pub position: i32,
+    pub status: String,
+    pub mode: String,
+    pub provider: Option<String>,
+    /// `Shipment::carrier()`: the scope in which a tracking reference is unique.
+    pub carrier: String,
+    /// JSON of `Vec<domain::order::ShipmentItem>`.
+    #[sea_orm(column_type = "Text")]
+    pub items: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub address: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub package: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub pickup: Option<String>,
+    pub tracking_reference: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub label_url: Option<String>,
+    pub cost_minor: Option<i64>,
+    pub cost_currency: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,92 @@
+//! The unique keys of the schema, named once: the migration creates them from this table and
+//! `errors` recognises their violations by it. PostgreSQL reports a violated key by its name,
+//! SQLite by its columns (`UNIQUE constraint failed: orders.tenant_id, orders.number`), so each
+//! entry carries both.
+
+pub(super) struct UniqueKey {
+    pub name: &'static str,
+    pub table: &'static str,
+    pub columns: &'static [&'static str],
+    /// The key in caller terms, as `StoreError::Duplicate` names it; None for keys that only a
+    /// bug could violate (generated ids).
+    pub caller_name: Option<&'static str>,
+    pub primary: bool,
+}
+
+impl UniqueKey {
+    /// The column list as SQLite prints it in a constraint failure.
+    pub fn sqlite_signature(&self) -> String {
+        self.columns.iter().map(|c| format!("{}.{c}", self.table)).collect::<Vec<_>>().join(", ")
+    }
+}
+
+pub(super) const ORDERS_PK: UniqueKey =
+    UniqueKey { name: "pk_orders", table: "orders", columns: &["id"], caller_name: None, primary: true };
+/// Also the target of the children's (tenant_id, order_id) foreign keys, so a child row can never
+/// point at another tenant's order.
+pub(super) const ORDERS_TENANT_ID: UniqueKey = UniqueKey {
+    name: "ux_orders_tenant_id",
+    table: "orders",
+    columns: &["tenant_id", "id"],
+    caller_name: None,
+    primary: false,
+};
+pub(super) const ORDERS_TENANT_NUMBER: UniqueKey = UniqueKey {
+    name: "ux_orders_tenant_number",
+    table: "orders",
+    columns: &["tenant_id", "number"],
+    caller_name: Some("number"),
+    primary: false,
+};
+pub(super) const ORDERS_TENANT_EXTERNAL_REF: UniqueKey = UniqueKey {
+    name: "ux_orders_tenant_external_ref",
+    table: "orders",
+    columns: &["tenant_id", "external_ref"],
+    caller_name: Some("externalRef"),
+    primary: false,
+};
+pub(super) const ORDER_LINES_PK: UniqueKey = UniqueKey {
+    name: "pk_order_lines",
+    table: "order_lines",
+    columns: &["tenant_id", "order_id", "position"],
+    caller_name: None,
+    primary: true,
+};
+pub(super) const SHIPMENTS_PK: UniqueKey =
+    UniqueKey { name: "pk_shipments", table: "shipments", columns: &["id"], caller_name: None, primary: true };
+pub(super) const SHIPMENTS_CARRIER_TRACKING: UniqueKey = UniqueKey {
+    name: "ux_shipments_carrier_tracking",
+    table: "shipments",
+    columns: &["carrier", "tracking_reference"],
+    caller_name: Some("trackingReference"),
+    primary: false,
+};
+pub(super) const TENANT_COUNTERS_PK: UniqueKey = UniqueKey {
+    name: "pk_tenant_counters",
+    table: "tenant_counters",
+    columns: &["tenant_id", "name"],
+    caller_name: None,
+    primary: true,
+};
+pub(super) const IDEMPOTENCY_KEYS_PK: UniqueKey = UniqueKey {
+    name: "pk_idempotency_keys",
+    table: "idempotency_keys",
+    columns: &["tenant_id", "key"],
+    caller_name: Some("idempotencyKey"),
+    primary: true,
+};
+pub(super) const OUTBOX_EVENTS_PK: UniqueKey =
+    UniqueKey { name: "pk_outbox_events", table: "outbox_events", columns: &["id"], caller_name: None, primary: true };
+
+pub(super) const ALL: [&UniqueKey; 10] = [
+    &ORDERS_PK,
+    &ORDERS_TENANT_ID,
+    &ORDERS_TENANT_NUMBER,
+    &ORDERS_TENANT_EXTERNAL_REF,
+    &ORDER_LINES_PK,
+    &SHIPMENTS_PK,
+    &SHIPMENTS_CARRIER_TRACKING,
+    &TENANT_COUNTERS_PK,
+    &IDEMPOTENCY_KEYS_PK,
+    &OUTBOX_EVENTS_PK,
+];

@@ -1,0 +1,249 @@
+//! Translation between the Order aggregate and its rows: the one place that knows both shapes.
+//! Restoring trusts what was stored (it was validated on the way in) but still refuses rows it
+//! cannot read, rather than inventing values.
+
+use std::fmt::Display;
+
+use application::ports::{IdempotencyRecord, OutboxEvent, StoreError};
+use chrono::{DateTime, Utc};
+use domain::{
+    Currency, Money, OrderId, ShipmentId, Sku, TenantId, VendorId,
+    order::{
+        Customer, Order, OrderLine, OrderParts, OrderStatus, Review, ReviewDecision, Shipment, ShipmentMode,
+        ShipmentStatus,
+    },
+};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use super::entities::{idempotency_keys, order_lines, orders, outbox_events, shipments};
+
+/// The review's storage form; the domain type is deliberately free of serde attributes.
+#[derive(Serialize, Deserialize)]
+struct StoredReview {
+    reviewer: String,
+    escalated_by: String,
+    comments: Option<String>,
+    escalated_at: DateTime<Utc>,
+    decision: Option<StoredDecision>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredDecision {
+    approved: bool,
+    comments: Option<String>,
+    decided_at: DateTime<Utc>,
+}
+
+pub(super) fn order_row(order: &Order) -> Result<orders::Model, StoreError> {
+    let p = order.parts();
+    Ok(orders::Model {
+        id: p.id.to_string(),
+        tenant_id: p.tenant_id.as_str().to_owned(),
+        number: p.number.clone(),
+        external_ref: p.external_ref.clone(),
+        customer_id: p.customer.customer_id.clone(),
+        customer_name: p.customer.name.clone(),
+        customer_email: p.customer.email.clone(),
+        shipping_address: p.shipping_address.as_ref().map(to_json).transpose()?,
+        currency: p.currency.code().to_owned(),
+        status: p.status.as_str().to_owned(),
+        version: p.version,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+        review: p.review.as_ref().map(|r| to_json(&stored_review(r))).transpose()?,
+        cancellation_reason: p.cancellation_reason.clone(),
+    })
+}
+
+pub(super) fn line_rows(order: &Order) -> Result<Vec<order_lines::Model>, StoreError> {
+    let (tenant_id, order_id) = (order.tenant_id().as_str(), order.id().to_string());
+    order
+        .lines()
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            Ok(order_lines::Model {
+                tenant_id: tenant_id.to_owned(),
+                order_id: order_id.clone(),
+                position: position(i)?,
+                sku: line.sku.as_str().to_owned(),
+                vendor_id: line.vendor_id.as_str().to_owned(),
+                name: line.name.clone(),
+                quantity: i64::from(line.quantity),
+                unit_price_minor: line.unit_price.minor(),
+                weight_kg: line.weight_kg,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn shipment_row(order: &Order, index: usize, s: &Shipment) -> Result<shipments::Model, StoreError> {
+    Ok(shipments::Model {
+        id: s.id.to_string(),
+        tenant_id: order.tenant_id().as_str().to_owned(),
+        order_id: order.id().to_string(),
+        position: position(index)?,
+        status: s.status.as_str().to_owned(),
+        mode: s.mode.as_str().to_owned(),
+        provider: s.provider.clone(),
+        carrier: s.carrier().to_owned(),
+        items: to_json(&s.items)?,
+        address: s.address.as_ref().map(to_json).transpose()?,
+        package: s.package.as_ref().map(to_json).transpose()?,
+        pickup: s.pickup.as_ref().map(to_json).transpose()?,
+        tracking_reference: s.tracking_reference.clone(),
+        label_url: s.label_url.clone(),
+        cost_minor: s.cost.map(|m| m.minor()),
+        cost_currency: s.cost.map(|m| m.currency().code().to_owned()),
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    })
+}
+
+/// Rebuilds the aggregate; `lines` and `shipments` must be this order's rows in position order.
+pub(super) fn restore_order(
+    row: orders::Model,
+    lines: Vec<order_lines::Model>,
+    shipments: Vec<shipments::Model>,
+) -> Result<Order, StoreError> {
+    let currency = currency(&row.currency)?;
+    let parts = OrderParts {
+        id: OrderId::parse(&row.id).map_err(corrupt)?,
+        tenant_id: TenantId::new(&row.tenant_id).map_err(corrupt)?,
+        number: row.number,
+        external_ref: row.external_ref,
+        customer: Customer { customer_id: row.customer_id, name: row.customer_name, email: row.customer_email },
+        shipping_address: from_json_opt(row.shipping_address.as_deref())?,
+        currency,
+        lines: lines.into_iter().map(|l| restore_line(l, currency)).collect::<Result<_, _>>()?,
+        status: OrderStatus::parse(&row.status).ok_or_else(|| corrupt(format!("order status '{}'", row.status)))?,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        shipments: shipments.into_iter().map(restore_shipment).collect::<Result<_, _>>()?,
+        review: from_json_opt::<StoredReview>(row.review.as_deref())?.map(restore_review),
+        cancellation_reason: row.cancellation_reason,
+    };
+    Ok(Order::restore(parts))
+}
+
+fn restore_line(row: order_lines::Model, currency: Currency) -> Result<OrderLine, StoreError> {
+    Ok(OrderLine {
+        sku: Sku::new(&row.sku).map_err(corrupt)?,
+        name: row.name,
+        vendor_id: VendorId::new(&row.vendor_id).map_err(corrupt)?,
+        quantity: u32::try_from(row.quantity).map_err(corrupt)?,
+        unit_price: Money::from_minor(row.unit_price_minor, currency),
+        weight_kg: row.weight_kg,
+    })
+}
+
+pub(super) fn restore_shipment(row: shipments::Model) -> Result<Shipment, StoreError> {
+    let cost = match (row.cost_minor, row.cost_currency.as_deref()) {
+        (Some(minor), Some(code)) => Some(Money::from_minor(minor, currency(code)?)),
+        (None, None) => None,
+        _ => return Err(corrupt(format!("shipment {} has half a cost", row.id))),
+    };
+    Ok(Shipment {
+        id: ShipmentId::parse(&row.id).map_err(corrupt)?,
+        status: ShipmentStatus::parse(&row.status)
+            .ok_or_else(|| corrupt(format!("shipment status '{}'", row.status)))?,
+        items: from_json(&row.items)?,
+        address: from_json_opt(row.address.as_deref())?,
+        mode: ShipmentMode::parse(&row.mode).ok_or_else(|| corrupt(format!("shipment mode '{}'", row.mode)))?,
+        provider: row.provider,
+        package: from_json_opt(row.package.as_deref())?,
+        pickup: from_json_opt(row.pickup.as_deref())?,
+        tracking_reference: row.tracking_reference,
+        label_url: row.label_url,
+        cost,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+pub(super) fn idempotency_row(tenant: &TenantId, r: &IdempotencyRecord) -> idempotency_keys::Model {
+    idempotency_keys::Model {
+        tenant_id: tenant.as_str().to_owned(),
+        key: r.key.clone(),
+        operation: r.operation.clone(),
+        fingerprint: r.fingerprint.clone(),
+        resource_id: r.resource_id.clone(),
+        created_at: r.created_at,
+    }
+}
+
+pub(super) fn restore_idempotency(row: idempotency_keys::Model) -> IdempotencyRecord {
+    IdempotencyRecord {
+        key: row.key,
+        operation: row.operation,
+        fingerprint: row.fingerprint,
+        resource_id: row.resource_id,
+        created_at: row.created_at,
+    }
+}
+
+pub(super) fn outbox_row(e: &OutboxEvent) -> Result<outbox_events::Model, StoreError> {
+    Ok(outbox_events::Model {
+        id: e.id.to_string(),
+        tenant_id: e.tenant_id.as_str().to_owned(),
+        event_type: e.event_type.clone(),
+        aggregate_id: e.aggregate_id.clone(),
+        aggregate_version: e.aggregate_version,
+        occurred_at: e.occurred_at,
+        payload: to_json(&e.payload)?,
+        published_at: None,
+    })
+}
+
+fn stored_review(r: &Review) -> StoredReview {
+    StoredReview {
+        reviewer: r.reviewer.clone(),
+        escalated_by: r.escalated_by.clone(),
+        comments: r.comments.clone(),
+        escalated_at: r.escalated_at,
+        decision: r.decision.as_ref().map(|d| StoredDecision {
+            approved: d.approved,
+            comments: d.comments.clone(),
+            decided_at: d.decided_at,
+        }),
+    }
+}
+
+fn restore_review(r: StoredReview) -> Review {
+    Review {
+        reviewer: r.reviewer,
+        escalated_by: r.escalated_by,
+        comments: r.comments,
+        escalated_at: r.escalated_at,
+        decision: r.decision.map(|d| ReviewDecision {
+            approved: d.approved,
+            comments: d.comments,
+            decided_at: d.decided_at,
+        }),
+    }
+}
+
+fn position(index: usize) -> Result<i32, StoreError> {
+    i32::try_from(index).map_err(|_| StoreError::Internal(format!("position {index} does not fit a row")))
+}
+
+fn currency(code: &str) -> Result<Currency, StoreError> {
+    Currency::new(code).map_err(corrupt)
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(format!("cannot encode a JSON column: {e}")))
+}
+
+fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(corrupt)
+}
+
+fn from_json_opt<T: DeserializeOwned>(text: Option<&str>) -> Result<Option<T>, StoreError> {
+    text.map(from_json).transpose()
+}
+
+fn corrupt(why: impl Display) -> StoreError {
+    StoreError::Internal(format!("stored order data is unreadable: {why}"))
+}

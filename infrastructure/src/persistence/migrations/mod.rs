@@ -1,0 +1,14 @@
+//! Schema migrations, applied in order by `Database::migrate`. A released migration is never
+//! edited: changes go into a new file, so every database converges on the same schema.
+
+mod m20250601_000001_order_tables;
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+pub(super) struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20250601_000001_order_tables::Migration)]
+    }
+}

@@ -1,0 +1,20 @@
+//! Persistence of the Order aggregate with SeaORM: one code path for SQLite and PostgreSQL.
+//!
+//! Layout: `entities` (row shapes), `migrations` (the schema), `keys` (unique key names shared
+//! by both), `mapping` (domain <-> rows), `loading` (whole-aggregate reads in batches),
+//! `order_store` / `order_tx` (the ports), `errors` (database errors in port terms).
+//! Nothing but `Database` leaves this module.
+
+mod database;
+mod entities;
+mod errors;
+mod keys;
+mod loading;
+mod mapping;
+mod migrations;
+mod order_store;
+mod order_tx;
+#[cfg(test)]
+mod tests;
+
+pub use database::Database;

@@ -1,0 +1,67 @@
+//! AppError → GraphQL: top-level `errors` with `extensions.code`, or `userErrors` in the payload.
+
+use application::{AppError, ErrorCode as AppCode};
+use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+
+/// The normative error codes.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "application::ErrorCode", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    PlanForbidden,
+    TenantSuspended,
+    NotFound,
+    ValidationFailed,
+    InvalidState,
+    Conflict,
+    IdempotencyConflict,
+    LimitExceeded,
+    RateLimited,
+    QueryTooComplex,
+    Internal,
+}
+
+/// A business or validation failure of a mutation, pointing at the input field it concerns.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct UserError {
+    pub code: ErrorCode,
+    /// Path of the offending input field, e.g. `["lines", "0", "quantity"]`.
+    pub field: Option<Vec<String>>,
+    pub message: String,
+}
+
+impl From<AppError> for UserError {
+    fn from(e: AppError) -> Self {
+        UserError { code: e.code.into(), field: e.field, message: e.message }
+    }
+}
+
+pub fn top_level(e: AppError) -> async_graphql::Error {
+    let code = e.code.as_str();
+    async_graphql::Error::new(e.message).extend_with(|_, ext| ext.set("code", code))
+}
+
+/// Mutation payloads carry either the changed objects or their user errors.
+pub trait Payload: Sized {
+    fn failed(errors: Vec<UserError>) -> Self;
+}
+
+/// Splits a use-case result: success and business failures become a payload; authentication,
+/// authorization, limits and internal failures become top-level errors.
+pub fn respond<T, P: Payload>(result: Result<T, AppError>, ok: impl FnOnce(T) -> P) -> async_graphql::Result<P> {
+    match result {
+        Ok(v) => Ok(ok(v)),
+        Err(e) if e.code.is_top_level() => Err(top_level(e)),
+        Err(e) => Ok(P::failed(vec![e.into()])),
+    }
+}
+
+/// Queries have no payload: every failure is a top-level error.
+pub fn query<T>(result: Result<T, AppError>) -> async_graphql::Result<T> {
+    result.map_err(top_level)
+}
+
+pub fn code_of(code: AppCode) -> &'static str {
+    code.as_str()
+}

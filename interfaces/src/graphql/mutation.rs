@@ -1,0 +1,148 @@
+use async_graphql::{Context, Object, SimpleObject};
+
+use crate::graphql::{
+    context::{principal, services},
+    errors::{Payload, UserError, respond},
+    inputs::*,
+    types::{Order, Shipment},
+};
+
+/// The `Idempotency-Key` request header, when the input does not carry a key itself.
+#[derive(Clone, Debug)]
+pub struct IdempotencyHeader(pub String);
+
+fn header_key(ctx: &Context<'_>) -> Option<String> {
+    ctx.data_opt::<IdempotencyHeader>().map(|h| h.0.clone())
+}
+
+#[derive(SimpleObject, Default)]
+pub struct OrderPayload {
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct CreateOrderPayload {
+    pub order: Option<Order>,
+    /// True when this call replayed an earlier one (same idempotency key or externalRef).
+    pub replayed: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ShipmentPayload {
+    pub shipment: Option<Shipment>,
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct CreateShipmentPayload {
+    pub shipment: Option<Shipment>,
+    pub order: Option<Order>,
+    /// True when this call replayed an earlier one with the same idempotency key.
+    pub replayed: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+macro_rules! payload {
+    ($($t:ty),*) => {$(
+        impl Payload for $t {
+            fn failed(user_errors: Vec<UserError>) -> Self {
+                Self { user_errors, ..Default::default() }
+            }
+        }
+    )*};
+}
+payload!(OrderPayload, CreateOrderPayload, ShipmentPayload, CreateShipmentPayload);
+
+fn order_payload(o: domain::order::Order) -> OrderPayload {
+    OrderPayload { order: Some(o.into()), user_errors: vec![] }
+}
+
+fn shipment_payload(v: application::orders::ShipmentView) -> ShipmentPayload {
+    let shipment = Shipment::from(v);
+    ShipmentPayload { order: Some(shipment.order_handle()), shipment: Some(shipment), user_errors: vec![] }
+}
+
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Creates an order: CONFIRMED when the tenant auto-confirms (default), else PENDING.
+    async fn create_order(&self, ctx: &Context<'_>, input: CreateOrderInput) -> async_graphql::Result<CreateOrderPayload> {
+        let r = services(ctx).orders.create_order(principal(ctx)?, input.into_command(header_key(ctx))).await;
+        respond(r, |o| CreateOrderPayload { order: Some(o.value.into()), replayed: o.replayed, user_errors: vec![] })
+    }
+
+    /// PENDING → CONFIRMED.
+    async fn confirm_order(&self, ctx: &Context<'_>, input: OrderRefInput) -> async_graphql::Result<OrderPayload> {
+        respond(services(ctx).orders.confirm_order(principal(ctx)?, input.into()).await, order_payload)
+    }
+
+    /// Cancels the order and its pending or confirmed shipments; refused once anything shipped.
+    async fn cancel_order(&self, ctx: &Context<'_>, input: CancelOrderInput) -> async_graphql::Result<OrderPayload> {
+        respond(services(ctx).orders.cancel_order(principal(ctx)?, input.into()).await, order_payload)
+    }
+
+    /// DELIVERED → COMPLETED.
+    async fn complete_order(&self, ctx: &Context<'_>, input: OrderRefInput) -> async_graphql::Result<OrderPayload> {
+        respond(services(ctx).orders.complete_order(principal(ctx)?, input.into()).await, order_payload)
+    }
+
+    /// Puts the order on review hold until the named reviewer decides.
+    async fn escalate_order_review(
+        &self,
+        ctx: &Context<'_>,
+        input: EscalateOrderReviewInput,
+    ) -> async_graphql::Result<OrderPayload> {
+        respond(services(ctx).orders.escalate_order_review(principal(ctx)?, input.into()).await, order_payload)
+    }
+
+    /// The named reviewer approves (lifts the hold) or rejects (cancels the order).
+    async fn review_order(&self, ctx: &Context<'_>, input: ReviewOrderInput) -> async_graphql::Result<OrderPayload> {
+        respond(services(ctx).orders.review_order(principal(ctx)?, input.into()).await, order_payload)
+    }
+
+    /// Allocates line quantities to a new PENDING shipment.
+    async fn create_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateShipmentInput,
+    ) -> async_graphql::Result<CreateShipmentPayload> {
+        let r = services(ctx).orders.create_shipment(principal(ctx)?, input.into_command(header_key(ctx))).await;
+        respond(r, |o| {
+            let shipment = Shipment::from(o.value);
+            CreateShipmentPayload {
+                order: Some(shipment.order_handle()),
+                shipment: Some(shipment),
+                replayed: o.replayed,
+                user_errors: vec![],
+            }
+        })
+    }
+
+    /// PENDING → CONFIRMED.
+    async fn confirm_shipment(&self, ctx: &Context<'_>, input: ShipmentRefInput) -> async_graphql::Result<ShipmentPayload> {
+        respond(services(ctx).orders.confirm_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+    }
+
+    /// CONFIRMED → SHIPPED with the carrier's tracking reference, label and cost.
+    async fn dispatch_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: DispatchShipmentInput,
+    ) -> async_graphql::Result<ShipmentPayload> {
+        respond(services(ctx).orders.dispatch_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+    }
+
+    /// SHIPPED or IN_TRANSIT → DELIVERED.
+    async fn deliver_shipment(&self, ctx: &Context<'_>, input: ShipmentRefInput) -> async_graphql::Result<ShipmentPayload> {
+        respond(services(ctx).orders.deliver_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+    }
+
+    /// PENDING or CONFIRMED → CANCELLED; its units become available again.
+    async fn cancel_shipment(&self, ctx: &Context<'_>, input: ShipmentRefInput) -> async_graphql::Result<ShipmentPayload> {
+        respond(services(ctx).orders.cancel_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+    }
+}

@@ -1,0 +1,61 @@
+use application::orders::OrderListQuery;
+use async_graphql::{
+    Context, ID, Object,
+    connection::{Connection, Edge},
+};
+
+use crate::graphql::{
+    context::{principal, services},
+    errors::query,
+    inputs::OrderFilter,
+    types::{Me, Order, Shipment},
+};
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The caller: subject, tenant, roles and plan.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
+        query(services(ctx).session.me(principal(ctx)?).await).map(Me)
+    }
+
+    /// An order of the caller's tenant; null when it does not exist (or belongs to another tenant).
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+        query(services(ctx).orders.order(principal(ctx)?, &id).await).map(|o| o.map(Order::from))
+    }
+
+    async fn order_by_external_ref(
+        &self,
+        ctx: &Context<'_>,
+        external_ref: String,
+    ) -> async_graphql::Result<Option<Order>> {
+        query(services(ctx).orders.order_by_external_ref(principal(ctx)?, &external_ref).await)
+            .map(|o| o.map(Order::from))
+    }
+
+    /// Orders, newest first. `first` ≤ 100 (default 20); `after` is a cursor from a previous page.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<OrderFilter>,
+    ) -> async_graphql::Result<Connection<String, Order>> {
+        let q = OrderListQuery {
+            first: first.map(i64::from),
+            after,
+            filter: filter.unwrap_or_default().into(),
+        };
+        let page = query(services(ctx).orders.orders(principal(ctx)?, q).await)?;
+        let mut connection = Connection::new(false, page.has_next_page);
+        connection.edges.extend(page.orders.into_iter().map(|o| Edge::new(o.id().to_string(), Order::from(o))));
+        Ok(connection)
+    }
+
+    /// A shipment of the caller's tenant, or null.
+    async fn shipment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Shipment>> {
+        query(services(ctx).orders.shipment(principal(ctx)?, &id).await).map(|s| s.map(Shipment::from))
+    }
+}

@@ -1,0 +1,174 @@
+use std::sync::Arc;
+
+use async_graphql::{Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use domain::order as model;
+
+use crate::graphql::types::{Address, Customer, Money, Shipment};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::order::OrderStatus", rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    Pending,
+    Confirmed,
+    PartiallyShipped,
+    Shipped,
+    PartiallyDelivered,
+    Delivered,
+    Completed,
+    Cancelled,
+}
+
+/// An order: the aggregate of its lines and shipments.
+#[derive(Clone)]
+pub struct Order(pub Arc<model::Order>);
+
+impl From<model::Order> for Order {
+    fn from(o: model::Order) -> Self {
+        Order(Arc::new(o))
+    }
+}
+
+#[Object]
+impl Order {
+    async fn id(&self) -> ID {
+        ID(self.0.id().to_string())
+    }
+    /// Human-readable number, unique per tenant, e.g. `ORD-000042`.
+    async fn number(&self) -> &str {
+        self.0.number()
+    }
+    async fn tenant_id(&self) -> ID {
+        ID(self.0.tenant_id().to_string())
+    }
+    /// The caller's reference; unique per tenant.
+    async fn external_ref(&self) -> Option<&str> {
+        self.0.external_ref()
+    }
+    async fn status(&self) -> OrderStatus {
+        self.0.status().into()
+    }
+    async fn currency(&self) -> &'static str {
+        self.0.currency().code()
+    }
+    async fn customer(&self) -> Customer {
+        self.0.customer().into()
+    }
+    async fn shipping_address(&self) -> Option<Address> {
+        self.0.shipping_address().map(Address::from)
+    }
+    async fn lines(&self) -> Vec<OrderLine> {
+        (0..self.0.lines().len()).map(|i| OrderLine { order: self.0.clone(), index: i }).collect()
+    }
+    async fn shipments(&self) -> Vec<Shipment> {
+        self.0.shipments().iter().map(|s| Shipment::new(self.0.clone(), s.id)).collect()
+    }
+    /// Sum of all lines.
+    async fn total(&self) -> async_graphql::Result<Money> {
+        // Totals are checked at creation, so this cannot overflow for a stored order.
+        self.0.total().map(Money::from).map_err(|e| async_graphql::Error::new(e.to_string()))
+    }
+    /// Present once a review was requested; undecided means the order is on hold.
+    async fn review(&self) -> Option<Review> {
+        self.0.review().map(Review::from)
+    }
+    /// No shipment may be created or dispatched while true.
+    async fn on_review_hold(&self) -> bool {
+        self.0.on_review_hold()
+    }
+    async fn cancellation_reason(&self) -> Option<&str> {
+        self.0.cancellation_reason()
+    }
+    /// Increments on every change; pass it as `expectedVersion` to refuse lost updates.
+    async fn version(&self) -> i64 {
+        self.0.version()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at()
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at()
+    }
+}
+
+pub struct OrderLine {
+    order: Arc<model::Order>,
+    index: usize,
+}
+
+impl OrderLine {
+    fn line(&self) -> &model::OrderLine {
+        &self.order.lines()[self.index]
+    }
+}
+
+#[Object]
+impl OrderLine {
+    async fn sku(&self) -> &str {
+        self.line().sku.as_str()
+    }
+    async fn name(&self) -> &str {
+        &self.line().name
+    }
+    async fn vendor_id(&self) -> &str {
+        self.line().vendor_id.as_str()
+    }
+    async fn quantity(&self) -> u32 {
+        self.line().quantity
+    }
+    async fn unit_price(&self) -> Money {
+        self.line().unit_price.into()
+    }
+    async fn weight_kg(&self) -> Option<f64> {
+        self.line().weight_kg
+    }
+    /// unitPrice × quantity.
+    async fn total(&self) -> async_graphql::Result<Money> {
+        self.line().total().map(Money::from).map_err(|e| async_graphql::Error::new(e.to_string()))
+    }
+    /// Units held by shipments that are not cancelled.
+    async fn quantity_allocated(&self) -> u32 {
+        let l = self.line();
+        self.order.allocated(&l.sku, &l.vendor_id)
+    }
+    /// Units shipped, in transit or delivered.
+    async fn quantity_shipped(&self) -> u64 {
+        model::progress(self.line(), self.order.shipments()).shipped
+    }
+    async fn quantity_delivered(&self) -> u64 {
+        model::progress(self.line(), self.order.shipments()).delivered
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Review {
+    /// The subject (token `sub`) who must decide.
+    pub reviewer: String,
+    pub escalated_by: String,
+    pub comments: Option<String>,
+    pub escalated_at: DateTime<Utc>,
+    pub decision: Option<ReviewDecision>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ReviewDecision {
+    pub approved: bool,
+    pub comments: Option<String>,
+    pub decided_at: DateTime<Utc>,
+}
+
+impl From<&model::Review> for Review {
+    fn from(r: &model::Review) -> Self {
+        Review {
+            reviewer: r.reviewer.clone(),
+            escalated_by: r.escalated_by.clone(),
+            comments: r.comments.clone(),
+            escalated_at: r.escalated_at,
+            decision: r.decision.as_ref().map(|d| ReviewDecision {
+                approved: d.approved,
+                comments: d.comments.clone(),
+                decided_at: d.decided_at,
+            }),
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! Bearer-token authentication of every GraphQL request.
+
+use application::{Principal, ports::AuthError};
+use axum::{
+    http::{HeaderMap, StatusCode, header},
+    response::Response,
+};
+
+use crate::{Services, http::problem::graphql_error};
+
+const TENANT_HEADER: &str = "x-tenant-id";
+
+pub(crate) async fn authenticate(services: &Services, headers: &HeaderMap) -> Result<Principal, Response> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty());
+    let hint = headers.get(TENANT_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|h| !h.is_empty());
+    let result = match token {
+        None => Err(AuthError::Missing),
+        Some(token) => services.verifier.verify(token, hint).await,
+    };
+    result.map_err(|e| {
+        // The reason helps operators; the client learns only what it can act on.
+        tracing::info!(reason = %e, "authentication refused");
+        match e {
+            AuthError::Missing => unauthenticated("a bearer token is required (Authorization: Bearer <JWT>)"),
+            AuthError::Invalid(_) => unauthenticated("the bearer token is invalid, expired, or not for this service"),
+            AuthError::AmbiguousTenant => unauthenticated(
+                "the token belongs to several tenants; choose one with the X-Tenant-Id header",
+            ),
+            AuthError::Unavailable(_) => graphql_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "the identity provider could not be reached to verify the token; retry shortly",
+            ),
+        }
+    })
+}
+
+fn unauthenticated(message: &str) -> Response {
+    graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
+}

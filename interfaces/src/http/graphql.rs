@@ -1,0 +1,65 @@
+use async_graphql::{ErrorExtensionValues, Value, http::GraphiQLSource};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{Html, IntoResponse, Response},
+};
+
+use crate::{
+    graphql::mutation::IdempotencyHeader,
+    http::{AppState, auth::authenticate, problem::graphql_error},
+};
+
+pub(crate) async fn graphiql(State(state): State<AppState>) -> Response {
+    if !state.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Html(GraphiQLSource::build().endpoint("/graphql").title("tenant-oms").finish()).into_response()
+}
+
+pub(crate) async fn execute(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let principal = match authenticate(&state.services, &headers).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let request = match request {
+        Ok(r) => r.into_inner(),
+        Err(rejection) => {
+            tracing::info!(error = %rejection.0, "unreadable GraphQL request");
+            return graphql_error(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION_FAILED",
+                "the request body is not a GraphQL request (expected JSON {\"query\": ..., \"variables\": ...})",
+            );
+        }
+    };
+    let span = tracing::Span::current();
+    span.record("tenant", principal.tenant_id.as_str());
+    span.record("subject", principal.subject.as_str());
+    let mut request = request.data(principal);
+    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        request = request.data(IdempotencyHeader(key.to_owned()));
+    }
+    let mut response = state.schema.execute(request).await;
+    for error in &mut response.errors {
+        let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        if ext.get("code").is_none() {
+            ext.set("code", Value::from(classify(&error.message)));
+        }
+    }
+    GraphQLResponse::from(response).into_response()
+}
+
+/// Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code yet.
+fn classify(message: &str) -> &'static str {
+    if message.starts_with("Query is too complex") || message.starts_with("Query is nested too deep") {
+        "QUERY_TOO_COMPLEX"
+    } else {
+        "VALIDATION_FAILED"
+    }
+}

@@ -1,0 +1,17 @@
+//! Driving adapters: the GraphQL schema and the axum HTTP router. No business rules live here:
+//! resolvers parse, hand the caller's principal and input to a use case, and map the answer.
+
+pub mod graphql;
+pub mod http;
+
+use std::sync::Arc;
+
+use application::{orders::Orders, ports::TokenVerifier, session::Session};
+
+/// The use cases and the identity port the interfaces drive.
+#[derive(Clone)]
+pub struct Services {
+    pub orders: Arc<Orders>,
+    pub session: Arc<Session>,
+    pub verifier: Arc<dyn TokenVerifier>,
+}

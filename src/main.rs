@@ -1,0 +1,163 @@
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use infrastructure::config::SaasConfig;
+use interfaces::http::HttpConfig;
+use tenant_oms::{app, demo, telemetry};
+use tokio::net::TcpListener;
+
+const DEFAULT_DATABASE: &str = "sqlite://tenant-oms.db?mode=rwc";
+
+#[derive(Parser)]
+#[command(name = "tenant-oms", version, about = "Multi-tenant Order Management System served as one GraphQL API")]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, env = "OMS_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: telemetry::LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server.
+    Serve {
+        #[arg(long, env = "OMS_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// `sqlite://FILE?mode=rwc` (default `./tenant-oms.db`) or `postgres://…`.
+        #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+        database_url: String,
+        /// The SaaSConfig JSON file: provider, plans, tenants.
+        #[arg(long, env = "OMS_SAAS_CONFIG")]
+        saas_config: PathBuf,
+        /// Redis for the event bus (events are in-process until the Redis relay lands).
+        #[arg(long, env = "OMS_REDIS_URL")]
+        redis_url: Option<String>,
+        /// Do not serve GraphiQL on GET /graphql.
+        #[arg(long)]
+        no_graphiql: bool,
+    },
+    /// Start on the embedded SQLite database with a demo tenant and print a bearer token.
+    Demo {
+        #[arg(long, env = "OMS_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+        database_url: String,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+        database_url: String,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
+    Schema,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate a SaaSConfig file and list every problem found.
+    Check { file: PathBuf },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    infrastructure::identity::install_crypto_provider();
+    match run(cli.command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { listen, database_url, saas_config, redis_url, no_graphiql } => {
+            let config = SaasConfig::load(&saas_config).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let problems = config.check();
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{}: {p}", saas_config.display());
+                }
+                anyhow::bail!("the SaaS config has {} problem(s); see `tenant-oms config check`", problems.len());
+            }
+            if redis_url.is_some() {
+                tracing::warn!("--redis-url is accepted but not used yet: events stay in-process");
+            }
+            let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
+            start(&listen, &database_url, config, http, None).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { listen, database_url } => {
+            let demo = demo::prepare(Duration::from_secs(24 * 3600));
+            start(&listen, &database_url, demo.config, HttpConfig::default(), Some(demo.token)).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { database_url } => {
+            app::open_database(&database_url).await?;
+            println!("migrations applied to {}", redact_url(&database_url));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { command: ConfigCommand::Check { file } } => {
+            let config = match SaasConfig::load(&file) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let problems = config.check();
+            if problems.is_empty() {
+                println!("{}: OK", file.display());
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &problems {
+                    println!("{}: {p}", file.display());
+                }
+                println!("{} problem(s) found", problems.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Schema => {
+            print!("{}", interfaces::graphql::sdl());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn start(
+    listen: &str,
+    database_url: &str,
+    config: SaasConfig,
+    http: HttpConfig,
+    demo_token: Option<String>,
+) -> anyhow::Result<()> {
+    let database = app::open_database(database_url).await?;
+    let app = app::build(&database, config, http)?;
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %redact_url(database_url), backend = database.backend_name(), "tenant-oms listening");
+    if let Some(token) = demo_token {
+        println!("{}", demo::banner(&addr.to_string(), &token));
+    }
+    app::serve(listener, app.router, app::shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Database URLs may carry a password; logs never do.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}://***{}", &url[..scheme_end], &url[at..]),
+        _ => url.to_owned(),
+    }
+}

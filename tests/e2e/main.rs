@@ -1,0 +1,17 @@
+//! End-to-end tests: the real router over real HTTP on a real database, with tokens verified
+//! against a real local JWKS server. One binary for the whole suite (fast CI builds).
+//!
+//! Without `TEST_DATABASE_URL` every test gets a fresh SQLite file; with it, a fresh PostgreSQL
+//! schema (and an unreachable server fails the test rather than skipping it).
+
+mod support;
+
+mod auth;
+mod concurrency;
+mod http_edges;
+mod idempotency;
+mod isolation;
+mod orders_flow;
+mod schema_drift;
+mod transitions;
+mod validation;

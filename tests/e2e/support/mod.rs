@@ -1,0 +1,158 @@
+//! Test harness: `TestApp::spawn()` starts the application on port 0 with its own database.
+
+mod jwks;
+mod ops;
+mod tokens;
+
+use std::{net::SocketAddr, sync::Once};
+
+use infrastructure::{config::SaasConfig, persistence::Database};
+use interfaces::http::HttpConfig;
+use serde_json::{Value, json};
+use tenant_oms::app;
+
+pub use ops::{line, mutation_doc as ops_doc, order_input};
+pub use tokens::{Claims, hs256_with_public_key, sign_es256 as tokens_es256, unsigned};
+pub use jwks::sign_rs256;
+
+pub const TENANT_A: &str = "tenant_a";
+pub const TENANT_B: &str = "tenant_b";
+/// Shares tenant A's IdP (one Keycloak, several organizations) and does not auto-confirm.
+pub const TENANT_P: &str = "tenant_p";
+pub const SUSPENDED: &str = "tenant_s";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub jwks: jwks::JwksServer,
+    _db_dir: Option<tempfile::TempDir>,
+}
+
+static INIT: Once = Once::new();
+
+fn init() {
+    INIT.call_once(|| {
+        infrastructure::identity::install_crypto_provider();
+        if std::env::var_os("TEST_LOG").is_some() {
+            tenant_oms::telemetry::init(tenant_oms::telemetry::LogFormat::Text);
+        }
+    });
+}
+
+/// A fresh database: PostgreSQL schema when TEST_DATABASE_URL is set, else a SQLite file.
+async fn fresh_database() -> (Database, Option<tempfile::TempDir>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => {
+            let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+            let db = Database::connect_in_schema(&url, &schema)
+                .await
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unusable: {e}"));
+            db.migrate().await.expect("migrations");
+            (db, None)
+        }
+        Err(_) => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("oms.db").display());
+            let db = Database::connect(&url).await.expect("sqlite database");
+            db.migrate().await.expect("migrations");
+            (db, Some(dir))
+        }
+    }
+}
+
+pub fn saas_config(jwks_base: &str) -> SaasConfig {
+    let all_permissions = json!([
+        "order:read", "order:create", "order:confirm", "order:cancel", "order:complete", "order:review",
+        "shipment:create", "shipment:confirm", "shipment:dispatch", "shipment:deliver", "shipment:cancel"
+    ]);
+    let shared_idp = json!({
+        "issuer": format!("{jwks_base}/realms/shared"),
+        "audience": "oms",
+        "algorithms": ["RS256"],
+        "jwks_uri": format!("{jwks_base}/jwks.json"),
+        "tenant_claim": "organization",
+        "roles_claim": "roles"
+    });
+    let config = json!({
+        "plans": {
+            "standard": {"permissions": all_permissions,
+                          "limits": {"orders_per_month": 100000, "requests_per_minute": 100000, "max_query_complexity": 5000}}
+        },
+        "tenants": {
+            TENANT_A: {"plan": "standard", "status": "active", "idp": shared_idp},
+            TENANT_P: {"plan": "standard", "status": "active", "idp": shared_idp,
+                       "tenant_config": {"auto_confirm_orders": false}},
+            SUSPENDED: {"plan": "standard", "status": "suspended", "idp": shared_idp},
+            TENANT_B: {"plan": "standard", "status": "active", "idp": {
+                "issuer": "https://idp.tenant-b.example",
+                "audience": "oms-b",
+                "algorithms": ["ES256"],
+                "public_key_pem": include_str!("../../fixtures/tenant_b_ec.pub.pem"),
+                "tenant_claim": "tenant",
+                "roles_claim": "roles"
+            }}
+        }
+    });
+    SaasConfig::from_json_str(&config.to_string()).expect("test SaaS config")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        init();
+        let jwks = jwks::JwksServer::start().await;
+        let (database, db_dir) = fresh_database().await;
+        let built = app::build(&database, saas_config(&jwks.base_url()), HttpConfig::default()).expect("app");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(app::serve(listener, built.router, std::future::pending()));
+        TestApp { addr, client: reqwest::Client::new(), jwks, _db_dir: db_dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A valid RS256 token of tenant A's IdP for `sub`, with every role needed.
+    pub fn token_a(&self, sub: &str) -> String {
+        self.jwks.sign(&Claims::for_tenants(&self.jwks.issuer(), "oms", sub, &[TENANT_A]))
+    }
+
+    pub fn token_p(&self, sub: &str) -> String {
+        self.jwks.sign(&Claims::for_tenants(&self.jwks.issuer(), "oms", sub, &[TENANT_P]))
+    }
+
+    pub fn token_b(&self, sub: &str) -> String {
+        tokens::sign_es256(&Claims::for_claim("https://idp.tenant-b.example", "oms-b", sub, "tenant", json!(TENANT_B)))
+    }
+
+    /// POSTs a GraphQL request; returns the HTTP status and the JSON body.
+    pub async fn post(&self, headers: &[(&str, &str)], body: &Value) -> (u16, Value) {
+        let mut req = self.client.post(self.url("/graphql")).json(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let body = resp.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// Runs a GraphQL document as `token`; panics on HTTP failure, returns the whole body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        let auth = format!("Bearer {token}");
+        let (status, body) =
+            self.post(&[("authorization", &auth)], &json!({"query": query, "variables": variables})).await;
+        assert!(status == 200, "HTTP {status}: {body}");
+        body
+    }
+}
+
+/// The `extensions.code` of the first top-level error.
+pub fn error_code(body: &Value) -> Option<&str> {
+    body["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// The `code` of the first user error of payload `field`.
+pub fn user_error(body: &Value, field: &str) -> Option<String> {
+    body["data"][field]["userErrors"][0]["code"].as_str().map(str::to_owned)
+}
