@@ -7,10 +7,6 @@ use base64::Engine;
 use infrastructure::{config::SaasConfig, identity::DevTokenIssuer};
 use rand::RngCore;
 
-pub const DEMO_TENANT: &str = "demo";
-pub const DEMO_ISSUER: &str = "tenant-oms-demo";
-pub const DEMO_AUDIENCE: &str = "tenant-oms";
-
 pub struct Demo {
     pub config: SaasConfig,
     pub token: String,
@@ -22,8 +18,8 @@ pub fn prepare(token_ttl: Duration) -> Demo {
     rand::rng().fill_bytes(&mut key);
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key);
     let config = SaasConfig::demo(&secret);
-    let token = DevTokenIssuer::new(&secret, DEMO_ISSUER, DEMO_AUDIENCE).mint(
-        DEMO_TENANT,
+    let token = DevTokenIssuer::new(&secret, SaasConfig::DEMO_ISSUER, SaasConfig::DEMO_AUDIENCE).mint(
+        SaasConfig::DEMO_TENANT,
         "demo-user",
         &["tenant_admin"],
         token_ttl,
@@ -37,13 +33,14 @@ pub fn banner(listen: &str, token: &str) -> String {
 tenant-oms demo is running.\n\
 \n\
   GraphiQL:  http://{listen}/graphql   (add the header  Authorization: Bearer <token>)\n\
-  Tenant:    {DEMO_TENANT}   Subject: demo-user   Role: tenant_admin   Valid: 24 h\n\
+  Tenant:    {tenant}   Subject: demo-user   Role: tenant_admin   Valid: 24 h\n\
 \n\
 Paste this into another terminal, then follow the README tour:\n\
 \n\
 export OMS=http://{listen}/graphql\n\
 export TOKEN={token}\n\
 \n\
-Stop with Ctrl-C.\n"
+Stop with Ctrl-C.\n",
+        tenant = SaasConfig::DEMO_TENANT
     )
 }

@@ -41,7 +41,7 @@ impl OrderLine {
             return Err(DomainError::validation(&["unitPrice", "amount"], "unitPrice must not be negative"));
         }
         if let Some(w) = input.weight_kg
-            && !(w.is_finite() && w >= 0.0 && w < 1_000_000.0)
+            && !(w.is_finite() && (0.0..1_000_000.0).contains(&w))
         {
             return Err(DomainError::validation(&["weightKg"], "weightKg must be a non-negative number"));
         }

@@ -5,7 +5,9 @@ use std::fmt;
 use domain::TenantId;
 use jsonwebtoken::AlgorithmFamily;
 
-use super::keys::{SUPPORTED_ALGORITHMS, decode_public_key_pem, family_name, is_https_or_loopback, supported_algorithm};
+use super::keys::{
+    SUPPORTED_ALGORITHMS, decode_public_key_pem, family_name, is_https_or_loopback, supported_algorithm,
+};
 use super::model::{
     CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, ProviderConfig, SaasConfig,
     TenantConfig, TenantEntry, WebhookConfig,
@@ -186,7 +188,10 @@ impl Problems {
                 if name.trim().eq_ignore_ascii_case("none") {
                     self.push(at, "`none` (unsigned tokens) is never accepted");
                 } else {
-                    self.push(at, format!("unsupported algorithm `{name}`; supported: {}", SUPPORTED_ALGORITHMS.join(", ")));
+                    self.push(
+                        at,
+                        format!("unsupported algorithm `{name}`; supported: {}", SUPPORTED_ALGORITHMS.join(", ")),
+                    );
                 }
                 continue;
             };

@@ -114,6 +114,7 @@ pub struct IdpConfig {
     /// moved to `public_key_pem` when the document is loaded).
     #[serde(default, alias = "public_key", skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
+    /// When both this and `jwks_uri` are given, this key verifies the algorithms of its family.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key_pem: Option<String>,
     /// Local development only.

@@ -15,7 +15,11 @@ pub struct DevTokenIssuer {
 
 impl DevTokenIssuer {
     pub fn new(hs256_secret: &str, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
-        Self { key: EncodingKey::from_secret(hs256_secret.as_bytes()), issuer: issuer.into(), audience: audience.into() }
+        Self {
+            key: EncodingKey::from_secret(hs256_secret.as_bytes()),
+            issuer: issuer.into(),
+            audience: audience.into(),
+        }
     }
 
     /// An HS256 token with claims iss, aud, sub, iat, exp, `tenant: [tenant]` and `roles`.

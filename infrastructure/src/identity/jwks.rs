@@ -72,7 +72,12 @@ impl JwksCache {
     }
 
     /// The key that must have signed a token with this `kid` and `alg`.
-    pub(super) async fn key(&self, uri: &str, kid: Option<&str>, alg: Algorithm) -> Result<Arc<DecodingKey>, AuthError> {
+    pub(super) async fn key(
+        &self,
+        uri: &str,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Result<Arc<DecodingKey>, AuthError> {
         let entry = self.entry(uri);
         if let Some(key) = entry.snapshot().filter(|set| self.is_fresh(set)).and_then(|set| set.find(kid, alg)) {
             return Ok(key);

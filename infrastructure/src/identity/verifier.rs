@@ -49,8 +49,13 @@ impl JwtVerifier {
     async fn key<'k>(&self, keys: &'k TenantKeys, header: &Header) -> Result<Key<'k>, AuthError> {
         let family = header.alg.family();
         if family == AlgorithmFamily::Hmac {
-            return keys.hmac.as_ref().map(Key::Configured).ok_or_else(|| invalid("algorithm not allowed for this IdP"));
+            return keys
+                .hmac
+                .as_ref()
+                .map(Key::Configured)
+                .ok_or_else(|| invalid("algorithm not allowed for this IdP"));
         }
+        // A pinned PEM needs no network, so it wins over a JWKS for the algorithms of its family.
         if let Some(pem) = keys.pem.as_ref().filter(|pem| pem.family() == family) {
             return Ok(Key::Configured(pem));
         }

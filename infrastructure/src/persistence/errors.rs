@@ -12,7 +12,6 @@ use super::keys;
 pub(super) fn store_error(err: DbErr) -> StoreError {
     match err {
         DbErr::ConnectionAcquire(e) => StoreError::Unavailable(format!("no database connection available: {e}")),
-        DbErr::Conn(RuntimeErr::SqlxError(e)) => StoreError::Unavailable(format!("cannot reach the database: {e}")),
         DbErr::Conn(e) => StoreError::Unavailable(format!("cannot reach the database: {e}")),
         DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => sqlx_error(&e),
         other => StoreError::Internal(other.to_string()),

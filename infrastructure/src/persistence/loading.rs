@@ -69,7 +69,10 @@ pub(super) fn page(tenant: &TenantId, query: &OrderQuery) -> Select<orders::Enti
         .limit(limit)
 }
 
-pub(super) async fn one<C: ConnectionTrait>(conn: &C, select: Select<orders::Entity>) -> Result<Option<Order>, StoreError> {
+pub(super) async fn one<C: ConnectionTrait>(
+    conn: &C,
+    select: Select<orders::Entity>,
+) -> Result<Option<Order>, StoreError> {
     let Some(row) = select.one(conn).await.map_err(store_error)? else {
         return Ok(None);
     };

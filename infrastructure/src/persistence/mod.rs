@@ -1,8 +1,10 @@
 //! Persistence of the Order aggregate with SeaORM: one code path for SQLite and PostgreSQL.
 //!
-//! Layout: `entities` (row shapes), `migrations` (the schema), `keys` (unique key names shared
-//! by both), `mapping` (domain <-> rows), `loading` (whole-aggregate reads in batches),
-//! `order_store` / `order_tx` (the ports), `errors` (database errors in port terms).
+//! Layout: `database` (the public handle) with `sqlite` and `postgres` (their connections),
+//! `entities` (row shapes), `migrations` (the schema), `keys` (unique key names shared by both),
+//! `mapping` (domain <-> rows), `loading` (whole-aggregate reads in batches), `writing` (insert,
+//! and update of what changed), `order_store` / `order_tx` (the ports), `errors` (database
+//! errors in port terms).
 //! Nothing but `Database` leaves this module.
 
 mod database;
@@ -14,7 +16,10 @@ mod mapping;
 mod migrations;
 mod order_store;
 mod order_tx;
+mod postgres;
+mod sqlite;
 #[cfg(test)]
 mod tests;
+mod writing;
 
 pub use database::Database;

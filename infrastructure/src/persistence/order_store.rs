@@ -4,15 +4,15 @@
 use application::ports::{OrderPage, OrderQuery, OrderStore, OrderTx, StoreError};
 use async_trait::async_trait;
 use domain::{OrderId, ShipmentId, TenantId, order::Order};
-use sea_orm::{
-    DatabaseConnection, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 
 use super::{errors::store_error, loading, order_tx::SeaOrderTx};
 
 pub(super) struct SeaOrderStore {
     pub(super) reader: DatabaseConnection,
     pub(super) writer: DatabaseConnection,
+    /// Keeps the database's background work going while this store is in use.
+    pub(super) _alive: std::sync::Arc<()>,
 }
 
 #[async_trait]
@@ -20,8 +20,10 @@ impl OrderStore for SeaOrderStore {
     async fn begin(&self, tenant: &TenantId) -> Result<Box<dyn OrderTx>, StoreError> {
         // IMMEDIATE takes SQLite's write lock at BEGIN: a transaction that read first and wrote
         // later could otherwise fail to upgrade its lock. PostgreSQL ignores the option.
-        let options =
-            TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
         let tx = self.writer.begin_with_options(options).await.map_err(store_error)?;
         Ok(Box::new(SeaOrderTx::new(tx, tenant.clone())))
     }

@@ -1,6 +1,6 @@
 //! AppError → GraphQL: top-level `errors` with `extensions.code`, or `userErrors` in the payload.
 
-use application::{AppError, ErrorCode as AppCode};
+use application::AppError;
 use async_graphql::{Enum, ErrorExtensions, SimpleObject};
 
 /// The normative error codes.
@@ -60,8 +60,4 @@ pub fn respond<T, P: Payload>(result: Result<T, AppError>, ok: impl FnOnce(T) ->
 /// Queries have no payload: every failure is a top-level error.
 pub fn query<T>(result: Result<T, AppError>) -> async_graphql::Result<T> {
     result.map_err(top_level)
-}
-
-pub fn code_of(code: AppCode) -> &'static str {
-    code.as_str()
 }

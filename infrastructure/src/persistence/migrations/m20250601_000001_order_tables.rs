@@ -20,10 +20,14 @@ impl MigrationTrait for Migration {
             manager.create_index(unique_index(key)).await?;
         }
         manager.create_index(index("ix_orders_tenant_status_id", "orders", &["tenant_id", "status", "id"])).await?;
-        manager.create_index(index("ix_orders_tenant_email_id", "orders", &["tenant_id", "customer_email", "id"])).await?;
+        manager
+            .create_index(index("ix_orders_tenant_email_id", "orders", &["tenant_id", "customer_email", "id"]))
+            .await?;
 
         manager.create_table(order_lines(&cols)).await?;
-        manager.create_index(index("ix_order_lines_tenant_sku", "order_lines", &["tenant_id", "sku", "order_id"])).await?;
+        manager
+            .create_index(index("ix_order_lines_tenant_sku", "order_lines", &["tenant_id", "sku", "order_id"]))
+            .await?;
 
         manager.create_table(shipments(&cols)).await?;
         manager.create_index(unique_index(&keys::SHIPMENTS_CARRIER_TRACKING)).await?;

@@ -1,0 +1,82 @@
+//! Contract tests of the persistence adapter. Every contract runs against SQLite (a file in a
+//! fresh temporary directory) and, when `TEST_DATABASE_URL` is set, against PostgreSQL in a
+//! fresh schema. A set but unreachable `TEST_DATABASE_URL` fails the PostgreSQL tests.
+
+mod concurrency;
+mod fixtures;
+mod harness;
+mod isolation;
+mod listing;
+mod round_trip;
+mod writes;
+
+/// Generates one `#[tokio::test]` per contract and backend: `sqlite::<name>`, `postgres::<name>`.
+macro_rules! contracts {
+    ($($module:ident::$name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::harness::TestDb::sqlite().await;
+                    super::$module::$name(&db.db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::harness::TestDb::postgres().await else {
+                        eprintln!("TEST_DATABASE_URL is not set; PostgreSQL contract skipped");
+                        return;
+                    };
+                    super::$module::$name(&db.db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+contracts!(
+    round_trip::created_order_loads_equal_by_every_read,
+    round_trip::updated_order_loads_equal,
+    round_trip::shipments_removed_from_the_aggregate_are_deleted,
+    round_trip::dropped_transaction_rolls_back,
+    round_trip::migrate_is_idempotent_and_ping_works,
+    isolation::other_tenants_see_nothing,
+    isolation::other_tenants_cannot_write,
+    isolation::keys_are_unique_per_tenant_only,
+    writes::stale_version_is_a_conflict,
+    writes::duplicate_external_ref_and_number,
+    writes::duplicate_tracking_reference_per_carrier,
+    writes::duplicate_idempotency_key,
+    writes::order_numbers_count_per_tenant,
+    writes::outbox_events_are_appended_with_the_transaction,
+    listing::pages_newest_first_with_cursor,
+    listing::filters_narrow_the_page,
+    listing::page_loads_whole_aggregates,
+    concurrency::locked_commands_on_one_order_never_over_allocate,
+    concurrency::reads_are_not_blocked_by_an_open_write,
+);
+
+#[tokio::test]
+async fn unreachable_postgres_is_unavailable() {
+    let err = crate::persistence::Database::connect("postgres://postgres@127.0.0.1:1/nothing").await.unwrap_err();
+    assert!(matches!(err, application::ports::StoreError::Unavailable(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn unknown_url_scheme_is_refused_without_echoing_it() {
+    let err = crate::persistence::Database::connect("mysql://user:secret@host/db").await.unwrap_err();
+    assert!(!format!("{err}").contains("secret"), "{err}");
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_data() {
+    let db = crate::persistence::Database::connect("sqlite::memory:").await.unwrap();
+    db.migrate().await.unwrap();
+    round_trip::created_order_loads_equal_by_every_read(&db).await;
+}

@@ -1,0 +1,69 @@
+use std::sync::Arc;
+
+use application::ports::{TenantDirectory, TenantSettings, TenantStatus};
+use domain::TenantId;
+
+use super::SPEC_EXAMPLE;
+use crate::config::{ConfigCatalog, SaasConfig, TENANT_PERMISSIONS};
+
+fn tenant(id: &str) -> TenantId {
+    TenantId::new(id).unwrap()
+}
+
+#[tokio::test]
+async fn directory_maps_plan_status_and_settings() {
+    let catalog = ConfigCatalog::new(SaasConfig::from_json_str(SPEC_EXAMPLE).unwrap());
+
+    let profile = catalog.tenant(&tenant("tenant_123")).await.unwrap().expect("known tenant");
+
+    assert_eq!(profile.id.as_str(), "tenant_123");
+    assert_eq!(profile.plan, "standard");
+    assert_eq!(profile.status, TenantStatus::Active);
+    assert_eq!(profile.settings, TenantSettings { auto_confirm_orders: false });
+    assert_eq!(catalog.tenant(&tenant("nobody")).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn directory_defaults_auto_confirm_and_maps_suspension() {
+    let json = r#"{"plans": {"p": {}}, "tenants": {
+        "plain": {"plan": "p", "idp": {}},
+        "paused": {"plan": "p", "status": "suspended", "idp": {}},
+        "odd": {"plan": "p", "status": "on-holiday", "idp": {}}}}"#;
+    let catalog = ConfigCatalog::new(SaasConfig::from_json_str(json).unwrap());
+
+    let plain = catalog.tenant(&tenant("plain")).await.unwrap().unwrap();
+    assert_eq!(plain.status, TenantStatus::Active);
+    assert!(plain.settings.auto_confirm_orders);
+    let paused = catalog.tenant(&tenant("paused")).await.unwrap().unwrap();
+    assert_eq!(paused.status, TenantStatus::Suspended);
+    let odd = catalog.tenant(&tenant("odd")).await.unwrap().unwrap();
+    assert_eq!(odd.status, TenantStatus::Suspended, "an unknown status fails closed");
+}
+
+#[tokio::test]
+async fn replace_swaps_the_config_for_new_readers_only() {
+    let catalog = Arc::new(ConfigCatalog::new(SaasConfig::demo("x")));
+    let before = catalog.current();
+
+    catalog.replace(SaasConfig::from_json_str(SPEC_EXAMPLE).unwrap());
+
+    assert!(before.tenants.contains_key("demo"), "a snapshot taken earlier is unchanged");
+    assert!(catalog.current().tenants.contains_key("tenant_123"));
+    assert_eq!(catalog.tenant(&tenant("demo")).await.unwrap(), None);
+}
+
+#[test]
+fn demo_config_is_clean_and_grants_everything() {
+    let config = SaasConfig::demo("a-demo-secret-that-is-long-enough-123");
+
+    assert_eq!(config.check(), vec![]);
+    assert!(config.provider.is_none());
+    assert_eq!(config.plans["demo"].permissions.len(), TENANT_PERMISSIONS.len());
+    let demo = &config.tenants["demo"];
+    assert_eq!(demo.status, "active");
+    assert_eq!(demo.idp.issuer.as_deref(), Some("tenant-oms-demo"));
+    assert_eq!(demo.idp.audience.as_deref(), Some("tenant-oms"));
+    assert_eq!(demo.idp.algorithms, vec!["HS256"]);
+    assert_eq!(demo.idp.tenant_claim(), "tenant");
+    assert_eq!(demo.idp.roles_claim(), "roles");
+}

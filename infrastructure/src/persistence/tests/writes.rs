@@ -1,0 +1,201 @@
+use application::ports::{IdempotencyRecord, OrderQuery, OutboxEvent, StoreError};
+use domain::{OrderId, order::Order};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use super::fixtures::{Spec, assert_same, at, dispatch, order, ship, tenant};
+use crate::persistence::{Database, entities::outbox_events};
+
+async fn insert(db: &Database, order: &Order) {
+    let store = db.order_store();
+    let mut tx = store.begin(order.tenant_id()).await.unwrap();
+    tx.insert_order(order).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn duplicate(key: &str) -> StoreError {
+    StoreError::Duplicate(key.to_owned())
+}
+
+pub async fn stale_version_is_a_conflict(db: &Database) {
+    let store = db.order_store();
+    let t = tenant("acme");
+    let o = order("acme", "ORD-000001");
+    insert(db, &o).await;
+    let mut first = store.order(&t, o.id()).await.unwrap().unwrap();
+    let mut second = store.order(&t, o.id()).await.unwrap().unwrap();
+
+    let mut tx = store.begin(&t).await.unwrap();
+    ship(&mut first, 1, None, at(1));
+    tx.update_order(&first, 1).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin(&t).await.unwrap();
+    ship(&mut second, 2, None, at(2));
+    assert!(matches!(tx.update_order(&second, 1).await, Err(StoreError::Conflict(_))));
+    let mut missing = order("acme", "ORD-000404");
+    ship(&mut missing, 1, None, at(3));
+    assert!(matches!(tx.update_order(&missing, 1).await, Err(StoreError::Conflict(_))));
+    drop(tx);
+
+    assert_same(&store.order(&t, o.id()).await.unwrap().unwrap(), &first);
+}
+
+pub async fn duplicate_external_ref_and_number(db: &Database) {
+    let store = db.order_store();
+    let t = tenant("acme");
+    let mut spec = Spec::new("acme", "ORD-000001");
+    spec.external_ref = Some("ext-1");
+    let first = spec.build();
+    insert(db, &first).await;
+
+    let mut tx = store.begin(&t).await.unwrap();
+    let mut spec = Spec::new("acme", "ORD-000002");
+    spec.external_ref = Some("ext-1");
+    assert_eq!(tx.insert_order(&spec.build()).await, Err(duplicate("externalRef")));
+    // The transaction survives the refusal, so the caller can answer with the first order.
+    assert_same(&tx.order_by_external_ref("ext-1").await.unwrap().unwrap(), &first);
+    assert_eq!(tx.insert_order(&order("acme", "ORD-000001")).await, Err(duplicate("number")));
+    let mut spec = Spec::new("acme", "ORD-000003");
+    spec.external_ref = Some("ext-3");
+    let third = spec.build();
+    tx.insert_order(&third).await.unwrap();
+    let mut spec = Spec::new("acme", "ORD-000004");
+    spec.external_ref = Some("ext-3");
+    assert_eq!(tx.insert_order(&spec.build()).await, Err(duplicate("externalRef")));
+    tx.commit().await.unwrap();
+
+    assert_same(&store.order_by_external_ref(&t, "ext-3").await.unwrap().unwrap(), &third);
+    let everything = OrderQuery { filter: Default::default(), first: 10, after: None };
+    assert_eq!(store.orders(&t, &everything).await.unwrap().orders.len(), 2);
+}
+
+pub async fn duplicate_tracking_reference_per_carrier(db: &Database) {
+    let store = db.order_store();
+    let t = tenant("acme");
+    let mut orders = Vec::new();
+    for (number, provider) in [("A", Some("dhl")), ("B", Some("dhl")), ("C", Some("aramex")), ("D", None), ("E", None)]
+    {
+        let mut o = order("acme", number);
+        ship(&mut o, 1, provider, at(1));
+        insert(db, &o).await;
+        orders.push(o);
+    }
+    let dispatched = |o: &Order| {
+        let mut o = o.clone();
+        let id = o.shipments()[0].id;
+        dispatch(&mut o, id, "TRK-9", at(2));
+        o
+    };
+
+    for (o, expected) in orders.iter().zip([
+        Ok(()),
+        Err(duplicate("trackingReference")),
+        Ok(()),
+        Ok(()),
+        Err(duplicate("trackingReference")),
+    ]) {
+        let mut tx = store.begin(&t).await.unwrap();
+        let locked = tx.lock_order(o.id()).await.unwrap().unwrap();
+        let changed = dispatched(&locked);
+        assert_eq!(tx.update_order(&changed, locked.version()).await, expected, "order {}", o.number());
+        if expected.is_err() {
+            // Refused as a whole, and the transaction is still usable.
+            assert_same(&tx.lock_order(o.id()).await.unwrap().unwrap(), o);
+        }
+        tx.commit().await.unwrap();
+        let stored = store.order(&t, o.id()).await.unwrap().unwrap();
+        assert_same(&stored, if expected.is_ok() { &changed } else { o });
+    }
+}
+
+pub async fn duplicate_idempotency_key(db: &Database) {
+    let store = db.order_store();
+    let t = tenant("acme");
+    let record = IdempotencyRecord {
+        key: "idem-1".to_owned(),
+        operation: "createOrder".to_owned(),
+        fingerprint: "sha256:abc".to_owned(),
+        resource_id: OrderId::from_uuid(Uuid::now_v7()).to_string(),
+        created_at: at(0),
+    };
+    let mut tx = store.begin(&t).await.unwrap();
+    assert_eq!(tx.idempotency_record("idem-1").await.unwrap(), None);
+    tx.save_idempotency_record(&record).await.unwrap();
+    assert_eq!(tx.idempotency_record("idem-1").await.unwrap().as_ref(), Some(&record));
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin(&t).await.unwrap();
+    assert_eq!(tx.idempotency_record("idem-1").await.unwrap().as_ref(), Some(&record));
+    let replay = IdempotencyRecord { fingerprint: "sha256:other".to_owned(), ..record.clone() };
+    assert_eq!(tx.save_idempotency_record(&replay).await, Err(duplicate("idempotencyKey")));
+    // Still usable after the refusal.
+    let o = order("acme", "ORD-000001");
+    tx.insert_order(&o).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(store.order(&t, o.id()).await.unwrap().is_some());
+
+    let mut tx = store.begin(&t).await.unwrap();
+    assert_eq!(tx.idempotency_record("idem-1").await.unwrap().as_ref(), Some(&record));
+}
+
+pub async fn order_numbers_count_per_tenant(db: &Database) {
+    let store = db.order_store();
+    let acme = tenant("acme");
+    let mut tx = store.begin(&acme).await.unwrap();
+    assert_eq!(tx.next_order_number().await.unwrap(), 1);
+    assert_eq!(tx.next_order_number().await.unwrap(), 2);
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin(&acme).await.unwrap();
+    assert_eq!(tx.next_order_number().await.unwrap(), 3);
+    drop(tx);
+
+    let mut tx = store.begin(&acme).await.unwrap();
+    assert_eq!(tx.next_order_number().await.unwrap(), 3, "a rolled back number is handed out again");
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin(&tenant("globex")).await.unwrap();
+    assert_eq!(tx.next_order_number().await.unwrap(), 1);
+    tx.commit().await.unwrap();
+}
+
+pub async fn outbox_events_are_appended_with_the_transaction(db: &Database) {
+    let store = db.order_store();
+    let t = tenant("acme");
+    let event = |n: i64| OutboxEvent {
+        id: Uuid::now_v7(),
+        tenant_id: t.clone(),
+        event_type: "order.created".to_owned(),
+        aggregate_id: "order-1".to_owned(),
+        aggregate_version: n,
+        occurred_at: at(n),
+        payload: serde_json::json!({ "type": "order.created", "data": { "n": n, "amount": "12.500", "tags": ["a", "b"] } }),
+    };
+    let committed = [event(1), event(2)];
+    let mut tx = store.begin(&t).await.unwrap();
+    tx.append_outbox(&committed).await.unwrap();
+    tx.append_outbox(&[]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin(&t).await.unwrap();
+    tx.append_outbox(&[event(3)]).await.unwrap();
+    drop(tx);
+
+    let rows = outbox_events::Entity::find()
+        .filter(outbox_events::Column::TenantId.eq("acme"))
+        .order_by_asc(outbox_events::Column::Id)
+        .all(&db.reader)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, event) in rows.iter().zip(&committed) {
+        assert_eq!(row.id, event.id.to_string());
+        assert_eq!(row.event_type, event.event_type);
+        assert_eq!(row.aggregate_id, event.aggregate_id);
+        assert_eq!(row.aggregate_version, event.aggregate_version);
+        assert_eq!(row.occurred_at, event.occurred_at);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&row.payload).unwrap(), event.payload);
+        assert_eq!(row.published_at, None);
+    }
+}
