@@ -32,12 +32,8 @@ pub fn build(database: &Database, config: SaasConfig, http: HttpConfig) -> anyho
         .build()
         .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
     let verifier = Arc::new(JwtVerifier::new(catalog.clone(), client));
-    let orders = Arc::new(Orders::new(
-        database.order_store(),
-        catalog.clone(),
-        Arc::new(SystemClock),
-        Arc::new(UuidV7Ids),
-    ));
+    let orders =
+        Arc::new(Orders::new(database.order_store(), catalog.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
     let session = Arc::new(Session::new(catalog.clone()));
     let services = Services { orders, session, verifier };
     Ok(App { router: router(services, http), catalog })

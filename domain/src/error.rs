@@ -16,10 +16,7 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn validation(field: &[&str], message: impl Into<String>) -> Self {
-        DomainError::Validation {
-            field: field.iter().map(|s| (*s).to_owned()).collect(),
-            message: message.into(),
-        }
+        DomainError::Validation { field: field.iter().map(|s| (*s).to_owned()).collect(), message: message.into() }
     }
 
     pub fn invalid_state(message: impl Into<String>) -> Self {

@@ -97,10 +97,7 @@ impl TenantId {
         if ok {
             Ok(Self(v.to_owned()))
         } else {
-            Err(DomainError::validation(
-                &["tenantId"],
-                "tenant id must be 1-64 ASCII letters, digits, '_', '-' or '.'",
-            ))
+            Err(DomainError::validation(&["tenantId"], "tenant id must be 1-64 ASCII letters, digits, '_', '-' or '.'"))
         }
     }
 

@@ -37,12 +37,8 @@ impl Currency {
     pub fn new(code: &str) -> Result<Self, DomainError> {
         [(EXPONENT_2, 2), (EXPONENT_0, 0), (EXPONENT_3, 3), (EXPONENT_4, 4)]
             .into_iter()
-            .find_map(|(table, minor_units)| {
-                table.iter().find(|c| **c == code).map(|c| Self { code: c, minor_units })
-            })
-            .ok_or_else(|| {
-                DomainError::validation(&["currency"], format!("'{code}' is not an ISO 4217 currency code"))
-            })
+            .find_map(|(table, minor_units)| table.iter().find(|c| **c == code).map(|c| Self { code: c, minor_units }))
+            .ok_or_else(|| DomainError::validation(&["currency"], format!("'{code}' is not an ISO 4217 currency code")))
     }
 
     pub fn code(&self) -> &'static str {
@@ -98,7 +94,8 @@ impl Money {
     /// Parses a decimal string such as `"12.500"`. More fraction digits than the currency has,
     /// exponents, spaces, or values beyond the storable range are refused, never rounded.
     pub fn parse(amount: &str, currency: Currency) -> Result<Self, DomainError> {
-        let invalid = |why: &str| DomainError::validation(&["amount"], format!("'{amount}' is not a valid amount: {why}"));
+        let invalid =
+            |why: &str| DomainError::validation(&["amount"], format!("'{amount}' is not a valid amount: {why}"));
         let (negative, digits) = match amount.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, amount),
@@ -126,10 +123,7 @@ impl Money {
         let too_large = || invalid("too large");
         let mut minor: i64 = 0;
         for b in int_part.bytes().chain(frac_part.bytes()) {
-            minor = minor
-                .checked_mul(10)
-                .and_then(|m| m.checked_add(i64::from(b - b'0')))
-                .ok_or_else(too_large)?;
+            minor = minor.checked_mul(10).and_then(|m| m.checked_add(i64::from(b - b'0'))).ok_or_else(too_large)?;
         }
         for _ in frac_part.len()..scale {
             minor = minor.checked_mul(10).ok_or_else(too_large)?;

@@ -37,8 +37,7 @@ async fn bad_tokens_are_refused_and_change_nothing() {
     let no_tenant = Claims::for_claim(&iss, "oms", "mallory", "organization", json!([]));
     let unknown_tenant = Claims::for_tenants(&iss, "oms", "mallory", &["tenant_zzz"]);
     // Tenant B's IdP may not speak for tenant A.
-    let b_idp_for_a =
-        Claims::for_claim("https://idp.tenant-b.example", "oms-b", "mallory", "tenant", json!(TENANT_A));
+    let b_idp_for_a = Claims::for_claim("https://idp.tenant-b.example", "oms-b", "mallory", "tenant", json!(TENANT_A));
 
     let cases: Vec<(&str, String)> = vec![
         ("expired", app.jwks.sign(&expired)),
@@ -49,7 +48,10 @@ async fn bad_tokens_are_refused_and_change_nothing() {
         ("unknown tenant", app.jwks.sign(&unknown_tenant)),
         ("other tenant's idp", crate::support::tokens_es256(&b_idp_for_a)),
         ("alg none", unsigned(&good)),
-        ("rogue key with the tenant's kid", sign_rs256(&good, include_str!("../fixtures/rogue_rsa.key.pem"), "tenant_a_rsa-1")),
+        (
+            "rogue key with the tenant's kid",
+            sign_rs256(&good, include_str!("../fixtures/rogue_rsa.key.pem"), "tenant_a_rsa-1"),
+        ),
         ("unknown kid", sign_rs256(&good, include_str!("../fixtures/rogue_rsa.key.pem"), "rogue_rsa-1")),
         ("hs256 with the public key (algorithm confusion)", hs256_with_public_key(&good)),
         ("garbage", "not.a.jwt".into()),
@@ -76,7 +78,8 @@ async fn a_subject_of_several_tenants_picks_one_with_x_tenant_id() {
     assert_refused(&app, &[("authorization", &auth), ("x-tenant-id", TENANT_B)], "hint outside claim").await;
     assert_refused(&app, &[("authorization", &auth), ("x-tenant-id", SUSPENDED)], "hint outside claim 2").await;
 
-    let (status, body) = app.post(&[("authorization", &auth), ("x-tenant-id", TENANT_P)], &create_body("multi-1")).await;
+    let (status, body) =
+        app.post(&[("authorization", &auth), ("x-tenant-id", TENANT_P)], &create_body("multi-1")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["createOrder"]["order"]["status"], "PENDING", "created in tenant P: {body}");
     assert_eq!(order_count(&app, &app.token_p("pat")).await, 1);
@@ -91,7 +94,8 @@ async fn suspended_tenant_is_refused_on_every_call() {
         let body = app.gql(&t, doc, json!({})).await;
         assert_eq!(error_code(&body), Some("TENANT_SUSPENDED"), "{body}");
     }
-    let body = app.gql(&t, &ops_doc("createOrder"), json!({"input": order_input("s-1", vec![line("A", 1, "1.00")])})).await;
+    let body =
+        app.gql(&t, &ops_doc("createOrder"), json!({"input": order_input("s-1", vec![line("A", 1, "1.00")])})).await;
     assert_eq!(error_code(&body), Some("TENANT_SUSPENDED"), "{body}");
 }
 

@@ -29,7 +29,8 @@ async fn concurrent_creates_with_one_external_ref_make_one_order() {
     let t = app.token_a("alice");
     let calls = (0..20).map(|_| app.mutate(&t, "createOrder", order_input("race-ref", vec![line("A", 1, "1.00")])));
     let results = join_all(calls).await;
-    let ids: std::collections::HashSet<_> = results.iter().map(|p| p["order"]["id"].as_str().unwrap().to_owned()).collect();
+    let ids: std::collections::HashSet<_> =
+        results.iter().map(|p| p["order"]["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(ids.len(), 1, "{results:?}");
     assert_eq!(results.iter().filter(|p| p["replayed"] == false).count(), 1);
     assert_eq!(count_orders(&app, &t).await, 1);

@@ -31,7 +31,10 @@ async fn cross_tenant_reads_are_null_and_writes_not_found() {
         ("cancelOrder", json!({"id": id})),
         ("confirmOrder", json!({"id": id})),
         ("escalateOrderReview", json!({"id": id, "reviewer": "bob"})),
-        ("createShipment", json!({"orderId": id, "mode": "PICKUP", "items": [{"sku": "A", "vendorId": "v1", "quantity": 1}]})),
+        (
+            "createShipment",
+            json!({"orderId": id, "mode": "PICKUP", "items": [{"sku": "A", "vendorId": "v1", "quantity": 1}]}),
+        ),
         ("confirmShipment", json!({"id": sid})),
         ("cancelShipment", json!({"id": sid})),
     ] {

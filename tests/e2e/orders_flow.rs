@@ -93,9 +93,8 @@ async fn review_hold_blocks_shipping_until_the_named_reviewer_approves() {
     assert_eq!(blocked["userErrors"][0]["code"], "INVALID_STATE");
 
     // Someone else may not decide.
-    let body = app
-        .gql(&t, &crate::support::ops_doc("reviewOrder"), json!({"input": {"id": id, "approved": true}}))
-        .await;
+    let body =
+        app.gql(&t, &crate::support::ops_doc("reviewOrder"), json!({"input": {"id": id, "approved": true}})).await;
     assert_eq!(error_code(&body), Some("FORBIDDEN"));
 
     let rita = app.token_a("rita");
@@ -114,7 +113,9 @@ async fn rejected_review_cancels_the_order() {
     let order = app.create_order(&t, "rev-2", vec![line("A", 2, "1.00")]).await;
     let id = order["id"].as_str().unwrap();
     app.mutate(&t, "escalateOrderReview", json!({"id": id, "reviewer": "rita"})).await;
-    let r = app.mutate(&app.token_a("rita"), "reviewOrder", json!({"id": id, "approved": false, "comments": "fraud"})).await;
+    let r = app
+        .mutate(&app.token_a("rita"), "reviewOrder", json!({"id": id, "approved": false, "comments": "fraud"}))
+        .await;
     assert_eq!(r["order"]["status"], "CANCELLED");
 }
 
@@ -164,7 +165,8 @@ async fn orders_list_paginates_and_filters_without_losing_rows() {
     assert_eq!(by_email["data"]["orders"]["nodes"].as_array().unwrap().len(), 7);
     let none = app.gql(&t, doc, json!({"filter": {"customerEmail": "bob@example.com"}})).await;
     assert_eq!(none["data"]["orders"]["nodes"], json!([]));
-    let confirmed = app.gql(&t, doc, json!({"filter": {"status": "CONFIRMED", "createdAfter": "2000-01-01T00:00:00Z"}})).await;
+    let confirmed =
+        app.gql(&t, doc, json!({"filter": {"status": "CONFIRMED", "createdAfter": "2000-01-01T00:00:00Z"}})).await;
     assert_eq!(confirmed["data"]["orders"]["nodes"].as_array().unwrap().len(), 7);
     let future = app.gql(&t, doc, json!({"filter": {"createdAfter": "2999-01-01T00:00:00Z"}})).await;
     assert_eq!(future["data"]["orders"]["nodes"], json!([]));
@@ -184,7 +186,11 @@ async fn lookups_by_external_ref_and_shipment_id() {
     let by_ref = app.gql(&t, "{ orderByExternalRef(externalRef: \"look-1\") { id } }", json!({})).await;
     assert_eq!(by_ref["data"]["orderByExternalRef"]["id"], id);
     let sh = app
-        .gql(&t, "query($id: ID!) { shipment(id: $id) { id status mode provider items { quantity } order { id } } }", json!({"id": sid}))
+        .gql(
+            &t,
+            "query($id: ID!) { shipment(id: $id) { id status mode provider items { quantity } order { id } } }",
+            json!({"id": sid}),
+        )
         .await;
     assert_eq!(sh["data"]["shipment"]["order"]["id"], id);
     assert_eq!(sh["data"]["shipment"]["mode"], "WAREHOUSE");
@@ -211,5 +217,8 @@ async fn cancel_order_cancels_its_open_shipments_and_frees_nothing_shipped() {
 async fn me_names_the_caller() {
     let app = TestApp::spawn().await;
     let body = app.gql(&app.token_a("alice"), "{ me { subject tenantId roles plan } }", json!({})).await;
-    assert_eq!(body["data"]["me"], json!({"subject": "alice", "tenantId": "tenant_a", "roles": ["tenant_admin", "vendor"], "plan": "standard"}));
+    assert_eq!(
+        body["data"]["me"],
+        json!({"subject": "alice", "tenantId": "tenant_a", "roles": ["tenant_admin", "vendor"], "plan": "standard"})
+    );
 }

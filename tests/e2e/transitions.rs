@@ -78,17 +78,57 @@ async fn over_allocation_and_unknown_items_are_refused() {
     let t = app.token_a("alice");
     let id = confirmed_order(&app, &t, "tr-3").await;
     let input = |items: Value| json!({"orderId": id, "mode": "PICKUP", "items": items});
-    refused(&app, &t, &id, "createShipment", input(json!([{"sku": "A", "vendorId": "v1", "quantity": 3}])), "VALIDATION_FAILED").await;
-    refused(&app, &t, &id, "createShipment", input(json!([{"sku": "Z", "vendorId": "v1", "quantity": 1}])), "VALIDATION_FAILED").await;
-    refused(&app, &t, &id, "createShipment", input(json!([{"sku": "A", "vendorId": "v2", "quantity": 1}])), "VALIDATION_FAILED").await;
-    refused(&app, &t, &id, "createShipment", input(json!([{"sku": "A", "vendorId": "v1", "quantity": 0}])), "VALIDATION_FAILED").await;
+    refused(
+        &app,
+        &t,
+        &id,
+        "createShipment",
+        input(json!([{"sku": "A", "vendorId": "v1", "quantity": 3}])),
+        "VALIDATION_FAILED",
+    )
+    .await;
+    refused(
+        &app,
+        &t,
+        &id,
+        "createShipment",
+        input(json!([{"sku": "Z", "vendorId": "v1", "quantity": 1}])),
+        "VALIDATION_FAILED",
+    )
+    .await;
+    refused(
+        &app,
+        &t,
+        &id,
+        "createShipment",
+        input(json!([{"sku": "A", "vendorId": "v2", "quantity": 1}])),
+        "VALIDATION_FAILED",
+    )
+    .await;
+    refused(
+        &app,
+        &t,
+        &id,
+        "createShipment",
+        input(json!([{"sku": "A", "vendorId": "v1", "quantity": 0}])),
+        "VALIDATION_FAILED",
+    )
+    .await;
     refused(&app, &t, &id, "createShipment", input(json!([])), "VALIDATION_FAILED").await;
     let p = app.mutate(&t, "createShipment", input(json!([{"sku": "A", "vendorId": "v1", "quantity": 3}]))).await;
     assert_eq!(p["userErrors"][0]["field"], json!(["items", "0", "quantity"]));
 
     // A cancelled shipment gives its units back.
     let sid = app.ship(&t, &id, &[("A", 2)]).await["shipment"]["id"].as_str().unwrap().to_owned();
-    refused(&app, &t, &id, "createShipment", input(json!([{"sku": "A", "vendorId": "v1", "quantity": 1}])), "VALIDATION_FAILED").await;
+    refused(
+        &app,
+        &t,
+        &id,
+        "createShipment",
+        input(json!([{"sku": "A", "vendorId": "v1", "quantity": 1}])),
+        "VALIDATION_FAILED",
+    )
+    .await;
     app.mutate(&t, "cancelShipment", json!({"id": sid})).await;
     assert_eq!(app.ship(&t, &id, &[("A", 2)]).await["userErrors"], json!([]));
 }
@@ -114,7 +154,10 @@ async fn unknown_ids_are_not_found() {
         ("cancelOrder", json!({"id": "garbage"})),
         ("confirmShipment", json!({"id": missing})),
         ("dispatchShipment", json!({"id": missing, "trackingReference": "X"})),
-        ("createShipment", json!({"orderId": missing, "mode": "PICKUP", "items": [{"sku": "A", "vendorId": "v1", "quantity": 1}]})),
+        (
+            "createShipment",
+            json!({"orderId": missing, "mode": "PICKUP", "items": [{"sku": "A", "vendorId": "v1", "quantity": 1}]}),
+        ),
     ] {
         let p = app.mutate(&t, m, input).await;
         assert_eq!(p["userErrors"][0]["code"], "NOT_FOUND", "{m}: {p}");
@@ -135,8 +178,12 @@ async fn tracking_reference_is_unique_per_carrier() {
 
     // Another carrier may use the same reference.
     let other = app
-        .mutate(&t, "createShipment", json!({"orderId": id, "mode": "DROPOFF", "provider": "aramex",
-            "items": [{"sku": "A", "vendorId": "v1", "quantity": 1}]}))
+        .mutate(
+            &t,
+            "createShipment",
+            json!({"orderId": id, "mode": "DROPOFF", "provider": "aramex",
+            "items": [{"sku": "A", "vendorId": "v1", "quantity": 1}]}),
+        )
         .await["shipment"]["id"]
         .as_str()
         .unwrap()

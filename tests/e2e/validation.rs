@@ -21,19 +21,50 @@ async fn create_order_validation_errors_point_at_the_field() {
         f(&mut i);
         i
     };
-    invalid(&app, &t, with(&|i| i["lines"][1]["unitPrice"]["amount"] = json!("1.001")), json!(["lines", "1", "unitPrice", "amount"])).await;
-    invalid(&app, &t, with(&|i| i["lines"][0]["unitPrice"]["amount"] = json!("-1.00")), json!(["lines", "0", "unitPrice", "amount"])).await;
-    invalid(&app, &t, with(&|i| i["lines"][0]["unitPrice"]["amount"] = json!("1e3")), json!(["lines", "0", "unitPrice", "amount"])).await;
+    invalid(
+        &app,
+        &t,
+        with(&|i| i["lines"][1]["unitPrice"]["amount"] = json!("1.001")),
+        json!(["lines", "1", "unitPrice", "amount"]),
+    )
+    .await;
+    invalid(
+        &app,
+        &t,
+        with(&|i| i["lines"][0]["unitPrice"]["amount"] = json!("-1.00")),
+        json!(["lines", "0", "unitPrice", "amount"]),
+    )
+    .await;
+    invalid(
+        &app,
+        &t,
+        with(&|i| i["lines"][0]["unitPrice"]["amount"] = json!("1e3")),
+        json!(["lines", "0", "unitPrice", "amount"]),
+    )
+    .await;
     invalid(&app, &t, with(&|i| i["lines"][1]["quantity"] = json!(0)), json!(["lines", "1", "quantity"])).await;
     invalid(&app, &t, with(&|i| i["lines"][1]["quantity"] = json!(-3)), json!(["lines", "1", "quantity"])).await;
-    invalid(&app, &t, with(&|i| i["lines"][1]["unitPrice"]["currency"] = json!("EUR")), json!(["lines", "1", "unitPrice", "currency"])).await;
-    invalid(&app, &t, with(&|i| i["lines"][1]["unitPrice"]["currency"] = json!("XYZ")), json!(["lines", "1", "unitPrice", "currency"])).await;
+    invalid(
+        &app,
+        &t,
+        with(&|i| i["lines"][1]["unitPrice"]["currency"] = json!("EUR")),
+        json!(["lines", "1", "unitPrice", "currency"]),
+    )
+    .await;
+    invalid(
+        &app,
+        &t,
+        with(&|i| i["lines"][1]["unitPrice"]["currency"] = json!("XYZ")),
+        json!(["lines", "1", "unitPrice", "currency"]),
+    )
+    .await;
     invalid(&app, &t, with(&|i| i["lines"][1]["sku"] = json!("A")), json!(["lines", "1"])).await;
     invalid(&app, &t, with(&|i| i["lines"][0]["sku"] = json!("  ")), json!(["lines", "0", "sku"])).await;
     invalid(&app, &t, with(&|i| i["lines"] = json!([])), json!(["lines"])).await;
     invalid(&app, &t, with(&|i| i["customer"]["email"] = json!("not-an-email")), json!(["customer", "email"])).await;
     invalid(&app, &t, with(&|i| i["customer"]["name"] = json!("")), json!(["customer", "name"])).await;
-    invalid(&app, &t, with(&|i| i["shippingAddress"]["country"] = json!("XX")), json!(["shippingAddress", "country"])).await;
+    invalid(&app, &t, with(&|i| i["shippingAddress"]["country"] = json!("XX")), json!(["shippingAddress", "country"]))
+        .await;
     invalid(&app, &t, with(&|i| i["idempotencyKey"] = json!("k".repeat(300))), json!(["idempotencyKey"])).await;
 
     let body = app.gql(&t, "{ orders(first: 100) { nodes { id } } }", json!({})).await;
@@ -49,8 +80,14 @@ async fn dispatch_validation() {
     app.mutate(&t, "confirmShipment", json!({"id": sid})).await;
     for (input, field) in [
         (json!({"id": sid}), json!(["trackingReference"])),
-        (json!({"id": sid, "trackingReference": "T", "cost": {"amount": "1.00", "currency": "EUR"}}), json!(["cost", "currency"])),
-        (json!({"id": sid, "trackingReference": "T", "cost": {"amount": "1.001", "currency": "USD"}}), json!(["cost", "amount"])),
+        (
+            json!({"id": sid, "trackingReference": "T", "cost": {"amount": "1.00", "currency": "EUR"}}),
+            json!(["cost", "currency"]),
+        ),
+        (
+            json!({"id": sid, "trackingReference": "T", "cost": {"amount": "1.001", "currency": "USD"}}),
+            json!(["cost", "amount"]),
+        ),
         (json!({"id": sid, "trackingReference": "T", "labelUrl": "javascript:alert(1)"}), json!(["labelUrl"])),
     ] {
         let p = app.mutate(&t, "dispatchShipment", input.clone()).await;

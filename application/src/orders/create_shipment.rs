@@ -21,10 +21,14 @@ const OPERATION: &str = "createShipment";
 const ATTEMPTS: usize = 3;
 
 impl Orders {
-    pub async fn create_shipment(&self, p: &Principal, input: CreateShipment) -> Result<Outcome<ShipmentView>, AppError> {
+    pub async fn create_shipment(
+        &self,
+        p: &Principal,
+        input: CreateShipment,
+    ) -> Result<Outcome<ShipmentView>, AppError> {
         self.tenant(p).await?;
-        let order_id =
-            OrderId::parse(&input.order_id).map_err(|_| AppError::not_found("order", &input.order_id).with_field(&["orderId"]))?;
+        let order_id = OrderId::parse(&input.order_id)
+            .map_err(|_| AppError::not_found("order", &input.order_id).with_field(&["orderId"]))?;
         let key = normalise_key(input.idempotency_key.as_deref())?;
         let address = input.address.as_ref().map(|a| inputs::address(a, &["address"])).transpose()?;
         let package = input.package.as_ref().map(inputs::package).transpose()?;

@@ -12,9 +12,10 @@ pub(crate) const MAX_KEY_LEN: usize = 255;
 pub(crate) fn normalise_key(key: Option<&str>) -> Result<Option<String>, AppError> {
     match key.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(k) if k.len() > MAX_KEY_LEN => {
-            Err(AppError::validation(&["idempotencyKey"], format!("idempotencyKey must be at most {MAX_KEY_LEN} bytes")))
-        }
+        Some(k) if k.len() > MAX_KEY_LEN => Err(AppError::validation(
+            &["idempotencyKey"],
+            format!("idempotencyKey must be at most {MAX_KEY_LEN} bytes"),
+        )),
         Some(k) => Ok(Some(k.to_owned())),
     }
 }

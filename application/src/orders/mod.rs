@@ -15,7 +15,7 @@ mod shipment_commands;
 use std::sync::Arc;
 
 pub use commands::*;
-pub use queries::{OrderListQuery, OrderListFilter, ShipmentView};
+pub use queries::{OrderListFilter, OrderListQuery, ShipmentView};
 
 use crate::{
     AppError, Principal,

@@ -80,7 +80,9 @@ impl Orders {
         let after = query
             .after
             .as_deref()
-            .map(|c| OrderId::parse(c).map_err(|_| AppError::validation(&["after"], "after is not a cursor of this list")))
+            .map(|c| {
+                OrderId::parse(c).map_err(|_| AppError::validation(&["after"], "after is not a cursor of this list"))
+            })
             .transpose()?;
         let f = query.filter;
         if let (Some(a), Some(b)) = (f.created_after, f.created_before)

@@ -15,22 +15,25 @@ use crate::{
 impl Orders {
     pub async fn confirm_shipment(&self, p: &Principal, input: ShipmentRef) -> Result<ShipmentView, AppError> {
         let id = Target::shipment_id(&input.id)?;
-        let order =
-            self.change_order(p, Target::Shipment(id), input.expected_version, |o, now| o.confirm_shipment(id, now)).await?;
+        let order = self
+            .change_order(p, Target::Shipment(id), input.expected_version, |o, now| o.confirm_shipment(id, now))
+            .await?;
         Ok(ShipmentView { order, shipment_id: id })
     }
 
     pub async fn deliver_shipment(&self, p: &Principal, input: ShipmentRef) -> Result<ShipmentView, AppError> {
         let id = Target::shipment_id(&input.id)?;
-        let order =
-            self.change_order(p, Target::Shipment(id), input.expected_version, |o, now| o.deliver_shipment(id, now)).await?;
+        let order = self
+            .change_order(p, Target::Shipment(id), input.expected_version, |o, now| o.deliver_shipment(id, now))
+            .await?;
         Ok(ShipmentView { order, shipment_id: id })
     }
 
     pub async fn cancel_shipment(&self, p: &Principal, input: ShipmentRef) -> Result<ShipmentView, AppError> {
         let id = Target::shipment_id(&input.id)?;
-        let order =
-            self.change_order(p, Target::Shipment(id), input.expected_version, |o, now| o.cancel_shipment(id, now)).await?;
+        let order = self
+            .change_order(p, Target::Shipment(id), input.expected_version, |o, now| o.cancel_shipment(id, now))
+            .await?;
         Ok(ShipmentView { order, shipment_id: id })
     }
 

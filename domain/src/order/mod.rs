@@ -300,7 +300,11 @@ impl Order {
             decision: None,
         });
         self.touch(now);
-        self.record(EventType::OrderReviewEscalated, now, EventData { reviewer: Some(reviewer), ..EventData::default() });
+        self.record(
+            EventType::OrderReviewEscalated,
+            now,
+            EventData { reviewer: Some(reviewer), ..EventData::default() },
+        );
         Ok(())
     }
 
@@ -415,7 +419,12 @@ impl Order {
         self.move_shipment(id, ShipmentStatus::Confirmed, now, EventType::ShipmentConfirmed)
     }
 
-    pub fn dispatch_shipment(&mut self, id: ShipmentId, dispatch: Dispatch, now: DateTime<Utc>) -> Result<(), DomainError> {
+    pub fn dispatch_shipment(
+        &mut self,
+        id: ShipmentId,
+        dispatch: Dispatch,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
         self.require_status(&OrderStatus::FULFILMENT, "changed by a shipment")?;
         if self.on_review_hold() {
             return Err(DomainError::invalid_state(format!(

@@ -120,7 +120,8 @@ pub struct Package {
 
 impl Package {
     pub fn new(weight_kg: f64, length_cm: f64, width_cm: f64, height_cm: f64) -> Result<Self, DomainError> {
-        for (field, v) in [("weightKg", weight_kg), ("lengthCm", length_cm), ("widthCm", width_cm), ("heightCm", height_cm)]
+        for (field, v) in
+            [("weightKg", weight_kg), ("lengthCm", length_cm), ("widthCm", width_cm), ("heightCm", height_cm)]
         {
             if !(v.is_finite() && v > 0.0 && v < 1_000_000.0) {
                 return Err(DomainError::validation(&[field], format!("{field} must be a positive number")));

@@ -70,7 +70,11 @@ pub struct Mutation;
 #[Object]
 impl Mutation {
     /// Creates an order: CONFIRMED when the tenant auto-confirms (default), else PENDING.
-    async fn create_order(&self, ctx: &Context<'_>, input: CreateOrderInput) -> async_graphql::Result<CreateOrderPayload> {
+    async fn create_order(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrderInput,
+    ) -> async_graphql::Result<CreateOrderPayload> {
         let r = services(ctx).orders.create_order(principal(ctx)?, input.into_command(header_key(ctx))).await;
         respond(r, |o| CreateOrderPayload { order: Some(o.value.into()), replayed: o.replayed, user_errors: vec![] })
     }
@@ -123,7 +127,11 @@ impl Mutation {
     }
 
     /// PENDING → CONFIRMED.
-    async fn confirm_shipment(&self, ctx: &Context<'_>, input: ShipmentRefInput) -> async_graphql::Result<ShipmentPayload> {
+    async fn confirm_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: ShipmentRefInput,
+    ) -> async_graphql::Result<ShipmentPayload> {
         respond(services(ctx).orders.confirm_shipment(principal(ctx)?, input.into()).await, shipment_payload)
     }
 
@@ -137,12 +145,20 @@ impl Mutation {
     }
 
     /// SHIPPED or IN_TRANSIT → DELIVERED.
-    async fn deliver_shipment(&self, ctx: &Context<'_>, input: ShipmentRefInput) -> async_graphql::Result<ShipmentPayload> {
+    async fn deliver_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: ShipmentRefInput,
+    ) -> async_graphql::Result<ShipmentPayload> {
         respond(services(ctx).orders.deliver_shipment(principal(ctx)?, input.into()).await, shipment_payload)
     }
 
     /// PENDING or CONFIRMED → CANCELLED; its units become available again.
-    async fn cancel_shipment(&self, ctx: &Context<'_>, input: ShipmentRefInput) -> async_graphql::Result<ShipmentPayload> {
+    async fn cancel_shipment(
+        &self,
+        ctx: &Context<'_>,
+        input: ShipmentRefInput,
+    ) -> async_graphql::Result<ShipmentPayload> {
         respond(services(ctx).orders.cancel_shipment(principal(ctx)?, input.into()).await, shipment_payload)
     }
 }

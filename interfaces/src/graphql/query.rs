@@ -43,11 +43,7 @@ impl Query {
         after: Option<String>,
         filter: Option<OrderFilter>,
     ) -> async_graphql::Result<Connection<String, Order>> {
-        let q = OrderListQuery {
-            first: first.map(i64::from),
-            after,
-            filter: filter.unwrap_or_default().into(),
-        };
+        let q = OrderListQuery { first: first.map(i64::from), after, filter: filter.unwrap_or_default().into() };
         let page = query(services(ctx).orders.orders(principal(ctx)?, q).await)?;
         let mut connection = Connection::new(false, page.has_next_page);
         connection.edges.extend(page.orders.into_iter().map(|o| Edge::new(o.id().to_string(), Order::from(o))));

@@ -29,9 +29,9 @@ pub(crate) async fn authenticate(services: &Services, headers: &HeaderMap) -> Re
         match e {
             AuthError::Missing => unauthenticated("a bearer token is required (Authorization: Bearer <JWT>)"),
             AuthError::Invalid(_) => unauthenticated("the bearer token is invalid, expired, or not for this service"),
-            AuthError::AmbiguousTenant => unauthenticated(
-                "the token belongs to several tenants; choose one with the X-Tenant-Id header",
-            ),
+            AuthError::AmbiguousTenant => {
+                unauthenticated("the token belongs to several tenants; choose one with the X-Tenant-Id header")
+            }
             AuthError::Unavailable(_) => graphql_error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "INTERNAL",

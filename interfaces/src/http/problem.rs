@@ -21,5 +21,9 @@ pub(crate) fn graphql_error(status: StatusCode, code: &str, message: &str) -> Re
 /// A panic is a bug: answer INTERNAL without its text, which may quote data.
 pub(crate) fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("request handler panicked");
-    graphql_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; the request id in the logs has the details")
+    graphql_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "internal error; the request id in the logs has the details",
+    )
 }

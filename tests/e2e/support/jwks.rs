@@ -8,9 +8,10 @@ use serde_json::{Value, json};
 
 use super::tokens::Claims;
 
+type Shared = (Arc<Value>, Arc<Mutex<usize>>);
+
 pub struct JwksServer {
     addr: std::net::SocketAddr,
-    keys: Arc<Mutex<Value>>,
     /// How many times the JWKS document was fetched.
     pub fetches: Arc<Mutex<usize>>,
 }
@@ -18,22 +19,22 @@ pub struct JwksServer {
 impl JwksServer {
     pub async fn start() -> JwksServer {
         let jwk: Value = serde_json::from_str(include_str!("../../fixtures/tenant_a_rsa.jwk.json")).expect("jwk");
-        let keys = Arc::new(Mutex::new(json!({ "keys": [jwk] })));
+        let keys = Arc::new(json!({ "keys": [jwk] }));
         let fetches = Arc::new(Mutex::new(0usize));
-        let state = (keys.clone(), fetches.clone());
+        let state = (keys, fetches.clone());
         let router = Router::new()
             .route(
                 "/jwks.json",
-                get(|State((keys, fetches)): State<(Arc<Mutex<Value>>, Arc<Mutex<usize>>)>| async move {
+                get(|State((keys, fetches)): State<Shared>| async move {
                     *fetches.lock().expect("lock") += 1;
-                    Json(keys.lock().expect("lock").clone())
+                    Json(keys.as_ref().clone())
                 }),
             )
             .with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind jwks");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, router).await });
-        JwksServer { addr, keys, fetches }
+        JwksServer { addr, fetches }
     }
 
     pub fn base_url(&self) -> String {
@@ -47,11 +48,6 @@ impl JwksServer {
     /// Signs with tenant A's IdP key (kid `tenant_a_rsa-1`), the key this JWKS publishes.
     pub fn sign(&self, claims: &Claims) -> String {
         sign_rs256(claims, include_str!("../../fixtures/tenant_a_rsa.key.pem"), "tenant_a_rsa-1")
-    }
-
-    #[allow(dead_code)]
-    pub fn set_keys(&self, keys: Value) {
-        *self.keys.lock().expect("lock") = keys;
     }
 }
 

@@ -11,9 +11,9 @@ use interfaces::http::HttpConfig;
 use serde_json::{Value, json};
 use tenant_oms::app;
 
+pub use jwks::sign_rs256;
 pub use ops::{line, mutation_doc as ops_doc, order_input};
 pub use tokens::{Claims, hs256_with_public_key, sign_es256 as tokens_es256, unsigned};
-pub use jwks::sign_rs256;
 
 pub const TENANT_A: &str = "tenant_a";
 pub const TENANT_B: &str = "tenant_b";
@@ -62,8 +62,17 @@ async fn fresh_database() -> (Database, Option<tempfile::TempDir>) {
 
 pub fn saas_config(jwks_base: &str) -> SaasConfig {
     let all_permissions = json!([
-        "order:read", "order:create", "order:confirm", "order:cancel", "order:complete", "order:review",
-        "shipment:create", "shipment:confirm", "shipment:dispatch", "shipment:deliver", "shipment:cancel"
+        "order:read",
+        "order:create",
+        "order:confirm",
+        "order:cancel",
+        "order:complete",
+        "order:review",
+        "shipment:create",
+        "shipment:confirm",
+        "shipment:dispatch",
+        "shipment:deliver",
+        "shipment:cancel"
     ]);
     let shared_idp = json!({
         "issuer": format!("{jwks_base}/realms/shared"),
@@ -150,9 +159,4 @@ impl TestApp {
 /// The `extensions.code` of the first top-level error.
 pub fn error_code(body: &Value) -> Option<&str> {
     body["errors"][0]["extensions"]["code"].as_str()
-}
-
-/// The `code` of the first user error of payload `field`.
-pub fn user_error(body: &Value, field: &str) -> Option<String> {
-    body["data"][field]["userErrors"][0]["code"].as_str().map(str::to_owned)
 }

@@ -78,8 +78,12 @@ impl TestApp {
     /// Creates a shipment of `items` [(sku, qty)] (vendor v1) and returns the payload.
     pub async fn ship(&self, token: &str, order_id: &str, items: &[(&str, i64)]) -> Value {
         let items: Vec<Value> = items.iter().map(|(s, q)| json!({"sku": s, "vendorId": "v1", "quantity": q})).collect();
-        self.mutate(token, "createShipment", json!({"orderId": order_id, "mode": "WAREHOUSE", "provider": "dhl", "items": items}))
-            .await
+        self.mutate(
+            token,
+            "createShipment",
+            json!({"orderId": order_id, "mode": "WAREHOUSE", "provider": "dhl", "items": items}),
+        )
+        .await
     }
 
     /// Takes a new shipment through confirm and dispatch; returns the dispatch payload.
@@ -87,15 +91,21 @@ impl TestApp {
         let c = self.mutate(token, "confirmShipment", json!({"id": shipment_id})).await;
         assert_eq!(c["userErrors"], json!([]), "confirmShipment: {c}");
         let d = self
-            .mutate(token, "dispatchShipment", json!({"id": shipment_id, "trackingReference": tracking,
-                "labelUrl": "https://labels.example/1.pdf", "cost": {"amount": "4.50", "currency": "USD"}}))
+            .mutate(
+                token,
+                "dispatchShipment",
+                json!({"id": shipment_id, "trackingReference": tracking,
+                "labelUrl": "https://labels.example/1.pdf", "cost": {"amount": "4.50", "currency": "USD"}}),
+            )
             .await;
         assert_eq!(d["userErrors"], json!([]), "dispatchShipment: {d}");
         d
     }
 
     pub async fn order(&self, token: &str, id: &str) -> Value {
-        let body = self.gql(token, &format!("query($id: ID!) {{ order(id: $id) {{ ...O }} }} {ORDER_FIELDS}"), json!({"id": id})).await;
+        let body = self
+            .gql(token, &format!("query($id: ID!) {{ order(id: $id) {{ ...O }} }} {ORDER_FIELDS}"), json!({"id": id}))
+            .await;
         assert!(body["errors"].is_null(), "order query: {body}");
         body["data"]["order"].clone()
     }
