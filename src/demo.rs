@@ -32,8 +32,8 @@ pub fn banner(listen: &str, token: &str) -> String {
         "\n\
 tenant-oms demo is running.\n\
 \n\
-  GraphiQL:  http://{listen}/graphql   (add the header  Authorization: Bearer <token>)\n\
-  Tenant:    {tenant}   Subject: demo-user   Role: tenant_admin   Valid: 24 h\n\
+\x20 GraphiQL:  http://{listen}/graphql   (add the header  Authorization: Bearer <token>)\n\
+\x20 Tenant:    {tenant}   Subject: demo-user   Role: tenant_admin   Valid: 24 h\n\
 \n\
 Paste this into another terminal, then follow the README tour:\n\
 \n\
