@@ -57,8 +57,8 @@ impl ErrorCode {
         }
     }
 
-    /// Authentication, authorization, rate and query limits and internal failures are not the
-    /// caller's business input being wrong: they are answered as top-level errors.
+    /// Authentication, authorization, plan, rate and query limits and internal failures are not
+    /// the caller's business input being wrong: they are answered as top-level errors.
     pub fn is_top_level(&self) -> bool {
         matches!(
             self,
@@ -66,6 +66,7 @@ impl ErrorCode {
                 | ErrorCode::Forbidden
                 | ErrorCode::PlanForbidden
                 | ErrorCode::TenantSuspended
+                | ErrorCode::LimitExceeded
                 | ErrorCode::RateLimited
                 | ErrorCode::QueryTooComplex
                 | ErrorCode::Internal
@@ -81,11 +82,18 @@ pub struct AppError {
     pub code: ErrorCode,
     pub field: Option<Vec<String>>,
     pub message: String,
+    /// Machine-readable facts about the failure (e.g. a quota's `limit` and `resetsAt`).
+    pub details: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, field: None, message: message.into() }
+        Self { code, field: None, message: message.into(), details: Vec::new() }
+    }
+
+    pub fn with_detail(mut self, key: &'static str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.push((key, value.into()));
+        self
     }
 
     pub fn with_field(mut self, field: &[&str]) -> Self {
@@ -127,6 +135,7 @@ impl From<DomainError> for AppError {
                 code: ErrorCode::ValidationFailed,
                 field: if field.is_empty() { None } else { Some(field) },
                 message,
+                details: Vec::new(),
             },
             DomainError::InvalidState(m) => AppError::new(ErrorCode::InvalidState, m),
             DomainError::NotAllowed(m) => AppError::new(ErrorCode::Forbidden, m),

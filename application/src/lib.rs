@@ -2,11 +2,13 @@
 //! authenticates nothing itself (the caller's `Principal` is handed in), loads aggregates through
 //! ports, calls the domain, and saves the change with its outbox events in one transaction.
 
+pub mod access;
 pub mod error;
 pub mod orders;
 pub mod ports;
 pub mod principal;
 pub mod session;
 
+pub use access::Permission;
 pub use error::{AppError, ErrorCode};
 pub use principal::Principal;

@@ -1,9 +1,10 @@
-//! `me`: who the caller is, as the server understands the token.
+//! Who the caller is and what they may do: `me`, and the authorization every use case runs first.
 
 use std::sync::Arc;
 
 use crate::{
-    AppError, ErrorCode, Principal,
+    AppError, ErrorCode, Permission, Principal,
+    access::PermissionSet,
     ports::{TenantDirectory, TenantProfile, TenantStatus},
 };
 
@@ -11,6 +12,8 @@ use crate::{
 pub struct Me {
     pub principal: Principal,
     pub plan: String,
+    /// The plan intersected with the caller's role grants.
+    pub permissions: PermissionSet,
 }
 
 pub struct Session {
@@ -22,14 +25,24 @@ impl Session {
         Self { tenants }
     }
 
+    /// Open to every authenticated caller of an active tenant: it only tells callers about
+    /// themselves, which they need to learn what they lack.
     pub async fn me(&self, p: &Principal) -> Result<Me, AppError> {
         let tenant = active_tenant(self.tenants.as_ref(), p).await?;
-        Ok(Me { principal: p.clone(), plan: tenant.plan })
+        Ok(Me { principal: p.clone(), plan: tenant.plan.clone(), permissions: tenant.access.effective(&p.roles) })
+    }
+
+    /// The caller's tenant profile, for adapters that shape their answers by plan (introspection).
+    pub async fn tenant(&self, p: &Principal) -> Result<Arc<TenantProfile>, AppError> {
+        active_tenant(self.tenants.as_ref(), p).await
     }
 }
 
-/// The caller's tenant must exist and be active for any call. Plan and role checks join here.
-pub(crate) async fn active_tenant(tenants: &dyn TenantDirectory, p: &Principal) -> Result<TenantProfile, AppError> {
+/// The caller's tenant must exist and be active for any call.
+pub(crate) async fn active_tenant(
+    tenants: &dyn TenantDirectory,
+    p: &Principal,
+) -> Result<Arc<TenantProfile>, AppError> {
     let tenant = tenants
         .tenant(&p.tenant_id)
         .await?
@@ -37,5 +50,17 @@ pub(crate) async fn active_tenant(tenants: &dyn TenantDirectory, p: &Principal) 
     if tenant.status == TenantStatus::Suspended {
         return Err(AppError::new(ErrorCode::TenantSuspended, "this tenant is suspended"));
     }
+    Ok(tenant)
+}
+
+/// Active tenant, permission in its plan (else PLAN_FORBIDDEN), granted to a role of the caller
+/// (else FORBIDDEN). Every use case calls this first, naming its permission.
+pub(crate) async fn authorize(
+    tenants: &dyn TenantDirectory,
+    p: &Principal,
+    needed: Permission,
+) -> Result<Arc<TenantProfile>, AppError> {
+    let tenant = active_tenant(tenants, p).await?;
+    tenant.access.check(&p.roles, needed)?;
     Ok(tenant)
 }

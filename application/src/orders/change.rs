@@ -7,7 +7,7 @@ use domain::{DomainError, OrderId, ShipmentId, order::Order};
 use crate::{
     AppError, ErrorCode, Principal,
     orders::{Orders, envelope::envelopes},
-    ports::StoreError,
+    ports::{StoreError, TenantProfile},
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +33,8 @@ const ATTEMPTS: usize = 3;
 impl Orders {
     pub(crate) async fn change_order<F>(
         &self,
+        // Proof that the caller was authorized: only `authorize` hands out profiles to use cases.
+        _authorized: &TenantProfile,
         principal: &Principal,
         target: Target,
         expected_version: Option<i64>,
@@ -41,7 +43,6 @@ impl Orders {
     where
         F: FnMut(&mut Order, DateTime<Utc>) -> Result<(), DomainError> + Send,
     {
-        self.tenant(principal).await?;
         let tenant = &principal.tenant_id;
         let mut last = None;
         for _ in 0..ATTEMPTS {

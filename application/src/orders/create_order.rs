@@ -6,7 +6,7 @@ use domain::{
 };
 
 use crate::{
-    AppError, ErrorCode, Principal,
+    AppError, ErrorCode, Permission, Principal,
     orders::{
         Orders, Outcome,
         commands::CreateOrder,
@@ -14,8 +14,9 @@ use crate::{
         idempotency::{check_replay, fingerprint, normalise_key},
         inputs,
     },
-    ports::{IdempotencyRecord, OrderTx, StoreError},
+    ports::{IdempotencyRecord, OrderTx, PlanLimits, StoreError},
 };
+use chrono::{DateTime, Datelike, TimeZone, Utc};
 
 const OPERATION: &str = "createOrder";
 /// A lost insert race (same externalRef or key committed by another request) is retried; the
@@ -26,9 +27,33 @@ pub(crate) fn order_number(n: i64) -> String {
     format!("ORD-{n:06}")
 }
 
+/// Counts the order against its calendar month (UTC), always, so that a plan that gains a quota
+/// mid-month knows what was already used. Over the quota, the transaction is dropped (rolled back)
+/// with the increment.
+async fn check_monthly_quota(tx: &mut dyn OrderTx, limits: PlanLimits, now: DateTime<Utc>) -> Result<(), AppError> {
+    let used = tx.increment_counter(&format!("orders:{}", now.format("%Y-%m"))).await?;
+    match limits.orders_per_month {
+        Some(limit) if used as u64 > limit => {
+            let resets_at = next_month(now);
+            Err(AppError::new(
+                ErrorCode::LimitExceeded,
+                format!("your plan allows {limit} orders per month; the count resets at {}", resets_at.to_rfc3339()),
+            )
+            .with_detail("limit", limit)
+            .with_detail("resetsAt", resets_at.to_rfc3339()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
+    let (y, m) = if now.month() == 12 { (now.year() + 1, 1) } else { (now.year(), now.month() + 1) };
+    Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().unwrap_or(now)
+}
+
 impl Orders {
     pub async fn create_order(&self, p: &Principal, input: CreateOrder) -> Result<Outcome<Order>, AppError> {
-        let tenant = self.tenant(p).await?;
+        let tenant = self.authorize(p, Permission::OrderCreate).await?;
         let key = normalise_key(input.idempotency_key.as_deref())?;
         // Everything is validated before the database is touched: bad input changes nothing.
         let customer = inputs::customer(&input.customer)?;
@@ -72,6 +97,7 @@ impl Orders {
                 return Ok(Outcome { value: existing, replayed: true });
             }
             let now = self.clock.now();
+            check_monthly_quota(tx.as_mut(), tenant.limits, now).await?;
             let number = order_number(tx.next_order_number().await?);
             let mut order = Order::create(
                 draft(OrderId::from_uuid(self.ids.new_id()), number),

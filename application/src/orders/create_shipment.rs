@@ -6,7 +6,7 @@ use domain::{
 };
 
 use crate::{
-    AppError, ErrorCode, Principal,
+    AppError, ErrorCode, Permission, Principal,
     orders::{
         Orders, Outcome, ShipmentView,
         commands::CreateShipment,
@@ -26,7 +26,7 @@ impl Orders {
         p: &Principal,
         input: CreateShipment,
     ) -> Result<Outcome<ShipmentView>, AppError> {
-        self.tenant(p).await?;
+        self.authorize(p, Permission::ShipmentCreate).await?;
         let order_id = OrderId::parse(&input.order_id)
             .map_err(|_| AppError::not_found("order", &input.order_id).with_field(&["orderId"]))?;
         let key = normalise_key(input.idempotency_key.as_deref())?;

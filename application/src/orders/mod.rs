@@ -18,9 +18,9 @@ pub use commands::*;
 pub use queries::{OrderListFilter, OrderListQuery, ShipmentView};
 
 use crate::{
-    AppError, Principal,
+    AppError, Permission, Principal,
     ports::{Clock, IdGenerator, OrderStore, TenantDirectory, TenantProfile},
-    session::active_tenant,
+    session::authorize,
 };
 
 pub struct Orders {
@@ -47,8 +47,9 @@ impl Orders {
         Self { store, tenants, clock, ids }
     }
 
-    async fn tenant(&self, principal: &Principal) -> Result<TenantProfile, AppError> {
-        active_tenant(self.tenants.as_ref(), principal).await
+    /// Every use case starts here, naming the permission it needs.
+    async fn authorize(&self, principal: &Principal, needed: Permission) -> Result<Arc<TenantProfile>, AppError> {
+        authorize(self.tenants.as_ref(), principal, needed).await
     }
 
     /// Readiness: the database answers.

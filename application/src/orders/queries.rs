@@ -7,7 +7,7 @@ use domain::{
 };
 
 use crate::{
-    AppError, Principal,
+    AppError, Permission, Principal,
     orders::Orders,
     ports::{OrderFilter, OrderPage, OrderQuery},
 };
@@ -49,13 +49,13 @@ pub struct OrderListQuery {
 
 impl Orders {
     pub async fn order(&self, p: &Principal, id: &str) -> Result<Option<Order>, AppError> {
-        self.tenant(p).await?;
+        self.authorize(p, Permission::OrderRead).await?;
         let Ok(id) = OrderId::parse(id) else { return Ok(None) };
         Ok(self.store.order(&p.tenant_id, id).await?)
     }
 
     pub async fn order_by_external_ref(&self, p: &Principal, external_ref: &str) -> Result<Option<Order>, AppError> {
-        self.tenant(p).await?;
+        self.authorize(p, Permission::OrderRead).await?;
         let external_ref = external_ref.trim();
         if external_ref.is_empty() {
             return Ok(None);
@@ -64,14 +64,14 @@ impl Orders {
     }
 
     pub async fn shipment(&self, p: &Principal, id: &str) -> Result<Option<ShipmentView>, AppError> {
-        self.tenant(p).await?;
+        self.authorize(p, Permission::OrderRead).await?;
         let Ok(shipment_id) = ShipmentId::parse(id) else { return Ok(None) };
         let order = self.store.order_of_shipment(&p.tenant_id, shipment_id).await?;
         Ok(order.map(|order| ShipmentView { order, shipment_id }))
     }
 
     pub async fn orders(&self, p: &Principal, query: OrderListQuery) -> Result<OrderPage, AppError> {
-        self.tenant(p).await?;
+        self.authorize(p, Permission::OrderRead).await?;
         let first = match query.first {
             None => DEFAULT_PAGE,
             Some(n) if (0..=MAX_PAGE as i64).contains(&n) => n as u64,

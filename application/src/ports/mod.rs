@@ -8,4 +8,4 @@ mod tenants;
 pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 pub use identity::{AuthError, TokenVerifier};
 pub use store::{IdempotencyRecord, OrderFilter, OrderPage, OrderQuery, OrderStore, OrderTx, OutboxEvent, StoreError};
-pub use tenants::{TenantDirectory, TenantProfile, TenantSettings, TenantStatus};
+pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};

@@ -100,6 +100,9 @@ pub trait OrderTx: Send {
     async fn order_by_external_ref(&mut self, external_ref: &str) -> Result<Option<Order>, StoreError>;
     /// The tenant's next order number (1, 2, 3…), allocated inside this transaction.
     async fn next_order_number(&mut self) -> Result<i64, StoreError>;
+    /// Adds one to the tenant's counter `name` and returns the new value. Concurrent
+    /// transactions queue on the counter, and a rollback undoes the increment, so quotas are exact.
+    async fn increment_counter(&mut self, name: &str) -> Result<i64, StoreError>;
     /// Inserts a new order with its lines and shipments. `Duplicate("externalRef")` when taken.
     async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError>;
     /// Writes the order's new state if the stored version is still `expected_version`, else

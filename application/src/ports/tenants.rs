@@ -1,7 +1,10 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use domain::TenantId;
 
 use super::StoreError;
+use crate::access::AccessPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantStatus {
@@ -21,15 +24,24 @@ impl Default for TenantSettings {
     }
 }
 
+/// Quotas of the tenant's plan; `None` is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanLimits {
+    pub orders_per_month: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantProfile {
     pub id: TenantId,
     pub plan: String,
     pub status: TenantStatus,
     pub settings: TenantSettings,
+    pub access: AccessPolicy,
+    pub limits: PlanLimits,
 }
 
+/// Tenants as currently configured. Profiles are shared: looking one up allocates nothing.
 #[async_trait]
 pub trait TenantDirectory: Send + Sync {
-    async fn tenant(&self, id: &TenantId) -> Result<Option<TenantProfile>, StoreError>;
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Arc<TenantProfile>>, StoreError>;
 }

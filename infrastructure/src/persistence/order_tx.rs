@@ -79,11 +79,12 @@ impl OrderTx for SeaOrderTx {
     }
 
     async fn next_order_number(&mut self) -> Result<i64, StoreError> {
-        let first = tenant_counters::Model {
-            tenant_id: self.tenant.as_str().to_owned(),
-            name: ORDER_NUMBER_COUNTER.to_owned(),
-            value: 1,
-        };
+        self.increment_counter(ORDER_NUMBER_COUNTER).await
+    }
+
+    async fn increment_counter(&mut self, name: &str) -> Result<i64, StoreError> {
+        let first =
+            tenant_counters::Model { tenant_id: self.tenant.as_str().to_owned(), name: name.to_owned(), value: 1 };
         // One atomic statement: concurrent transactions of the tenant queue on the counter row.
         let counter = tenant_counters::Entity::insert(first.into_active_model())
             .on_conflict(

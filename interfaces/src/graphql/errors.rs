@@ -39,7 +39,13 @@ impl From<AppError> for UserError {
 
 pub fn top_level(e: AppError) -> async_graphql::Error {
     let code = e.code.as_str();
-    async_graphql::Error::new(e.message).extend_with(|_, ext| ext.set("code", code))
+    let details = e.details;
+    async_graphql::Error::new(e.message).extend_with(move |_, ext| {
+        ext.set("code", code);
+        for (key, value) in &details {
+            ext.set(*key, async_graphql::Value::from_json(value.clone()).unwrap_or(async_graphql::Value::Null));
+        }
+    })
 }
 
 /// Mutation payloads carry either the changed objects or their user errors.

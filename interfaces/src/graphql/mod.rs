@@ -6,6 +6,7 @@ pub mod inputs;
 pub mod mutation;
 pub mod query;
 pub mod types;
+pub mod visibility;
 
 use async_graphql::{EmptySubscription, Schema};
 

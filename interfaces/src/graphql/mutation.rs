@@ -5,6 +5,7 @@ use crate::graphql::{
     errors::{Payload, UserError, respond},
     inputs::*,
     types::{Order, Shipment},
+    visibility,
 };
 
 /// The `Idempotency-Key` request header, when the input does not carry a key itself.
@@ -70,6 +71,7 @@ pub struct Mutation;
 #[Object]
 impl Mutation {
     /// Creates an order: CONFIRMED when the tenant auto-confirms (default), else PENDING.
+    #[graphql(visible = "visibility::order_create")]
     async fn create_order(
         &self,
         ctx: &Context<'_>,
@@ -80,21 +82,25 @@ impl Mutation {
     }
 
     /// PENDING → CONFIRMED.
+    #[graphql(visible = "visibility::order_confirm")]
     async fn confirm_order(&self, ctx: &Context<'_>, input: OrderRefInput) -> async_graphql::Result<OrderPayload> {
         respond(services(ctx).orders.confirm_order(principal(ctx)?, input.into()).await, order_payload)
     }
 
     /// Cancels the order and its pending or confirmed shipments; refused once anything shipped.
+    #[graphql(visible = "visibility::order_cancel")]
     async fn cancel_order(&self, ctx: &Context<'_>, input: CancelOrderInput) -> async_graphql::Result<OrderPayload> {
         respond(services(ctx).orders.cancel_order(principal(ctx)?, input.into()).await, order_payload)
     }
 
     /// DELIVERED → COMPLETED.
+    #[graphql(visible = "visibility::order_complete")]
     async fn complete_order(&self, ctx: &Context<'_>, input: OrderRefInput) -> async_graphql::Result<OrderPayload> {
         respond(services(ctx).orders.complete_order(principal(ctx)?, input.into()).await, order_payload)
     }
 
     /// Puts the order on review hold until the named reviewer decides.
+    #[graphql(visible = "visibility::order_review")]
     async fn escalate_order_review(
         &self,
         ctx: &Context<'_>,
@@ -104,11 +110,13 @@ impl Mutation {
     }
 
     /// The named reviewer approves (lifts the hold) or rejects (cancels the order).
+    #[graphql(visible = "visibility::order_review")]
     async fn review_order(&self, ctx: &Context<'_>, input: ReviewOrderInput) -> async_graphql::Result<OrderPayload> {
         respond(services(ctx).orders.review_order(principal(ctx)?, input.into()).await, order_payload)
     }
 
     /// Allocates line quantities to a new PENDING shipment.
+    #[graphql(visible = "visibility::shipment_create")]
     async fn create_shipment(
         &self,
         ctx: &Context<'_>,
@@ -127,6 +135,7 @@ impl Mutation {
     }
 
     /// PENDING → CONFIRMED.
+    #[graphql(visible = "visibility::shipment_confirm")]
     async fn confirm_shipment(
         &self,
         ctx: &Context<'_>,
@@ -136,6 +145,7 @@ impl Mutation {
     }
 
     /// CONFIRMED → SHIPPED with the carrier's tracking reference, label and cost.
+    #[graphql(visible = "visibility::shipment_dispatch")]
     async fn dispatch_shipment(
         &self,
         ctx: &Context<'_>,
@@ -145,6 +155,7 @@ impl Mutation {
     }
 
     /// SHIPPED or IN_TRANSIT → DELIVERED.
+    #[graphql(visible = "visibility::shipment_deliver")]
     async fn deliver_shipment(
         &self,
         ctx: &Context<'_>,
@@ -154,6 +165,7 @@ impl Mutation {
     }
 
     /// PENDING or CONFIRMED → CANCELLED; its units become available again.
+    #[graphql(visible = "visibility::shipment_cancel")]
     async fn cancel_shipment(
         &self,
         ctx: &Context<'_>,

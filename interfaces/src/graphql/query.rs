@@ -9,6 +9,7 @@ use crate::graphql::{
     errors::query,
     inputs::OrderFilter,
     types::{Me, Order, Shipment},
+    visibility,
 };
 
 pub struct Query;
@@ -21,10 +22,12 @@ impl Query {
     }
 
     /// An order of the caller's tenant; null when it does not exist (or belongs to another tenant).
+    #[graphql(visible = "visibility::order_read")]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
         query(services(ctx).orders.order(principal(ctx)?, &id).await).map(|o| o.map(Order::from))
     }
 
+    #[graphql(visible = "visibility::order_read")]
     async fn order_by_external_ref(
         &self,
         ctx: &Context<'_>,
@@ -35,7 +38,10 @@ impl Query {
     }
 
     /// Orders, newest first. `first` ≤ 100 (default 20); `after` is a cursor from a previous page.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(
+        visible = "visibility::order_read",
+        complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -51,6 +57,7 @@ impl Query {
     }
 
     /// A shipment of the caller's tenant, or null.
+    #[graphql(visible = "visibility::order_read")]
     async fn shipment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Shipment>> {
         query(services(ctx).orders.shipment(principal(ctx)?, &id).await).map(|s| s.map(Shipment::from))
     }

@@ -7,7 +7,7 @@ use axum::{
 };
 
 use crate::{
-    graphql::mutation::IdempotencyHeader,
+    graphql::{mutation::IdempotencyHeader, visibility::PlanView},
     http::{AppState, auth::authenticate, problem::graphql_error},
 };
 
@@ -41,7 +41,12 @@ pub(crate) async fn execute(
     let span = tracing::Span::current();
     span.record("tenant", principal.tenant_id.as_str());
     span.record("subject", principal.subject.as_str());
+    // A suspended or unknown tenant gets no plan view; its calls are refused by the use cases.
+    let plan = state.services.session.tenant(&principal).await.ok().map(|t| PlanView(t.access.plan()));
     let mut request = request.data(principal);
+    if let Some(plan) = plan {
+        request = request.data(plan);
+    }
     if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         request = request.data(IdempotencyHeader(key.to_owned()));
     }

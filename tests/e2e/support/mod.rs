@@ -20,6 +20,12 @@ pub const TENANT_B: &str = "tenant_b";
 /// Shares tenant A's IdP (one Keycloak, several organizations) and does not auto-confirm.
 pub const TENANT_P: &str = "tenant_p";
 pub const SUSPENDED: &str = "tenant_s";
+/// On the `basic` plan: reads and creates orders, nothing else.
+pub const BASIC: &str = "tenant_basic";
+/// Configures its own roles: `viewer` may only read, `boss` has everything.
+pub const ROLES: &str = "tenant_roles";
+/// On a plan allowing 5 orders a month.
+pub const QUOTA: &str = "tenant_quota";
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -61,19 +67,7 @@ async fn fresh_database() -> (Database, Option<tempfile::TempDir>) {
 }
 
 pub fn saas_config(jwks_base: &str) -> SaasConfig {
-    let all_permissions = json!([
-        "order:read",
-        "order:create",
-        "order:confirm",
-        "order:cancel",
-        "order:complete",
-        "order:review",
-        "shipment:create",
-        "shipment:confirm",
-        "shipment:dispatch",
-        "shipment:deliver",
-        "shipment:cancel"
-    ]);
+    let all_permissions = json!(infrastructure::config::TENANT_PERMISSIONS);
     let shared_idp = json!({
         "issuer": format!("{jwks_base}/realms/shared"),
         "audience": "oms",
@@ -85,13 +79,19 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
     let config = json!({
         "plans": {
             "standard": {"permissions": all_permissions,
-                          "limits": {"orders_per_month": 100000, "requests_per_minute": 100000, "max_query_complexity": 5000}}
+                          "limits": {"orders_per_month": 100000, "requests_per_minute": 100000, "max_query_complexity": 5000}},
+            "basic": {"permissions": ["order:read", "order:create"]},
+            "quota5": {"permissions": all_permissions, "limits": {"orders_per_month": 5}}
         },
         "tenants": {
             TENANT_A: {"plan": "standard", "status": "active", "idp": shared_idp},
             TENANT_P: {"plan": "standard", "status": "active", "idp": shared_idp,
                        "tenant_config": {"auto_confirm_orders": false}},
             SUSPENDED: {"plan": "standard", "status": "suspended", "idp": shared_idp},
+            BASIC: {"plan": "basic", "status": "active", "idp": shared_idp},
+            QUOTA: {"plan": "quota5", "status": "active", "idp": shared_idp},
+            ROLES: {"plan": "standard", "status": "active", "idp": shared_idp,
+                    "tenant_config": {"roles": {"viewer": ["order:read"], "boss": ["*"]}}},
             TENANT_B: {"plan": "standard", "status": "active", "idp": {
                 "issuer": "https://idp.tenant-b.example",
                 "audience": "oms-b",
@@ -128,6 +128,13 @@ impl TestApp {
 
     pub fn token_p(&self, sub: &str) -> String {
         self.jwks.sign(&Claims::for_tenants(&self.jwks.issuer(), "oms", sub, &[TENANT_P]))
+    }
+
+    /// A token of the shared IdP for `tenant` with exactly `roles`.
+    pub fn token_for(&self, tenant: &str, sub: &str, roles: &[&str]) -> String {
+        let mut claims = Claims::for_tenants(&self.jwks.issuer(), "oms", sub, &[tenant]);
+        claims.extra.insert("roles".to_owned(), json!(roles));
+        self.jwks.sign(&claims)
     }
 
     pub fn token_b(&self, sub: &str) -> String {

@@ -106,4 +106,8 @@ impl Me {
     async fn plan(&self) -> &str {
         &self.0.plan
     }
+    /// What this caller may do: the plan's permissions granted to one of the caller's roles.
+    async fn permissions(&self) -> Vec<&'static str> {
+        self.0.permissions.iter().map(|p| p.as_str()).collect()
+    }
 }
