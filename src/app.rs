@@ -3,6 +3,7 @@
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use application::{
+    audit_log::AuditTrail,
     orders::Orders,
     ports::{SystemClock, UuidV7Ids},
     session::Session,
@@ -32,10 +33,17 @@ pub fn build(database: &Database, config: SaasConfig, http: HttpConfig) -> anyho
         .build()
         .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
     let verifier = Arc::new(JwtVerifier::new(catalog.clone(), client));
-    let orders =
-        Arc::new(Orders::new(database.order_store(), catalog.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
+    let audit_log = database.audit_log();
+    let orders = Arc::new(Orders::new(
+        database.order_store(),
+        catalog.clone(),
+        audit_log.clone(),
+        Arc::new(SystemClock),
+        Arc::new(UuidV7Ids),
+    ));
     let session = Arc::new(Session::new(catalog.clone()));
-    let services = Services { orders, session, verifier };
+    let audit = Arc::new(AuditTrail::new(catalog.clone(), audit_log));
+    let services = Services { orders, session, audit, verifier };
     Ok(App { router: router(services, http), catalog })
 }
 

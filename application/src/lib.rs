@@ -3,8 +3,11 @@
 //! ports, calls the domain, and saves the change with its outbox events in one transaction.
 
 pub mod access;
+pub mod audit_log;
+mod audit_trail;
 pub mod error;
 pub mod orders;
+pub mod paging;
 pub mod ports;
 pub mod principal;
 pub mod session;

@@ -8,4 +8,6 @@ pub struct Principal {
     pub subject: String,
     /// Roles from the IdP's `roles_claim`.
     pub roles: Vec<String>,
+    /// The HTTP request this call belongs to, for the audit trail.
+    pub request_id: Option<String>,
 }

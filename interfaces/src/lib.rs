@@ -6,12 +6,13 @@ pub mod http;
 
 use std::sync::Arc;
 
-use application::{orders::Orders, ports::TokenVerifier, session::Session};
+use application::{audit_log::AuditTrail, orders::Orders, ports::TokenVerifier, session::Session};
 
 /// The use cases and the identity port the interfaces drive.
 #[derive(Clone)]
 pub struct Services {
     pub orders: Arc<Orders>,
     pub session: Arc<Session>,
+    pub audit: Arc<AuditTrail>,
     pub verifier: Arc<dyn TokenVerifier>,
 }

@@ -6,8 +6,9 @@ use domain::{DomainError, OrderId, ShipmentId, order::Order};
 
 use crate::{
     AppError, ErrorCode, Principal,
+    audit_trail::AuditDraft,
     orders::{Orders, envelope::envelopes},
-    ports::{StoreError, TenantProfile},
+    ports::{OUTCOME_OK, StoreError, TenantProfile},
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +37,7 @@ impl Orders {
         // Proof that the caller was authorized: only `authorize` hands out profiles to use cases.
         _authorized: &TenantProfile,
         principal: &Principal,
+        audit: &mut AuditDraft,
         target: Target,
         expected_version: Option<i64>,
         mut command: F,
@@ -55,6 +57,7 @@ impl Orders {
                 Target::Order(id) => AppError::not_found("order", id).with_field(&["id"]),
                 Target::Shipment(id) => AppError::not_found("shipment", id).with_field(&["id"]),
             })?;
+            audit.order(order.id());
             let before = order.version();
             if let Some(expected) = expected_version
                 && expected != before
@@ -76,7 +79,9 @@ impl Orders {
                 Err(e) => return Err(e.into()),
             }
             tx.append_outbox(&envelopes(tenant, events, self.ids.as_ref())).await?;
+            tx.append_audit(&audit.record(OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref())).await?;
             tx.commit().await?;
+            audit.mark_written();
             return Ok(order);
         }
         Err(AppError::new(

@@ -6,12 +6,14 @@ use domain::order::ShipmentMode;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct MoneyInput {
     pub amount: String,
     pub currency: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AddressInput {
     pub line1: String,
     pub line2: Option<String>,
@@ -22,6 +24,7 @@ pub struct AddressInput {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CustomerInput {
     pub customer_id: Option<String>,
     pub name: String,
@@ -29,6 +32,7 @@ pub struct CustomerInput {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderLineInput {
     pub sku: String,
     pub name: String,
@@ -39,6 +43,7 @@ pub struct OrderLineInput {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CreateOrder {
     pub external_ref: Option<String>,
     pub customer: CustomerInput,
@@ -49,20 +54,23 @@ pub struct CreateOrder {
 }
 
 /// confirmOrder / completeOrder.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderRef {
     pub id: String,
     pub expected_version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CancelOrder {
     pub id: String,
     pub reason: Option<String>,
     pub expected_version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct EscalateOrderReview {
     pub id: String,
     pub reviewer: String,
@@ -70,7 +78,8 @@ pub struct EscalateOrderReview {
     pub expected_version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReviewOrder {
     pub id: String,
     pub approved: bool,
@@ -79,6 +88,7 @@ pub struct ReviewOrder {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ShipmentItemInput {
     pub sku: String,
     pub vendor_id: String,
@@ -86,6 +96,7 @@ pub struct ShipmentItemInput {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PackageInput {
     pub weight_kg: f64,
     pub length_cm: f64,
@@ -94,6 +105,7 @@ pub struct PackageInput {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PickupInput {
     pub address: Option<AddressInput>,
     pub window_start: Option<DateTime<Utc>>,
@@ -102,6 +114,7 @@ pub struct PickupInput {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CreateShipment {
     pub order_id: String,
     pub mode: ShipmentMode,
@@ -115,13 +128,15 @@ pub struct CreateShipment {
 }
 
 /// confirmShipment / deliverShipment / cancelShipment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ShipmentRef {
     pub id: String,
     pub expected_version: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DispatchShipment {
     pub id: String,
     pub tracking_reference: Option<String>,

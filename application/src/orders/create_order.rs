@@ -7,6 +7,7 @@ use domain::{
 
 use crate::{
     AppError, ErrorCode, Permission, Principal,
+    audit_trail::AuditDraft,
     orders::{
         Orders, Outcome,
         commands::CreateOrder,
@@ -14,7 +15,7 @@ use crate::{
         idempotency::{check_replay, fingerprint, normalise_key},
         inputs,
     },
-    ports::{IdempotencyRecord, OrderTx, PlanLimits, StoreError},
+    ports::{IdempotencyRecord, OUTCOME_OK, OrderTx, PlanLimits, StoreError},
 };
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 
@@ -53,6 +54,20 @@ fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
 
 impl Orders {
     pub async fn create_order(&self, p: &Principal, input: CreateOrder) -> Result<Outcome<Order>, AppError> {
+        let mut audit = AuditDraft::new(p, "createOrder", &input);
+        let result = self.create_order_audited(p, &input, &mut audit).await;
+        if let Ok(created) = &result {
+            audit.order(created.value.id());
+        }
+        self.settle(audit, result).await
+    }
+
+    async fn create_order_audited(
+        &self,
+        p: &Principal,
+        input: &CreateOrder,
+        audit: &mut AuditDraft,
+    ) -> Result<Outcome<Order>, AppError> {
         let tenant = self.authorize(p, Permission::OrderCreate).await?;
         let key = normalise_key(input.idempotency_key.as_deref())?;
         // Everything is validated before the database is touched: bad input changes nothing.
@@ -60,7 +75,7 @@ impl Orders {
         let shipping_address =
             input.shipping_address.as_ref().map(|a| inputs::address(a, &["shippingAddress"])).transpose()?;
         let lines = inputs::lines(&input.lines)?;
-        let fp = fingerprint(OPERATION, &input);
+        let fp = fingerprint(OPERATION, input);
         let draft = |id, number| NewOrder {
             id,
             tenant_id: p.tenant_id.clone(),
@@ -115,10 +130,13 @@ impl Orders {
                     other => other?,
                 }
             }
+            audit.order(order.id());
+            tx.append_audit(&audit.record(OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref())).await?;
             match tx.commit().await {
                 Err(StoreError::Duplicate(_)) => continue,
                 other => other?,
             }
+            audit.mark_written();
             return Ok(Outcome { value: order, replayed: false });
         }
         Err(AppError::new(ErrorCode::Conflict, "the order was being created concurrently; retry"))

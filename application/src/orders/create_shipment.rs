@@ -7,6 +7,7 @@ use domain::{
 
 use crate::{
     AppError, ErrorCode, Permission, Principal,
+    audit_trail::AuditDraft,
     orders::{
         Orders, Outcome, ShipmentView,
         commands::CreateShipment,
@@ -14,7 +15,7 @@ use crate::{
         idempotency::{check_replay, fingerprint, normalise_key},
         inputs,
     },
-    ports::{IdempotencyRecord, StoreError},
+    ports::{IdempotencyRecord, OUTCOME_OK, StoreError},
 };
 
 const OPERATION: &str = "createShipment";
@@ -26,6 +27,21 @@ impl Orders {
         p: &Principal,
         input: CreateShipment,
     ) -> Result<Outcome<ShipmentView>, AppError> {
+        let mut audit = AuditDraft::new(p, "createShipment", &input);
+        audit.order(&input.order_id);
+        let result = self.create_shipment_audited(p, &input, &mut audit).await;
+        if let Ok(created) = &result {
+            audit.target(created.value.shipment_id);
+        }
+        self.settle(audit, result).await
+    }
+
+    async fn create_shipment_audited(
+        &self,
+        p: &Principal,
+        input: &CreateShipment,
+        audit: &mut AuditDraft,
+    ) -> Result<Outcome<ShipmentView>, AppError> {
         self.authorize(p, Permission::ShipmentCreate).await?;
         let order_id = OrderId::parse(&input.order_id)
             .map_err(|_| AppError::not_found("order", &input.order_id).with_field(&["orderId"]))?;
@@ -35,7 +51,7 @@ impl Orders {
         let pickup = input.pickup.as_ref().map(inputs::pickup).transpose()?;
         let items: Vec<(String, String, i64)> =
             input.items.iter().map(|i| (i.sku.clone(), i.vendor_id.clone(), i.quantity)).collect();
-        let fp = fingerprint(OPERATION, &input);
+        let fp = fingerprint(OPERATION, input);
 
         for _ in 0..ATTEMPTS {
             let mut tx = self.store.begin(&p.tenant_id).await?;
@@ -83,10 +99,13 @@ impl Orders {
                     other => other?,
                 }
             }
+            audit.target(shipment_id);
+            tx.append_audit(&audit.record(OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref())).await?;
             match tx.commit().await {
                 Err(StoreError::Duplicate(_) | StoreError::Conflict(_)) => continue,
                 other => other?,
             }
+            audit.mark_written();
             return Ok(Outcome { value: ShipmentView { order, shipment_id }, replayed: false });
         }
         Err(AppError::new(ErrorCode::Conflict, "the order kept changing concurrently; retry"))

@@ -19,13 +19,15 @@ pub use queries::{OrderListFilter, OrderListQuery, ShipmentView};
 
 use crate::{
     AppError, Permission, Principal,
-    ports::{Clock, IdGenerator, OrderStore, TenantDirectory, TenantProfile},
+    audit_trail::{AuditDraft, settle},
+    ports::{AuditLog, Clock, IdGenerator, OrderStore, TenantDirectory, TenantProfile},
     session::authorize,
 };
 
 pub struct Orders {
     store: Arc<dyn OrderStore>,
     tenants: Arc<dyn TenantDirectory>,
+    audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -41,10 +43,15 @@ impl Orders {
     pub fn new(
         store: Arc<dyn OrderStore>,
         tenants: Arc<dyn TenantDirectory>,
+        audit: Arc<dyn AuditLog>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { store, tenants, clock, ids }
+        Self { store, tenants, audit, clock, ids }
+    }
+
+    async fn settle<T>(&self, draft: AuditDraft, result: Result<T, AppError>) -> Result<T, AppError> {
+        settle(self.audit.as_ref(), self.clock.as_ref(), self.ids.as_ref(), draft, result).await
     }
 
     /// Every use case starts here, naming the permission it needs.

@@ -9,12 +9,9 @@ use domain::{
 use crate::{
     AppError, Permission, Principal,
     orders::Orders,
+    paging::{cursor, page_size},
     ports::{OrderFilter, OrderPage, OrderQuery},
 };
-
-/// Largest page a caller may ask for (Relay `first`).
-pub const MAX_PAGE: u64 = 100;
-pub const DEFAULT_PAGE: u64 = 20;
 
 /// A shipment together with the order it belongs to (its aggregate root).
 #[derive(Debug, Clone)]
@@ -72,18 +69,8 @@ impl Orders {
 
     pub async fn orders(&self, p: &Principal, query: OrderListQuery) -> Result<OrderPage, AppError> {
         self.authorize(p, Permission::OrderRead).await?;
-        let first = match query.first {
-            None => DEFAULT_PAGE,
-            Some(n) if (0..=MAX_PAGE as i64).contains(&n) => n as u64,
-            Some(_) => return Err(AppError::validation(&["first"], format!("first must be between 0 and {MAX_PAGE}"))),
-        };
-        let after = query
-            .after
-            .as_deref()
-            .map(|c| {
-                OrderId::parse(c).map_err(|_| AppError::validation(&["after"], "after is not a cursor of this list"))
-            })
-            .transpose()?;
+        let first = page_size(query.first)?;
+        let after = cursor(query.after.as_deref())?.map(OrderId::from_uuid);
         let f = query.filter;
         if let (Some(a), Some(b)) = (f.created_after, f.created_before)
             && a >= b

@@ -1,10 +1,12 @@
 //! What the use cases need from the outside world. Adapters in `infrastructure` implement these.
 
+mod audit;
 mod clock;
 mod identity;
 mod store;
 mod tenants;
 
+pub use audit::{AuditFilter, AuditLog, AuditPage, AuditQuery, AuditRecord, OUTCOME_OK};
 pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 pub use identity::{AuthError, TokenVerifier};
 pub use store::{IdempotencyRecord, OrderFilter, OrderPage, OrderQuery, OrderStore, OrderTx, OutboxEvent, StoreError};

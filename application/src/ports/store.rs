@@ -113,5 +113,7 @@ pub trait OrderTx: Send {
     /// `Duplicate("idempotencyKey")` when another transaction stored the key first.
     async fn save_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError>;
+    /// The audit record of the change, committed with it or not at all.
+    async fn append_audit(&mut self, record: &super::AuditRecord) -> Result<(), StoreError>;
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

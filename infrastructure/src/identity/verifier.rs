@@ -112,6 +112,7 @@ impl TokenVerifier for JwtVerifier {
             tenant_id: tenant.id.clone(),
             subject: subject.to_owned(),
             roles: roles(claim(&claims, &tenant.roles_claim)),
+            request_id: None,
         })
     }
 }

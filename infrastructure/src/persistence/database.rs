@@ -1,13 +1,15 @@
 //! The entry points the composition root uses: connect (the URL picks SQLite or PostgreSQL),
-//! migrate, then hand out the `OrderStore`.
+//! migrate, then hand out the `OrderStore` and the `AuditLog`.
 
 use std::sync::Arc;
 
-use application::ports::{OrderStore, StoreError};
+use application::ports::{AuditLog, OrderStore, StoreError};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 
-use super::{errors::store_error, migrations::Migrator, order_store::SeaOrderStore, postgres, sqlite};
+use super::{
+    audit_store::SeaAuditLog, errors::store_error, migrations::Migrator, order_store::SeaOrderStore, postgres, sqlite,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Backend {
@@ -57,6 +59,11 @@ impl Database {
 
     pub fn order_store(&self) -> Arc<dyn OrderStore> {
         Arc::new(SeaOrderStore { reader: self.reader.clone(), writer: self.writer.clone(), _alive: self.alive.clone() })
+    }
+
+    /// Reads on the read pool; `record` writes on the write pool, like the order store's writes.
+    pub fn audit_log(&self) -> Arc<dyn AuditLog> {
+        Arc::new(SeaAuditLog { reader: self.reader.clone(), writer: self.writer.clone(), _alive: self.alive.clone() })
     }
 
     pub fn backend_name(&self) -> &'static str {

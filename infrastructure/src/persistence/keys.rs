@@ -78,7 +78,10 @@ pub(super) const IDEMPOTENCY_KEYS_PK: UniqueKey = UniqueKey {
 pub(super) const OUTBOX_EVENTS_PK: UniqueKey =
     UniqueKey { name: "pk_outbox_events", table: "outbox_events", columns: &["id"], caller_name: None, primary: true };
 
-pub(super) const ALL: [&UniqueKey; 10] = [
+pub(super) const AUDIT_LOG_PK: UniqueKey =
+    UniqueKey { name: "pk_audit_log", table: "audit_log", columns: &["id"], caller_name: None, primary: true };
+
+pub(super) const ALL: [&UniqueKey; 11] = [
     &ORDERS_PK,
     &ORDERS_TENANT_ID,
     &ORDERS_TENANT_NUMBER,
@@ -89,4 +92,5 @@ pub(super) const ALL: [&UniqueKey; 10] = [
     &TENANT_COUNTERS_PK,
     &IDEMPOTENCY_KEYS_PK,
     &OUTBOX_EVENTS_PK,
+    &AUDIT_LOG_PK,
 ];

@@ -1,10 +1,11 @@
-//! Translation between the Order aggregate and its rows: the one place that knows both shapes.
+//! Translation between the Order aggregate (and the records kept beside it) and their rows: the
+//! one place that knows both shapes.
 //! Restoring trusts what was stored (it was validated on the way in) but still refuses rows it
 //! cannot read, rather than inventing values.
 
 use std::fmt::Display;
 
-use application::ports::{IdempotencyRecord, OutboxEvent, StoreError};
+use application::ports::{AuditRecord, IdempotencyRecord, OutboxEvent, StoreError};
 use chrono::{DateTime, Utc};
 use domain::{
     Currency, Money, OrderId, ShipmentId, Sku, TenantId, VendorId,
@@ -15,7 +16,7 @@ use domain::{
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use super::entities::{idempotency_keys, order_lines, orders, outbox_events, shipments};
+use super::entities::{audit_log, idempotency_keys, order_lines, orders, outbox_events, shipments};
 
 /// The review's storage form; the domain type is deliberately free of serde attributes.
 #[derive(Serialize, Deserialize)]
@@ -196,6 +197,36 @@ pub(super) fn outbox_row(e: &OutboxEvent) -> Result<outbox_events::Model, StoreE
     })
 }
 
+pub(super) fn audit_row(r: &AuditRecord) -> Result<audit_log::Model, StoreError> {
+    Ok(audit_log::Model {
+        id: r.id.to_string(),
+        tenant_id: r.tenant_id.as_str().to_owned(),
+        actor: r.actor.clone(),
+        action: r.action.clone(),
+        order_id: r.order_id.clone(),
+        target_ids: to_json(&r.target_ids)?,
+        input: to_json(&r.input)?,
+        outcome: r.outcome.clone(),
+        request_id: r.request_id.clone(),
+        occurred_at: r.occurred_at,
+    })
+}
+
+pub(super) fn restore_audit(row: audit_log::Model) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        id: uuid::Uuid::parse_str(&row.id).map_err(corrupt)?,
+        tenant_id: TenantId::new(&row.tenant_id).map_err(corrupt)?,
+        actor: row.actor,
+        action: row.action,
+        order_id: row.order_id,
+        target_ids: from_json(&row.target_ids)?,
+        input: from_json(&row.input)?,
+        outcome: row.outcome,
+        request_id: row.request_id,
+        occurred_at: row.occurred_at,
+    })
+}
+
 fn stored_review(r: &Review) -> StoredReview {
     StoredReview {
         reviewer: r.reviewer.clone(),
@@ -245,5 +276,5 @@ fn from_json_opt<T: DeserializeOwned>(text: Option<&str>) -> Result<Option<T>, S
 }
 
 fn corrupt(why: impl Display) -> StoreError {
-    StoreError::Internal(format!("stored order data is unreadable: {why}"))
+    StoreError::Internal(format!("stored data is unreadable: {why}"))
 }

@@ -4,7 +4,7 @@
 use application::ports::{OrderPage, OrderQuery, OrderStore, OrderTx, StoreError};
 use async_trait::async_trait;
 use domain::{OrderId, ShipmentId, TenantId, order::Order};
-use sea_orm::{DatabaseConnection, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
 
 use super::{errors::store_error, loading, order_tx::SeaOrderTx};
 
@@ -15,16 +15,19 @@ pub(super) struct SeaOrderStore {
     pub(super) _alive: std::sync::Arc<()>,
 }
 
+/// A write transaction on the write pool. IMMEDIATE takes SQLite's write lock at BEGIN: a
+/// transaction that read first and wrote later could otherwise fail to upgrade its lock.
+/// PostgreSQL ignores the option.
+pub(super) async fn begin_write(writer: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    writer.begin_with_options(options).await.map_err(store_error)
+}
+
 #[async_trait]
 impl OrderStore for SeaOrderStore {
     async fn begin(&self, tenant: &TenantId) -> Result<Box<dyn OrderTx>, StoreError> {
-        // IMMEDIATE takes SQLite's write lock at BEGIN: a transaction that read first and wrote
-        // later could otherwise fail to upgrade its lock. PostgreSQL ignores the option.
-        let options = TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
-        let tx = self.writer.begin_with_options(options).await.map_err(store_error)?;
+        let tx = begin_write(&self.writer).await?;
         Ok(Box::new(SeaOrderTx::new(tx, tenant.clone())))
     }
 

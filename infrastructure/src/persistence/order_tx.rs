@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use application::ports::{IdempotencyRecord, OrderTx, OutboxEvent, StoreError};
+use application::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError};
 use async_trait::async_trait;
 use domain::{
     OrderId, ShipmentId, TenantId,
@@ -15,7 +15,7 @@ use sea_orm::{
 };
 
 use super::{
-    entities::{idempotency_keys, outbox_events, tenant_counters},
+    entities::{audit_log, idempotency_keys, outbox_events, tenant_counters},
     errors::store_error,
     loading, mapping,
     writing::{self, ShipmentChanges},
@@ -156,6 +156,13 @@ impl OrderTx for SeaOrderTx {
             rows.push(mapping::outbox_row(event)?.into_active_model());
         }
         outbox_events::Entity::insert_many(rows).exec_without_returning(&self.tx).await.map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.ensure_own(&record.tenant_id, "an audit record")?;
+        let row = mapping::audit_row(record)?.into_active_model();
+        audit_log::Entity::insert(row).exec_without_returning(&self.tx).await.map_err(store_error)?;
         Ok(())
     }
 

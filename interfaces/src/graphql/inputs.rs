@@ -292,3 +292,28 @@ impl From<OrderFilter> for app::OrderListFilter {
         }
     }
 }
+
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct AuditLogFilter {
+    pub order_id: Option<ID>,
+    /// The token `sub` (or `system`, or a webhook partner).
+    pub actor: Option<String>,
+    /// The operation name, e.g. `createOrder`.
+    pub action: Option<String>,
+    /// Inclusive.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl From<AuditLogFilter> for application::audit_log::AuditLogFilter {
+    fn from(f: AuditLogFilter) -> Self {
+        application::audit_log::AuditLogFilter {
+            order_id: f.order_id.map(|id| id.0),
+            actor: f.actor,
+            action: f.action,
+            from: f.from,
+            to: f.to,
+        }
+    }
+}

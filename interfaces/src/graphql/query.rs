@@ -1,4 +1,4 @@
-use application::orders::OrderListQuery;
+use application::{audit_log::AuditLogQuery, orders::OrderListQuery};
 use async_graphql::{
     Context, ID, Object,
     connection::{Connection, Edge},
@@ -7,8 +7,8 @@ use async_graphql::{
 use crate::graphql::{
     context::{principal, services},
     errors::query,
-    inputs::OrderFilter,
-    types::{Me, Order, Shipment},
+    inputs::{AuditLogFilter, OrderFilter},
+    types::{AuditEntry, Me, Order, Shipment},
     visibility,
 };
 
@@ -53,6 +53,25 @@ impl Query {
         let page = query(services(ctx).orders.orders(principal(ctx)?, q).await)?;
         let mut connection = Connection::new(false, page.has_next_page);
         connection.edges.extend(page.orders.into_iter().map(|o| Edge::new(o.id().to_string(), Order::from(o))));
+        Ok(connection)
+    }
+
+    /// The tenant's audit trail, newest first: every state-changing call, refused ones included.
+    #[graphql(
+        visible = "visibility::audit_read",
+        complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<AuditLogFilter>,
+    ) -> async_graphql::Result<Connection<String, AuditEntry>> {
+        let q = AuditLogQuery { first: first.map(i64::from), after, filter: filter.unwrap_or_default().into() };
+        let page = query(services(ctx).audit.audit_log(principal(ctx)?, q).await)?;
+        let mut connection = Connection::new(false, page.has_next_page);
+        connection.edges.extend(page.records.into_iter().map(|r| Edge::new(r.id.to_string(), AuditEntry(r))));
         Ok(connection)
     }
 

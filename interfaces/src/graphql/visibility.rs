@@ -34,4 +34,5 @@ visible_with! {
     shipment_dispatch => ShipmentDispatch,
     shipment_deliver => ShipmentDeliver,
     shipment_cancel => ShipmentCancel,
+    audit_read => AuditRead,
 }

@@ -8,7 +8,7 @@ use axum::{
 
 use crate::{
     graphql::{mutation::IdempotencyHeader, visibility::PlanView},
-    http::{AppState, auth::authenticate, problem::graphql_error},
+    http::{AppState, REQUEST_ID, auth::authenticate, problem::graphql_error},
 };
 
 pub(crate) async fn graphiql(State(state): State<AppState>) -> Response {
@@ -23,10 +23,11 @@ pub(crate) async fn execute(
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    let principal = match authenticate(&state.services, &headers).await {
+    let mut principal = match authenticate(&state.services, &headers).await {
         Ok(p) => p,
         Err(resp) => return resp,
     };
+    principal.request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request = match request {
         Ok(r) => r.into_inner(),
         Err(rejection) => {

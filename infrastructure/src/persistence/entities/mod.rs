@@ -1,6 +1,7 @@
 //! SeaORM entities: the row shapes of the tables created by `migrations`. They stay private to
 //! the persistence module; `mapping` translates them to and from the domain.
 
+pub(super) mod audit_log;
 pub(super) mod idempotency_keys;
 pub(super) mod order_lines;
 pub(super) mod orders;

@@ -2,6 +2,7 @@
 //! edited: changes go into a new file, so every database converges on the same schema.
 
 mod m20250601_000001_order_tables;
+mod m20261123_000002_audit_log;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -9,6 +10,6 @@ pub(super) struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250601_000001_order_tables::Migration)]
+        vec![Box::new(m20250601_000001_order_tables::Migration), Box::new(m20261123_000002_audit_log::Migration)]
     }
 }

@@ -2,6 +2,7 @@
 //! fresh temporary directory) and, when `TEST_DATABASE_URL` is set, against PostgreSQL in a
 //! fresh schema. A set but unreachable `TEST_DATABASE_URL` fails the PostgreSQL tests.
 
+mod audit;
 mod concurrency;
 mod fixtures;
 mod harness;
@@ -60,6 +61,14 @@ contracts!(
     listing::page_loads_whole_aggregates,
     concurrency::locked_commands_on_one_order_never_over_allocate,
     concurrency::reads_are_not_blocked_by_an_open_write,
+    audit::appended_audit_commits_with_the_change,
+    audit::dropped_transaction_drops_its_audit,
+    audit::refused_calls_are_recorded_outside_a_transaction,
+    audit::records_queue_behind_open_writes,
+    audit::other_tenants_see_no_audit_records,
+    audit::filters_narrow_the_audit_trail,
+    audit::pages_newest_first_without_gaps_or_repeats,
+    audit::json_input_and_target_ids_round_trip,
 );
 
 #[tokio::test]

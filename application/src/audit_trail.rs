@@ -1,0 +1,102 @@
+//! Exactly one audit record per state-changing call. A successful change writes its record in
+//! its own transaction (`mark_written`); anything else — a refusal, a failure, an idempotent
+//! replay — is settled afterwards as a standalone record carrying the outcome.
+
+use domain::TenantId;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{
+    AppError, Principal,
+    ports::{AuditLog, AuditRecord, Clock, IdGenerator, OUTCOME_OK},
+};
+
+/// Ids are recorded as named; an absurdly long one is cut so the trail stays readable.
+const MAX_ID_LEN: usize = 128;
+
+pub(crate) struct AuditDraft {
+    tenant_id: TenantId,
+    actor: String,
+    action: &'static str,
+    request_id: Option<String>,
+    input: Value,
+    order_id: Option<String>,
+    target_ids: Vec<String>,
+    written: bool,
+}
+
+fn bounded(id: &str) -> String {
+    id.chars().take(MAX_ID_LEN).collect()
+}
+
+impl AuditDraft {
+    /// `input` must already be free of secrets.
+    pub(crate) fn new(p: &Principal, action: &'static str, input: &impl Serialize) -> Self {
+        Self {
+            tenant_id: p.tenant_id.clone(),
+            actor: p.subject.clone(),
+            action,
+            request_id: p.request_id.clone(),
+            input: serde_json::to_value(input).unwrap_or(Value::Null),
+            order_id: None,
+            target_ids: Vec::new(),
+            written: false,
+        }
+    }
+
+    pub(crate) fn target(&mut self, id: impl ToString) {
+        let id = bounded(&id.to_string());
+        if !self.target_ids.contains(&id) {
+            self.target_ids.push(id);
+        }
+    }
+
+    /// The order the call concerns (also a target).
+    pub(crate) fn order(&mut self, id: impl ToString) {
+        let id = bounded(&id.to_string());
+        self.target(&id);
+        self.order_id = Some(id);
+    }
+
+    pub(crate) fn record(&self, outcome: &str, clock: &dyn Clock, ids: &dyn IdGenerator) -> AuditRecord {
+        AuditRecord {
+            id: ids.new_id(),
+            tenant_id: self.tenant_id.clone(),
+            actor: self.actor.clone(),
+            action: self.action.to_owned(),
+            order_id: self.order_id.clone(),
+            target_ids: self.target_ids.clone(),
+            input: self.input.clone(),
+            outcome: outcome.to_owned(),
+            request_id: self.request_id.clone(),
+            occurred_at: clock.now(),
+        }
+    }
+
+    /// The record was committed with the change.
+    pub(crate) fn mark_written(&mut self) {
+        self.written = true;
+    }
+}
+
+/// Writes the standalone record when the change did not carry one. A failure to write it is
+/// logged, not returned: the caller's answer must not depend on the trail.
+pub(crate) async fn settle<T>(
+    log: &dyn AuditLog,
+    clock: &dyn Clock,
+    ids: &dyn IdGenerator,
+    draft: AuditDraft,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    if draft.written {
+        return result;
+    }
+    let outcome = match &result {
+        Ok(_) => OUTCOME_OK,
+        Err(e) => e.code.as_str(),
+    };
+    if let Err(e) = log.record(&draft.record(outcome, clock, ids)).await {
+        tracing::error!(error = %e, action = draft.action, "could not write the audit record");
+    }
+    result
+}
