@@ -6,6 +6,7 @@
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod order;
 
