@@ -2,12 +2,16 @@
 
 mod audit;
 mod clock;
+mod config_store;
 mod identity;
+mod provider_directory;
 mod store;
 mod tenants;
 
 pub use audit::{AuditFilter, AuditLog, AuditPage, AuditQuery, AuditRecord, OUTCOME_OK};
 pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
+pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
 pub use identity::{AuthError, TokenVerifier};
+pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
 pub use store::{IdempotencyRecord, OrderFilter, OrderPage, OrderQuery, OrderStore, OrderTx, OutboxEvent, StoreError};
 pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};

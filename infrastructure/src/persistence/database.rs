@@ -1,14 +1,15 @@
 //! The entry points the composition root uses: connect (the URL picks SQLite or PostgreSQL),
-//! migrate, then hand out the `OrderStore` and the `AuditLog`.
+//! migrate, then hand out the `OrderStore`, the `AuditLog` and the `ConfigStore`.
 
 use std::sync::Arc;
 
-use application::ports::{AuditLog, OrderStore, StoreError};
+use application::ports::{AuditLog, ConfigStore, OrderStore, StoreError};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 
 use super::{
-    audit_store::SeaAuditLog, errors::store_error, migrations::Migrator, order_store::SeaOrderStore, postgres, sqlite,
+    audit_store::SeaAuditLog, config_store::SeaConfigStore, errors::store_error, migrations::Migrator,
+    order_store::SeaOrderStore, postgres, sqlite,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +65,15 @@ impl Database {
     /// Reads on the read pool; `record` writes on the write pool, like the order store's writes.
     pub fn audit_log(&self) -> Arc<dyn AuditLog> {
         Arc::new(SeaAuditLog { reader: self.reader.clone(), writer: self.writer.clone(), _alive: self.alive.clone() })
+    }
+
+    /// Versioned configuration documents: reads on the read pool, writes on the write pool.
+    pub fn config_store(&self) -> Arc<dyn ConfigStore> {
+        Arc::new(SeaConfigStore {
+            reader: self.reader.clone(),
+            writer: self.writer.clone(),
+            _alive: self.alive.clone(),
+        })
     }
 
     pub fn backend_name(&self) -> &'static str {

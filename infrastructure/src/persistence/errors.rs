@@ -7,7 +7,7 @@ use sea_orm::{
     sqlx::{self, error::ErrorKind},
 };
 
-use super::keys;
+use super::keys::{self, Violation};
 
 pub(super) fn store_error(err: DbErr) -> StoreError {
     match err {
@@ -35,9 +35,10 @@ fn database_error(db: &dyn sqlx::error::DatabaseError) -> StoreError {
     let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
     if db.kind() == ErrorKind::UniqueViolation {
         return match violated_key(db) {
-            Some(key) => match key.caller_name {
-                Some(name) => StoreError::Duplicate(name.to_owned()),
-                None => StoreError::Internal(format!("unique key {} violated", key.name)),
+            Some(key) => match key.violation {
+                Violation::Duplicate(name) => StoreError::Duplicate(name.to_owned()),
+                Violation::LostRace => StoreError::Conflict(format!("a concurrent writer took {} first", key.name)),
+                Violation::Bug => StoreError::Internal(format!("unique key {} violated", key.name)),
             },
             None => StoreError::Internal(format!("unique constraint violated: {}", db.message())),
         };

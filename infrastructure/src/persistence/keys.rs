@@ -7,10 +7,19 @@ pub(super) struct UniqueKey {
     pub name: &'static str,
     pub table: &'static str,
     pub columns: &'static [&'static str],
-    /// The key in caller terms, as `StoreError::Duplicate` names it; None for keys that only a
-    /// bug could violate (generated ids).
-    pub caller_name: Option<&'static str>,
+    /// What a violation means to the caller.
+    pub violation: Violation,
     pub primary: bool,
+}
+
+/// The port error a violated key becomes.
+pub(super) enum Violation {
+    /// Only a bug could violate the key (generated ids): `StoreError::Internal`.
+    Bug,
+    /// The caller reused a value: `StoreError::Duplicate` with the key's name in caller terms.
+    Duplicate(&'static str),
+    /// A concurrent writer took the key first: `StoreError::Conflict`, a retry may succeed.
+    LostRace,
 }
 
 impl UniqueKey {
@@ -21,67 +30,90 @@ impl UniqueKey {
 }
 
 pub(super) const ORDERS_PK: UniqueKey =
-    UniqueKey { name: "pk_orders", table: "orders", columns: &["id"], caller_name: None, primary: true };
+    UniqueKey { name: "pk_orders", table: "orders", columns: &["id"], violation: Violation::Bug, primary: true };
 /// Also the target of the children's (tenant_id, order_id) foreign keys, so a child row can never
 /// point at another tenant's order.
 pub(super) const ORDERS_TENANT_ID: UniqueKey = UniqueKey {
     name: "ux_orders_tenant_id",
     table: "orders",
     columns: &["tenant_id", "id"],
-    caller_name: None,
+    violation: Violation::Bug,
     primary: false,
 };
 pub(super) const ORDERS_TENANT_NUMBER: UniqueKey = UniqueKey {
     name: "ux_orders_tenant_number",
     table: "orders",
     columns: &["tenant_id", "number"],
-    caller_name: Some("number"),
+    violation: Violation::Duplicate("number"),
     primary: false,
 };
 pub(super) const ORDERS_TENANT_EXTERNAL_REF: UniqueKey = UniqueKey {
     name: "ux_orders_tenant_external_ref",
     table: "orders",
     columns: &["tenant_id", "external_ref"],
-    caller_name: Some("externalRef"),
+    violation: Violation::Duplicate("externalRef"),
     primary: false,
 };
 pub(super) const ORDER_LINES_PK: UniqueKey = UniqueKey {
     name: "pk_order_lines",
     table: "order_lines",
     columns: &["tenant_id", "order_id", "position"],
-    caller_name: None,
+    violation: Violation::Bug,
     primary: true,
 };
 pub(super) const SHIPMENTS_PK: UniqueKey =
-    UniqueKey { name: "pk_shipments", table: "shipments", columns: &["id"], caller_name: None, primary: true };
+    UniqueKey { name: "pk_shipments", table: "shipments", columns: &["id"], violation: Violation::Bug, primary: true };
 pub(super) const SHIPMENTS_CARRIER_TRACKING: UniqueKey = UniqueKey {
     name: "ux_shipments_carrier_tracking",
     table: "shipments",
     columns: &["carrier", "tracking_reference"],
-    caller_name: Some("trackingReference"),
+    violation: Violation::Duplicate("trackingReference"),
     primary: false,
 };
 pub(super) const TENANT_COUNTERS_PK: UniqueKey = UniqueKey {
     name: "pk_tenant_counters",
     table: "tenant_counters",
     columns: &["tenant_id", "name"],
-    caller_name: None,
+    violation: Violation::Bug,
     primary: true,
 };
 pub(super) const IDEMPOTENCY_KEYS_PK: UniqueKey = UniqueKey {
     name: "pk_idempotency_keys",
     table: "idempotency_keys",
     columns: &["tenant_id", "key"],
-    caller_name: Some("idempotencyKey"),
+    violation: Violation::Duplicate("idempotencyKey"),
     primary: true,
 };
-pub(super) const OUTBOX_EVENTS_PK: UniqueKey =
-    UniqueKey { name: "pk_outbox_events", table: "outbox_events", columns: &["id"], caller_name: None, primary: true };
+pub(super) const OUTBOX_EVENTS_PK: UniqueKey = UniqueKey {
+    name: "pk_outbox_events",
+    table: "outbox_events",
+    columns: &["id"],
+    violation: Violation::Bug,
+    primary: true,
+};
 
 pub(super) const AUDIT_LOG_PK: UniqueKey =
-    UniqueKey { name: "pk_audit_log", table: "audit_log", columns: &["id"], caller_name: None, primary: true };
+    UniqueKey { name: "pk_audit_log", table: "audit_log", columns: &["id"], violation: Violation::Bug, primary: true };
 
-pub(super) const ALL: [&UniqueKey; 11] = [
+/// Versions are allocated under the store-wide revision counter's lock, so only a writer that
+/// bypassed it could collide; if one ever does, it lost a race rather than hit a bug.
+pub(super) const CONFIG_VERSIONS_PK: UniqueKey = UniqueKey {
+    name: "pk_config_versions",
+    table: "config_versions",
+    columns: &["kind", "key", "version"],
+    violation: Violation::LostRace,
+    primary: true,
+};
+/// Revisions come from the counter, one per version: a repeat is a bug.
+pub(super) const CONFIG_VERSIONS_REVISION: UniqueKey = UniqueKey {
+    name: "ux_config_versions_revision",
+    table: "config_versions",
+    columns: &["revision"],
+    violation: Violation::Bug,
+    primary: false,
+};
+
+pub(super) const ALL: [&UniqueKey; 13] = [
     &ORDERS_PK,
     &ORDERS_TENANT_ID,
     &ORDERS_TENANT_NUMBER,
@@ -93,4 +125,6 @@ pub(super) const ALL: [&UniqueKey; 11] = [
     &IDEMPOTENCY_KEYS_PK,
     &OUTBOX_EVENTS_PK,
     &AUDIT_LOG_PK,
+    &CONFIG_VERSIONS_PK,
+    &CONFIG_VERSIONS_REVISION,
 ];

@@ -5,7 +5,7 @@
 
 use std::fmt::Display;
 
-use application::ports::{AuditRecord, IdempotencyRecord, OutboxEvent, StoreError};
+use application::ports::{AuditRecord, ConfigKind, ConfigVersion, IdempotencyRecord, OutboxEvent, StoreError};
 use chrono::{DateTime, Utc};
 use domain::{
     Currency, Money, OrderId, ShipmentId, Sku, TenantId, VendorId,
@@ -16,7 +16,7 @@ use domain::{
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use super::entities::{audit_log, idempotency_keys, order_lines, orders, outbox_events, shipments};
+use super::entities::{audit_log, config_versions, idempotency_keys, order_lines, orders, outbox_events, shipments};
 
 /// The review's storage form; the domain type is deliberately free of serde attributes.
 #[derive(Serialize, Deserialize)]
@@ -224,6 +224,32 @@ pub(super) fn restore_audit(row: audit_log::Model) -> Result<AuditRecord, StoreE
         outcome: row.outcome,
         request_id: row.request_id,
         occurred_at: row.occurred_at,
+    })
+}
+
+pub(super) fn config_row(v: &ConfigVersion) -> Result<config_versions::Model, StoreError> {
+    Ok(config_versions::Model {
+        kind: v.kind.as_str().to_owned(),
+        key: v.key.clone(),
+        version: v.version,
+        document: to_json(&v.document)?,
+        changed_by: v.changed_by.clone(),
+        changed_at: v.changed_at,
+        summary: v.summary.clone(),
+        revision: v.revision,
+    })
+}
+
+pub(super) fn restore_config(row: config_versions::Model) -> Result<ConfigVersion, StoreError> {
+    Ok(ConfigVersion {
+        kind: ConfigKind::parse(&row.kind).ok_or_else(|| corrupt(format!("unknown config kind '{}'", row.kind)))?,
+        key: row.key,
+        version: row.version,
+        document: from_json(&row.document)?,
+        changed_by: row.changed_by,
+        changed_at: row.changed_at,
+        summary: row.summary,
+        revision: row.revision,
     })
 }
 

@@ -3,11 +3,12 @@
 //! Layout: `database` (the public handle) with `sqlite` and `postgres` (their connections),
 //! `entities` (row shapes), `migrations` (the schema), `keys` (unique key names shared by both),
 //! `mapping` (domain <-> rows), `loading` (whole-aggregate reads in batches), `writing` (insert,
-//! and update of what changed), `order_store` / `order_tx` / `audit_store` (the ports), `errors`
-//! (database errors in port terms).
+//! and update of what changed), `order_store` / `order_tx` / `audit_store` / `config_store` (the
+//! ports), `errors` (database errors in port terms).
 //! Nothing but `Database` leaves this module.
 
 mod audit_store;
+mod config_store;
 mod database;
 mod entities;
 mod errors;

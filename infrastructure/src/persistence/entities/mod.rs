@@ -2,6 +2,7 @@
 //! the persistence module; `mapping` translates them to and from the domain.
 
 pub(super) mod audit_log;
+pub(super) mod config_versions;
 pub(super) mod idempotency_keys;
 pub(super) mod order_lines;
 pub(super) mod orders;

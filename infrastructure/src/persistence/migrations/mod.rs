@@ -3,6 +3,7 @@
 
 mod m20250601_000001_order_tables;
 mod m20261123_000002_audit_log;
+mod m20261123_000003_config_versions;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -10,6 +11,10 @@ pub(super) struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250601_000001_order_tables::Migration), Box::new(m20261123_000002_audit_log::Migration)]
+        vec![
+            Box::new(m20250601_000001_order_tables::Migration),
+            Box::new(m20261123_000002_audit_log::Migration),
+            Box::new(m20261123_000003_config_versions::Migration),
+        ]
     }
 }

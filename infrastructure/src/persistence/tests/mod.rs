@@ -4,6 +4,7 @@
 
 mod audit;
 mod concurrency;
+mod config;
 mod fixtures;
 mod harness;
 mod isolation;
@@ -69,6 +70,17 @@ contracts!(
     audit::filters_narrow_the_audit_trail,
     audit::pages_newest_first_without_gaps_or_repeats,
     audit::json_input_and_target_ids_round_trip,
+    config::config_first_write_is_version_1_at_revision_1,
+    config::config_revisions_increase_across_documents,
+    config::config_expected_version_guards_each_document,
+    config::config_batch_with_one_stale_write_writes_nothing,
+    config::config_current_holds_only_latest_versions,
+    config::config_history_pages_newest_first,
+    config::config_documents_round_trip_exactly,
+    config::config_concurrent_writers_expecting_one_version_one_wins,
+    config::config_concurrent_unconditional_writers_all_append,
+    config::config_taken_version_is_a_conflict,
+    config::config_migration_rolls_back_cleanly,
 );
 
 #[tokio::test]

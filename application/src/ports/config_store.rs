@@ -1,0 +1,87 @@
+//! Versioned configuration documents (plans, tenants, tenant configs). Every change appends an
+//! immutable version; nothing is updated in place.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ConfigKind {
+    /// Keyed by plan name.
+    Plan,
+    /// Keyed by tenant id: plan, status, IdP, webhooks, carrier API.
+    Tenant,
+    /// Keyed by tenant id: the tenant's own settings.
+    TenantConfig,
+}
+
+impl ConfigKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ConfigKind::Plan => "plan",
+            ConfigKind::Tenant => "tenant",
+            ConfigKind::TenantConfig => "tenant_config",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [ConfigKind::Plan, ConfigKind::Tenant, ConfigKind::TenantConfig].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One stored version of one document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigVersion {
+    pub kind: ConfigKind,
+    pub key: String,
+    /// 1 for the first version of (kind, key), then +1 per change.
+    pub version: i64,
+    /// The whole document as of this version (it may hold secrets: never hand it out unredacted).
+    pub document: serde_json::Value,
+    /// Who made the change: a token `sub`, `system`, or `config-file`.
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
+    /// What changed, in words, secrets redacted.
+    pub summary: String,
+    /// The store-wide revision this write produced (strictly increasing across all documents).
+    pub revision: i64,
+}
+
+/// A change to append. `expected_version`: `Some(n)` requires the latest stored version to be
+/// `n` (`Some(0)`: the document must not exist yet); `None` appends whatever the latest is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigWrite {
+    pub kind: ConfigKind,
+    pub key: String,
+    pub document: serde_json::Value,
+    pub changed_by: String,
+    pub summary: String,
+    pub expected_version: Option<i64>,
+}
+
+/// Every document at its latest version, and the revision they were read at.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConfigSnapshot {
+    pub documents: Vec<ConfigVersion>,
+    pub revision: i64,
+}
+
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    /// Latest version of every (kind, key), plus the store revision, read consistently.
+    async fn current(&self) -> Result<ConfigSnapshot, StoreError>;
+    /// The store revision only (0 when empty): instances poll it to notice other instances' changes.
+    async fn revision(&self) -> Result<i64, StoreError>;
+    /// Appends all writes in one transaction, or none: `Conflict` when any `expected_version`
+    /// does not match (concurrent writers of one document never both succeed).
+    async fn write(&self, writes: &[ConfigWrite]) -> Result<Vec<ConfigVersion>, StoreError>;
+    /// Versions of one document, newest first; `before` pages by version number.
+    async fn history(
+        &self,
+        kind: ConfigKind,
+        key: &str,
+        first: u64,
+        before: Option<i64>,
+    ) -> Result<Vec<ConfigVersion>, StoreError>;
+}
