@@ -5,6 +5,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use application::{
     audit_log::AuditTrail,
     orders::Orders,
+    platform::Platform,
     ports::{SystemClock, UuidV7Ids},
     session::Session,
 };
@@ -43,7 +44,8 @@ pub fn build(database: &Database, config: SaasConfig, http: HttpConfig) -> anyho
     ));
     let session = Arc::new(Session::new(catalog.clone()));
     let audit = Arc::new(AuditTrail::new(catalog.clone(), audit_log));
-    let services = Services { orders, session, audit, verifier };
+    let platform = Arc::new(Platform::new(catalog.clone()));
+    let services = Services { orders, session, audit, platform, verifier };
     Ok(App { router: router(services, http), catalog })
 }
 

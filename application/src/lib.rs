@@ -8,10 +8,11 @@ mod audit_trail;
 pub mod error;
 pub mod orders;
 pub mod paging;
+pub mod platform;
 pub mod ports;
 pub mod principal;
 pub mod session;
 
 pub use access::Permission;
 pub use error::{AppError, ErrorCode};
-pub use principal::Principal;
+pub use principal::{Caller, Principal, ProviderAdmin};

@@ -11,3 +11,29 @@ pub struct Principal {
     /// The HTTP request this call belongs to, for the audit trail.
     pub request_id: Option<String>,
 }
+
+/// A user of the SaaS provider's own IdP. Provider operations need `is_admin` (the configured
+/// `admin_role`, which carries `platform:admin`); tenant operations are not theirs to call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderAdmin {
+    pub subject: String,
+    pub roles: Vec<String>,
+    pub is_admin: bool,
+    pub request_id: Option<String>,
+}
+
+/// Whoever a verified token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Tenant(Principal),
+    Provider(ProviderAdmin),
+}
+
+impl Caller {
+    pub fn set_request_id(&mut self, id: Option<String>) {
+        match self {
+            Caller::Tenant(p) => p.request_id = id,
+            Caller::Provider(a) => a.request_id = id,
+        }
+    }
+}

@@ -6,7 +6,7 @@ pub mod http;
 
 use std::sync::Arc;
 
-use application::{audit_log::AuditTrail, orders::Orders, ports::TokenVerifier, session::Session};
+use application::{audit_log::AuditTrail, orders::Orders, platform::Platform, ports::TokenVerifier, session::Session};
 
 /// The use cases and the identity port the interfaces drive.
 #[derive(Clone)]
@@ -14,5 +14,6 @@ pub struct Services {
     pub orders: Arc<Orders>,
     pub session: Arc<Session>,
     pub audit: Arc<AuditTrail>,
+    pub platform: Arc<Platform>,
     pub verifier: Arc<dyn TokenVerifier>,
 }

@@ -14,6 +14,7 @@ mod http_edges;
 mod idempotency;
 mod isolation;
 mod orders_flow;
+mod provider;
 mod schema_drift;
 mod transitions;
 mod validation;

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use crate::Principal;
+use crate::Caller;
 
 /// Why a bearer token was refused. The reason is for logs; callers only ever see UNAUTHENTICATED.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,10 +16,11 @@ pub enum AuthError {
     Unavailable(String),
 }
 
-/// Verifies a bearer token against the IdP of the tenant it claims, and names the caller.
+/// Verifies a bearer token against the IdP it claims (a tenant's or the provider's), and names
+/// the caller.
 #[async_trait]
 pub trait TokenVerifier: Send + Sync {
     /// `tenant_hint` is the `X-Tenant-Id` header: it picks one tenant when the subject belongs
     /// to several, and must then be one the token itself proves membership of.
-    async fn verify(&self, token: &str, tenant_hint: Option<&str>) -> Result<Principal, AuthError>;
+    async fn verify(&self, token: &str, tenant_hint: Option<&str>) -> Result<Caller, AuthError>;
 }

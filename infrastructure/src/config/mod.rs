@@ -8,6 +8,7 @@ mod keys;
 mod load;
 mod model;
 mod permissions;
+mod provider_views;
 mod redact;
 mod secret;
 mod unknown_keys;

@@ -19,6 +19,15 @@ const LEEWAY_SECONDS: u64 = 30;
 pub(super) struct PreparedConfig {
     config: Arc<SaasConfig>,
     by_issuer: HashMap<String, Vec<PreparedTenant>>,
+    provider: Option<PreparedProvider>,
+}
+
+/// The SaaS provider's own IdP, whose tokens name no tenant.
+pub(super) struct PreparedProvider {
+    issuer: String,
+    pub(super) roles_claim: String,
+    pub(super) admin_role: String,
+    keys: OnceLock<Result<TenantKeys, &'static str>>,
 }
 
 pub(super) struct PreparedTenant {
@@ -51,7 +60,44 @@ impl PreparedConfig {
                 keys: OnceLock::new(),
             });
         }
-        Self { config, by_issuer }
+        let provider = config.provider.as_ref().and_then(|p| {
+            let idp = p.idp.as_ref()?;
+            Some(PreparedProvider {
+                issuer: idp.issuer.clone()?,
+                roles_claim: idp.roles_claim().to_owned(),
+                admin_role: p.admin_role.clone(),
+                keys: OnceLock::new(),
+            })
+        });
+        Self { config, by_issuer, provider }
+    }
+
+    /// The provider's IdP, when the token is its: the provider's issuer, no tenant hint, and no
+    /// tenant of that issuer named (an IdP shared with tenants still serves both).
+    pub(super) fn provider_for(&self, claims: &Claims, hint: Option<&str>) -> Option<&PreparedProvider> {
+        let provider = self.provider.as_ref()?;
+        let issuer = claims.get("iss").and_then(|v| v.as_str())?;
+        if hint.is_some() || issuer != provider.issuer {
+            return None;
+        }
+        let names_a_tenant = self.by_issuer.get(issuer).is_some_and(|tenants| {
+            tenants.iter().any(|t| claim(claims, &t.tenant_claim).is_some_and(|n| names_tenant(n, t.id.as_str())))
+        });
+        (!names_a_tenant).then_some(provider)
+    }
+
+    pub(super) fn provider_keys<'p>(&self, provider: &'p PreparedProvider) -> Result<&'p TenantKeys, AuthError> {
+        provider
+            .keys
+            .get_or_init(|| match self.config.provider.as_ref().and_then(|p| p.idp.as_ref()) {
+                Some(idp) => TenantKeys::from_idp(idp),
+                None => Err("provider IdP vanished from its config version"),
+            })
+            .as_ref()
+            .map_err(|problem| {
+                tracing::error!(problem, "provider IdP config unusable; run `tenant-oms config check`");
+                AuthError::Unavailable(format!("the provider's identity provider is misconfigured: {problem}"))
+            })
     }
 
     pub(super) fn is_for(&self, config: &Arc<SaasConfig>) -> bool {

@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, RwLock};
 
-use application::Principal;
 use application::ports::{AuthError, TokenVerifier};
+use application::{Caller, Principal, ProviderAdmin};
 use async_trait::async_trait;
 use jsonwebtoken::{AlgorithmFamily, DecodingKey, Header, dangerous, decode, decode_header};
 use serde::de::IgnoredAny;
@@ -64,6 +64,24 @@ impl JwtVerifier {
             None => Err(invalid("the IdP has no key for the token's algorithm")),
         }
     }
+
+    /// Signature, algorithm, issuer, audience and expiry, against one IdP's keys.
+    async fn check_signature(&self, token: &str, header: &Header, keys: &TenantKeys) -> Result<(), AuthError> {
+        let validation = keys.validation(header.alg).ok_or_else(|| invalid("algorithm not allowed for this IdP"))?;
+        let key = self.key(keys, header).await?;
+        decode::<IgnoredAny>(token, key.as_ref(), validation).map_err(|e| from_jwt_error(&e))?;
+        Ok(())
+    }
+}
+
+/// Only read after the signature verified: the claims are then exactly what the IdP signed.
+fn subject(claims: &Claims) -> Result<String, AuthError> {
+    claims
+        .get("sub")
+        .and_then(|sub| sub.as_str())
+        .filter(|sub| !sub.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| invalid("missing required claim sub"))
 }
 
 enum Key<'k> {
@@ -82,7 +100,7 @@ impl AsRef<DecodingKey> for Key<'_> {
 
 #[async_trait]
 impl TokenVerifier for JwtVerifier {
-    async fn verify(&self, token: &str, tenant_hint: Option<&str>) -> Result<Principal, AuthError> {
+    async fn verify(&self, token: &str, tenant_hint: Option<&str>) -> Result<Caller, AuthError> {
         if token.is_empty() {
             return Err(AuthError::Missing);
         }
@@ -95,24 +113,24 @@ impl TokenVerifier for JwtVerifier {
         let claims: Claims = dangerous::insecure_decode_claims(token).map_err(|_| invalid("malformed token claims"))?;
 
         let prepared = self.prepared();
+        if let Some(provider) = prepared.provider_for(&claims, tenant_hint) {
+            self.check_signature(token, &header, prepared.provider_keys(provider)?).await?;
+            let roles = roles(claim(&claims, &provider.roles_claim));
+            let is_admin = roles.contains(&provider.admin_role);
+            return Ok(Caller::Provider(ProviderAdmin {
+                subject: subject(&claims)?,
+                roles,
+                is_admin,
+                request_id: None,
+            }));
+        }
         let tenant = prepared.select(&claims, tenant_hint)?;
-        let keys = prepared.keys(tenant)?;
-        let validation = keys.validation(header.alg).ok_or_else(|| invalid("algorithm not allowed for this IdP"))?;
-        let key = self.key(keys, &header).await?;
-        decode::<IgnoredAny>(token, key.as_ref(), validation).map_err(|e| from_jwt_error(&e))?;
-
-        // From here `claims` is trustworthy: the signature just verified covers exactly the bytes
-        // they were decoded from, so they need not be decoded a second time.
-        let subject = claims
-            .get("sub")
-            .and_then(|sub| sub.as_str())
-            .filter(|sub| !sub.is_empty())
-            .ok_or_else(|| invalid("missing required claim sub"))?;
-        Ok(Principal {
+        self.check_signature(token, &header, prepared.keys(tenant)?).await?;
+        Ok(Caller::Tenant(Principal {
             tenant_id: tenant.id.clone(),
-            subject: subject.to_owned(),
+            subject: subject(&claims)?,
             roles: roles(claim(&claims, &tenant.roles_claim)),
             request_id: None,
-        })
+        }))
     }
 }

@@ -5,10 +5,10 @@ use async_graphql::{
 };
 
 use crate::graphql::{
-    context::{principal, services},
+    context::{principal, provider_admin, services},
     errors::query,
     inputs::{AuditLogFilter, OrderFilter},
-    types::{AuditEntry, Me, Order, Shipment},
+    types::{AuditEntry, Me, Order, Plan, Shipment, Tenant},
     visibility,
 };
 
@@ -73,6 +73,37 @@ impl Query {
         let mut connection = Connection::new(false, page.has_next_page);
         connection.edges.extend(page.records.into_iter().map(|r| Edge::new(r.id.to_string(), AuditEntry(r))));
         Ok(connection)
+    }
+
+    /// Provider: every plan.
+    #[graphql(visible = "visibility::provider_only")]
+    async fn plans(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Plan>> {
+        let plans = query(services(ctx).platform.plans(provider_admin(ctx)?).await)?;
+        Ok(plans.into_iter().map(Plan::from).collect())
+    }
+
+    /// Provider: tenants by id.
+    #[graphql(
+        visible = "visibility::provider_only",
+        complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
+    async fn tenants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Tenant>> {
+        let page =
+            query(services(ctx).platform.tenants(provider_admin(ctx)?, first.map(i64::from), after.as_deref()).await)?;
+        let mut connection = Connection::new(false, page.has_next_page);
+        connection.edges.extend(page.tenants.into_iter().map(|t| Edge::new(t.id.clone(), Tenant::from(t))));
+        Ok(connection)
+    }
+
+    /// Provider: one tenant, or null.
+    #[graphql(visible = "visibility::provider_only")]
+    async fn tenant(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Tenant>> {
+        query(services(ctx).platform.tenant(provider_admin(ctx)?, &id).await).map(|t| t.map(Tenant::from))
     }
 
     /// A shipment of the caller's tenant, or null.

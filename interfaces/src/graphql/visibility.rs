@@ -36,3 +36,8 @@ visible_with! {
     shipment_cancel => ShipmentCancel,
     audit_read => AuditRead,
 }
+
+/// Provider operations are not shown to tenant users.
+pub fn provider_only(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<application::Principal>().is_none()
+}

@@ -1,6 +1,6 @@
 //! Bearer-token authentication of every GraphQL request.
 
-use application::{Principal, ports::AuthError};
+use application::{Caller, ports::AuthError};
 use axum::{
     http::{HeaderMap, StatusCode, header},
     response::Response,
@@ -10,7 +10,7 @@ use crate::{Services, http::problem::graphql_error};
 
 const TENANT_HEADER: &str = "x-tenant-id";
 
-pub(crate) async fn authenticate(services: &Services, headers: &HeaderMap) -> Result<Principal, Response> {
+pub(crate) async fn authenticate(services: &Services, headers: &HeaderMap) -> Result<Caller, Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -6,6 +6,8 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 
+use application::Caller;
+
 use crate::{
     graphql::{mutation::IdempotencyHeader, visibility::PlanView},
     http::{AppState, REQUEST_ID, auth::authenticate, problem::graphql_error},
@@ -23,11 +25,11 @@ pub(crate) async fn execute(
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    let mut principal = match authenticate(&state.services, &headers).await {
-        Ok(p) => p,
+    let mut caller = match authenticate(&state.services, &headers).await {
+        Ok(c) => c,
         Err(resp) => return resp,
     };
-    principal.request_id = headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    caller.set_request_id(headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned));
     let request = match request {
         Ok(r) => r.into_inner(),
         Err(rejection) => {
@@ -40,14 +42,24 @@ pub(crate) async fn execute(
         }
     };
     let span = tracing::Span::current();
-    span.record("tenant", principal.tenant_id.as_str());
-    span.record("subject", principal.subject.as_str());
-    // A suspended or unknown tenant gets no plan view; its calls are refused by the use cases.
-    let plan = state.services.session.tenant(&principal).await.ok().map(|t| PlanView(t.access.plan()));
-    let mut request = request.data(principal);
-    if let Some(plan) = plan {
-        request = request.data(plan);
-    }
+    let mut request = match caller {
+        Caller::Tenant(principal) => {
+            span.record("tenant", principal.tenant_id.as_str());
+            span.record("subject", principal.subject.as_str());
+            // A suspended or unknown tenant gets no plan view; its calls are refused by the use cases.
+            let plan = state.services.session.tenant(&principal).await.ok().map(|t| PlanView(t.access.plan()));
+            let request = request.data(principal);
+            match plan {
+                Some(plan) => request.data(plan),
+                None => request,
+            }
+        }
+        Caller::Provider(admin) => {
+            span.record("tenant", "(provider)");
+            span.record("subject", admin.subject.as_str());
+            request.data(admin)
+        }
+    };
     if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         request = request.data(IdempotencyHeader(key.to_owned()));
     }

@@ -10,6 +10,9 @@ use super::tokens::Claims;
 
 type Shared = (Arc<Value>, Arc<Mutex<usize>>);
 
+/// The provider's own IdP publishes its key at a second path of the same server.
+const PROVIDER_JWKS: &str = include_str!("../../fixtures/provider_rsa.jwk.json");
+
 pub struct JwksServer {
     addr: std::net::SocketAddr,
     /// How many times the JWKS document was fetched.
@@ -30,6 +33,13 @@ impl JwksServer {
                     Json(keys.as_ref().clone())
                 }),
             )
+            .route(
+                "/provider-jwks.json",
+                get(|| async {
+                    let jwk: Value = serde_json::from_str(PROVIDER_JWKS).expect("provider jwk");
+                    Json(json!({ "keys": [jwk] }))
+                }),
+            )
             .with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind jwks");
         let addr = listener.local_addr().expect("addr");
@@ -43,6 +53,26 @@ impl JwksServer {
 
     pub fn issuer(&self) -> String {
         format!("{}/realms/shared", self.base_url())
+    }
+
+    pub fn provider_issuer(&self) -> String {
+        format!("{}/realms/provider", self.base_url())
+    }
+
+    /// A token of the provider's IdP with `roles`.
+    pub fn sign_provider(&self, sub: &str, roles: &[&str]) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let mut extra = serde_json::Map::new();
+        extra.insert("roles".to_owned(), json!(roles));
+        let claims = Claims {
+            iss: self.provider_issuer(),
+            aud: "oms-admin".into(),
+            sub: sub.into(),
+            exp: Some(now + 600),
+            iat: now,
+            extra,
+        };
+        sign_rs256(&claims, include_str!("../../fixtures/provider_rsa.key.pem"), "provider_rsa-1")
     }
 
     /// Signs with tenant A's IdP key (kid `tenant_a_rsa-1`), the key this JWKS publishes.

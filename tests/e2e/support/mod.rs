@@ -27,6 +27,14 @@ pub const ROLES: &str = "tenant_roles";
 /// On a plan allowing 5 orders a month.
 pub const QUOTA: &str = "tenant_quota";
 
+/// Every secret in the test config: none may ever appear in a response, log or audit record.
+pub const SECRETS: &[&str] = &[
+    "provider-tracker-secret-0123456789abcdef",
+    "tenant-a-add-order-secret-0123456789abcdef",
+    "tenant-a-carrier-api-key-0123456789abcdef",
+    "tenant-dev-hs256-secret-0123456789abcdef",
+];
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
@@ -77,6 +85,13 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
         "roles_claim": "roles"
     });
     let config = json!({
+        "provider": {
+            "idp": {"issuer": format!("{jwks_base}/realms/provider"), "audience": "oms-admin", "algorithms": ["RS256"],
+                    "jwks_uri": format!("{jwks_base}/provider-jwks.json"), "roles_claim": "roles"},
+            "admin_role": "saas_admin",
+            "webhooks": {"shipment_tracker": {"provider": "easypost", "shared_secret": SECRETS[0], "max_age_seconds": 300,
+                                              "tracking_reference_jmespath": "result.tracking_code"}}
+        },
         "plans": {
             "standard": {"permissions": all_permissions,
                           "limits": {"orders_per_month": 100000, "requests_per_minute": 100000, "max_query_complexity": 5000}},
@@ -84,7 +99,11 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
             "quota5": {"permissions": all_permissions, "limits": {"orders_per_month": 5}}
         },
         "tenants": {
-            TENANT_A: {"plan": "standard", "status": "active", "idp": shared_idp},
+            TENANT_A: {"plan": "standard", "status": "active", "idp": shared_idp,
+                       "webhooks": {"add_order": {"provider": "standard", "shared_secret": SECRETS[1], "max_age_seconds": 300}},
+                       "create_shipment_api": {"provider": "easypost", "api_key": SECRETS[2], "endpoint": "https://carrier.example/v2"}},
+            "tenant_dev": {"plan": "standard", "status": "active", "idp": {
+                "issuer": "tenant-dev", "audience": "oms-dev", "algorithms": ["HS256"], "hs256_secret": SECRETS[3]}},
             TENANT_P: {"plan": "standard", "status": "active", "idp": shared_idp,
                        "tenant_config": {"auto_confirm_orders": false}},
             SUSPENDED: {"plan": "standard", "status": "suspended", "idp": shared_idp},

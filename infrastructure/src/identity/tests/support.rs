@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use application::Caller;
 use application::Principal;
 use application::ports::{AuthError, TokenVerifier};
 use base64::Engine;
@@ -133,8 +134,12 @@ pub fn unsigned(header: &Value, claims: &Value) -> String {
     format!("{}.{}.", part(header), part(claims))
 }
 
+/// Verifies a token that must be a tenant's (provider tokens are tested through `verifier.verify`).
 pub async fn verify(verifier: &JwtVerifier, token: &str, hint: Option<&str>) -> Result<Principal, AuthError> {
-    verifier.verify(token, hint).await
+    verifier.verify(token, hint).await.map(|caller| match caller {
+        Caller::Tenant(p) => p,
+        Caller::Provider(a) => panic!("expected a tenant principal, got provider admin {}", a.subject),
+    })
 }
 
 /// Refused as Invalid, with a reason that mentions `expected` and quotes nothing of the token.
