@@ -14,6 +14,20 @@ use crate::graphql::{
 
 pub struct Query;
 
+/// A forward-only Relay page: each item becomes an edge whose cursor is the item's id.
+fn connection<T, N: async_graphql::OutputType>(
+    items: Vec<T>,
+    has_next_page: bool,
+    edge: impl Fn(T) -> (String, N),
+) -> Connection<String, N> {
+    let mut connection = Connection::new(false, has_next_page);
+    connection.edges.extend(items.into_iter().map(|item| {
+        let (cursor, node) = edge(item);
+        Edge::new(cursor, node)
+    }));
+    connection
+}
+
 #[Object]
 impl Query {
     /// The caller: subject, tenant, roles and plan.
@@ -51,9 +65,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<String, Order>> {
         let q = OrderListQuery { first: first.map(i64::from), after, filter: filter.unwrap_or_default().into() };
         let page = query(services(ctx).orders.orders(principal(ctx)?, q).await)?;
-        let mut connection = Connection::new(false, page.has_next_page);
-        connection.edges.extend(page.orders.into_iter().map(|o| Edge::new(o.id().to_string(), Order::from(o))));
-        Ok(connection)
+        Ok(connection(page.orders, page.has_next_page, |o| (o.id().to_string(), Order::from(o))))
     }
 
     /// The tenant's audit trail, newest first: every state-changing call, refused ones included.
@@ -70,9 +82,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<String, AuditEntry>> {
         let q = AuditLogQuery { first: first.map(i64::from), after, filter: filter.unwrap_or_default().into() };
         let page = query(services(ctx).audit.audit_log(principal(ctx)?, q).await)?;
-        let mut connection = Connection::new(false, page.has_next_page);
-        connection.edges.extend(page.records.into_iter().map(|r| Edge::new(r.id.to_string(), AuditEntry(r))));
-        Ok(connection)
+        Ok(connection(page.records, page.has_next_page, |r| (r.id.to_string(), AuditEntry(r))))
     }
 
     /// Provider: every plan.
@@ -95,9 +105,7 @@ impl Query {
     ) -> async_graphql::Result<Connection<String, Tenant>> {
         let page =
             query(services(ctx).platform.tenants(provider_admin(ctx)?, first.map(i64::from), after.as_deref()).await)?;
-        let mut connection = Connection::new(false, page.has_next_page);
-        connection.edges.extend(page.tenants.into_iter().map(|t| Edge::new(t.id.clone(), Tenant::from(t))));
-        Ok(connection)
+        Ok(connection(page.tenants, page.has_next_page, |t| (t.id.clone(), Tenant::from(t))))
     }
 
     /// Provider: one tenant, or null.

@@ -41,8 +41,25 @@ pub(crate) async fn execute(
             );
         }
     };
+    let mut request = attach_caller(&state, request, caller).await;
+    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        request = request.data(IdempotencyHeader(key.to_owned()));
+    }
+    let mut response = state.schema.execute(request).await;
+    for error in &mut response.errors {
+        let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        if ext.get("code").is_none() {
+            ext.set("code", Value::from(classify(&error.message)));
+        }
+    }
+    GraphQLResponse::from(response).into_response()
+}
+
+/// Puts the caller (and, for a tenant user, the plan that shapes introspection) into the request,
+/// and names it on the request's log span.
+async fn attach_caller(state: &AppState, request: async_graphql::Request, caller: Caller) -> async_graphql::Request {
     let span = tracing::Span::current();
-    let mut request = match caller {
+    match caller {
         Caller::Tenant(principal) => {
             span.record("tenant", principal.tenant_id.as_str());
             span.record("subject", principal.subject.as_str());
@@ -59,18 +76,7 @@ pub(crate) async fn execute(
             span.record("subject", admin.subject.as_str());
             request.data(admin)
         }
-    };
-    if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
-        request = request.data(IdempotencyHeader(key.to_owned()));
     }
-    let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
-        if ext.get("code").is_none() {
-            ext.set("code", Value::from(classify(&error.message)));
-        }
-    }
-    GraphQLResponse::from(response).into_response()
 }
 
 /// Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code yet.
