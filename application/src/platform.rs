@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::{
     AppError, ErrorCode, ProviderAdmin,
-    paging::{MAX_PAGE, page_size},
+    paging::page_size,
     ports::{PlanView, ProviderDirectory, TenantView},
 };
 
@@ -45,7 +45,7 @@ impl Platform {
         after: Option<&str>,
     ) -> Result<TenantPage, AppError> {
         require_admin(admin)?;
-        let first = page_size(first)?.min(MAX_PAGE) as usize;
+        let first = page_size(first)? as usize;
         let mut tenants: Vec<TenantView> =
             self.directory.tenants().await?.into_iter().filter(|t| after.is_none_or(|a| t.id.as_str() > a)).collect();
         let has_next_page = tenants.len() > first;

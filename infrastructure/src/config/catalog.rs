@@ -9,12 +9,15 @@ use std::{
 
 use application::{
     access::{AccessPolicy, Grant, PermissionSet},
-    ports::{PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings, TenantStatus},
+    ports::{PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings},
 };
 use async_trait::async_trait;
 use domain::TenantId;
 
-use super::model::{SaasConfig, TenantEntry};
+use super::{
+    model::{SaasConfig, TenantEntry},
+    permissions::ALL_PLAN_PERMISSIONS,
+};
 
 struct Snapshot {
     config: Arc<SaasConfig>,
@@ -76,7 +79,7 @@ fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProf
         roles
             .iter()
             .map(|(role, names)| {
-                let grant = if names.iter().any(|n| n == "*") {
+                let grant = if names.iter().any(|n| n == ALL_PLAN_PERMISSIONS) {
                     Grant::AllOfPlan
                 } else {
                     Grant::Only(PermissionSet::from_names(names.iter().map(String::as_str)))
@@ -88,8 +91,7 @@ fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProf
     TenantProfile {
         id,
         plan: entry.plan.clone(),
-        // `check` reports an unknown status; until it is fixed the tenant is shut, not open.
-        status: entry.status().unwrap_or(TenantStatus::Suspended),
+        status: entry.effective_status(),
         settings: TenantSettings { auto_confirm_orders: entry.auto_confirm_orders() },
         access: AccessPolicy::new(plan_permissions, roles),
         limits: PlanLimits { orders_per_month: plan.and_then(|p| p.limits.orders_per_month) },

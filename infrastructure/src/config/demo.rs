@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::model::{IdpConfig, PlanConfig, SaasConfig, TenantEntry};
-use super::permissions::TENANT_PERMISSIONS;
+use super::permissions::tenant_permissions;
 use super::secret::Secret;
 
 impl SaasConfig {
@@ -16,10 +16,8 @@ impl SaasConfig {
     /// No provider, plan `demo` with every tenant permission, active tenant `demo` whose IdP
     /// accepts HS256 tokens signed with `hs256_secret` (see `identity::DevTokenIssuer`).
     pub fn demo(hs256_secret: &str) -> SaasConfig {
-        let plan = PlanConfig {
-            permissions: TENANT_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect(),
-            ..PlanConfig::default()
-        };
+        let plan =
+            PlanConfig { permissions: tenant_permissions().map(str::to_owned).collect(), ..PlanConfig::default() };
         let idp = IdpConfig {
             issuer: Some(Self::DEMO_ISSUER.to_owned()),
             audience: Some(Self::DEMO_AUDIENCE.to_owned()),

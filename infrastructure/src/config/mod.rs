@@ -24,8 +24,6 @@ pub use model::{
     CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, PlanLimits, ProviderConfig,
     SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
 };
-pub use permissions::{
-    ALL_PLAN_PERMISSIONS, PROVIDER_PERMISSIONS, TENANT_PERMISSIONS, is_provider_permission, is_tenant_permission,
-};
+pub use permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission, tenant_permissions};
 pub use secret::Secret;
 pub use unknown_keys::UnknownKeys;

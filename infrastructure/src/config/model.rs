@@ -95,6 +95,12 @@ impl TenantEntry {
         }
     }
 
+    /// The status requests are served with: `check` reports an unknown status, and until it is
+    /// fixed the tenant is shut, not open.
+    pub fn effective_status(&self) -> TenantStatus {
+        self.status().unwrap_or(TenantStatus::Suspended)
+    }
+
     pub fn auto_confirm_orders(&self) -> bool {
         self.tenant_config.as_ref().is_none_or(|c| c.auto_confirm_orders)
     }

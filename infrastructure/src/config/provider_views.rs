@@ -1,6 +1,6 @@
 //! The provider's view of plans and tenants, built from the current config without a secret.
 
-use application::ports::{IdpView, PlanView, ProviderDirectory, StoreError, TenantStatus, TenantView};
+use application::ports::{IdpView, PlanView, ProviderDirectory, StoreError, TenantView};
 use async_trait::async_trait;
 
 use super::{ConfigCatalog, model::IdpConfig};
@@ -43,7 +43,7 @@ impl ProviderDirectory for ConfigCatalog {
             .map(|(id, t)| TenantView {
                 id: id.clone(),
                 plan: t.plan.clone(),
-                status: t.status().unwrap_or(TenantStatus::Suspended),
+                status: t.effective_status(),
                 idp: idp_view(&t.idp),
                 webhooks: t.webhooks.keys().cloned().collect(),
             })

@@ -75,7 +75,7 @@ async fn fresh_database() -> (Database, Option<tempfile::TempDir>) {
 }
 
 pub fn saas_config(jwks_base: &str) -> SaasConfig {
-    let all_permissions = json!(infrastructure::config::TENANT_PERMISSIONS);
+    let all_permissions: Vec<&str> = infrastructure::config::tenant_permissions().collect();
     let shared_idp = json!({
         "issuer": format!("{jwks_base}/realms/shared"),
         "audience": "oms",

@@ -4,7 +4,7 @@ use application::ports::{TenantDirectory, TenantSettings, TenantStatus};
 use domain::TenantId;
 
 use super::SPEC_EXAMPLE;
-use crate::config::{ConfigCatalog, SaasConfig, TENANT_PERMISSIONS};
+use crate::config::{ConfigCatalog, SaasConfig, tenant_permissions};
 
 fn tenant(id: &str) -> TenantId {
     TenantId::new(id).unwrap()
@@ -58,7 +58,7 @@ fn demo_config_is_clean_and_grants_everything() {
 
     assert_eq!(config.check(), vec![]);
     assert!(config.provider.is_none());
-    assert_eq!(config.plans["demo"].permissions.len(), TENANT_PERMISSIONS.len());
+    assert_eq!(config.plans["demo"].permissions.len(), tenant_permissions().count());
     let demo = &config.tenants["demo"];
     assert_eq!(demo.status, "active");
     assert_eq!(demo.idp.issuer.as_deref(), Some("tenant-oms-demo"));
