@@ -109,7 +109,7 @@ async fn main() -> anyhow::Result<()> {
     let duration = Duration::from_secs(seconds);
 
     let (db, _dir, backend) = database().await?;
-    let built = app::build(&db, SaasConfig::demo(SECRET), HttpConfig::default())?;
+    let built = app::build(&db, app::ConfigSource::Seed(SaasConfig::demo(SECRET)), HttpConfig::default()).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(app::serve(listener, built.router, std::future::pending()));

@@ -1,6 +1,6 @@
 //! Builds the running application from a database and a SaaS configuration.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use application::{
     audit_log::AuditTrail,
@@ -8,10 +8,12 @@ use application::{
     platform::Platform,
     ports::{SystemClock, UuidV7Ids},
     session::Session,
+    tenant_config::TenantConfigs,
 };
 use axum::Router;
+use chrono::{DateTime, Utc};
 use infrastructure::{
-    config::{ConfigCatalog, SaasConfig},
+    config::{ConfigCatalog, ConfigService, SaasConfig, import},
     identity::JwtVerifier,
     persistence::Database,
 };
@@ -21,14 +23,68 @@ use interfaces::{
 };
 use tokio::net::TcpListener;
 
+/// How often an instance looks for config changes made by other instances.
+pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Everything a server needs, already connected and migrated.
 pub struct App {
     pub router: Router,
     pub catalog: Arc<ConfigCatalog>,
+    pub config: Arc<ConfigService>,
 }
 
-pub fn build(database: &Database, config: SaasConfig, http: HttpConfig) -> anyhow::Result<App> {
-    let catalog = Arc::new(ConfigCatalog::new(config));
+/// Where the served config comes from. The database holds it (versioned); a file only seeds or
+/// updates it.
+pub enum ConfigSource {
+    /// `--saas-config FILE`: imported when the database holds no config yet, or when the file
+    /// was modified after the database's latest config change (the file wins only when newer).
+    File { config: SaasConfig, path: String, modified: Option<DateTime<Utc>> },
+    /// Imported on every start (the demo and the tests generate theirs).
+    Seed(SaasConfig),
+    /// No file: serve what the database holds.
+    Stored,
+}
+
+/// Brings the stored config up to date with `source`, then serves it.
+async fn load_config(database: &Database, source: ConfigSource) -> anyhow::Result<ConfigService> {
+    let store = database.config_store();
+    let stored = store.current().await.map_err(|e| anyhow::anyhow!("cannot read the stored config: {e}"))?;
+    let latest_change = stored.documents.iter().map(|d| d.changed_at).max();
+    let to_import = match source {
+        ConfigSource::Seed(config) => Some((config, "generated config".to_owned())),
+        ConfigSource::File { config, path, modified } => match (latest_change, modified) {
+            (None, _) => Some((config, path)),
+            (Some(latest), Some(modified)) if modified > latest => Some((config, path)),
+            (Some(_), _) => {
+                tracing::info!(file = %path, "the database holds a config changed after the file; serving the database's (`tenant-oms config import` makes the file win)");
+                None
+            }
+        },
+        ConfigSource::Stored if stored.documents.is_empty() => {
+            anyhow::bail!(
+                "the database holds no SaaS config yet: start with --saas-config FILE or run `tenant-oms config import FILE`"
+            )
+        }
+        ConfigSource::Stored => None,
+    };
+    if let Some((config, origin)) = to_import {
+        let report = import(store.as_ref(), &config, &origin)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot import the SaaS config: {e}"))?;
+        tracing::info!(file = %origin, written = report.written.len(), unchanged = report.unchanged, "SaaS config imported");
+    }
+    let service =
+        ConfigService::load(store).await.map_err(|e| anyhow::anyhow!("cannot read the stored config: {e}"))?;
+    for problem in service.catalog().current().check() {
+        tracing::warn!(%problem, "stored SaaS config problem");
+    }
+    Ok(service)
+}
+
+pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) -> anyhow::Result<App> {
+    let config = Arc::new(load_config(database, source).await?);
+    config.spawn_poller(CONFIG_POLL_INTERVAL);
+    let catalog = config.catalog();
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(5))
         .build()
@@ -43,10 +99,23 @@ pub fn build(database: &Database, config: SaasConfig, http: HttpConfig) -> anyho
         Arc::new(UuidV7Ids),
     ));
     let session = Arc::new(Session::new(catalog.clone()));
-    let audit = Arc::new(AuditTrail::new(catalog.clone(), audit_log));
-    let platform = Arc::new(Platform::new(catalog.clone()));
-    let services = Services { orders, session, audit, platform, verifier };
-    Ok(App { router: router(services, http), catalog })
+    let audit = Arc::new(AuditTrail::new(catalog.clone(), audit_log.clone()));
+    let platform = Arc::new(Platform::new(
+        catalog.clone(),
+        config.clone(),
+        audit_log.clone(),
+        Arc::new(SystemClock),
+        Arc::new(UuidV7Ids),
+    ));
+    let tenant_configs = Arc::new(TenantConfigs::new(
+        catalog.clone(),
+        config.clone(),
+        audit_log,
+        Arc::new(SystemClock),
+        Arc::new(UuidV7Ids),
+    ));
+    let services = Services { orders, session, audit, platform, tenant_configs, verifier };
+    Ok(App { router: router(services, http), catalog, config })
 }
 
 /// Connects, migrates, and returns the database.

@@ -28,9 +28,11 @@ enum Command {
         /// `sqlite://FILE?mode=rwc` (default `./tenant-oms.db`) or `postgres://…`.
         #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
         database_url: String,
-        /// The SaaSConfig JSON file: provider, plans, tenants.
+        /// The SaaSConfig JSON file: provider, plans, tenants. Imported into the database when the
+        /// database holds no config or the file is newer than its latest change; without it the
+        /// database's config is served.
         #[arg(long, env = "OMS_SAAS_CONFIG")]
-        saas_config: PathBuf,
+        saas_config: Option<PathBuf>,
         /// Redis for the event bus (events are in-process until the Redis relay lands).
         #[arg(long, env = "OMS_REDIS_URL")]
         redis_url: Option<String>,
@@ -63,6 +65,13 @@ enum Command {
 enum ConfigCommand {
     /// Validate a SaaSConfig file and list every problem found.
     Check { file: PathBuf },
+    /// Import a SaaSConfig file into the database now (the file wins): every document that
+    /// differs becomes a new version. Tenants' own settings are only seeded, never overwritten.
+    Import {
+        file: PathBuf,
+        #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+        database_url: String,
+    },
 }
 
 #[tokio::main]
@@ -82,24 +91,25 @@ async fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { listen, database_url, saas_config, redis_url, no_graphiql } => {
-            let config = SaasConfig::load(&saas_config).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let problems = config.check();
-            if !problems.is_empty() {
-                for p in &problems {
-                    eprintln!("{}: {p}", saas_config.display());
+            let source = match saas_config {
+                Some(path) => {
+                    let config = load_valid(&path)?;
+                    let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok().map(chrono::DateTime::from);
+                    app::ConfigSource::File { config, path: path.display().to_string(), modified }
                 }
-                anyhow::bail!("the SaaS config has {} problem(s); see `tenant-oms config check`", problems.len());
-            }
+                None => app::ConfigSource::Stored,
+            };
             if redis_url.is_some() {
                 tracing::warn!("--redis-url is accepted but not used yet: events stay in-process");
             }
             let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
-            start(&listen, &database_url, config, http, None).await?;
+            start(&listen, &database_url, source, http, None).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, database_url } => {
             let demo = demo::prepare(Duration::from_secs(24 * 3600));
-            start(&listen, &database_url, demo.config, HttpConfig::default(), Some(demo.token)).await?;
+            let source = app::ConfigSource::Seed(demo.config);
+            start(&listen, &database_url, source, HttpConfig::default(), Some(demo.token)).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database_url } => {
@@ -127,6 +137,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
+        Command::Config { command: ConfigCommand::Import { file, database_url } } => {
+            let config = load_valid(&file)?;
+            let database = app::open_database(&database_url).await?;
+            let report =
+                infrastructure::config::import(database.config_store().as_ref(), &config, &file.display().to_string())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot import {}: {e}", file.display()))?;
+            println!("{}: {report}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Schema => {
             print!("{}", interfaces::graphql::sdl());
             Ok(ExitCode::SUCCESS)
@@ -137,12 +157,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 async fn start(
     listen: &str,
     database_url: &str,
-    config: SaasConfig,
+    source: app::ConfigSource,
     http: HttpConfig,
     demo_token: Option<String>,
 ) -> anyhow::Result<()> {
     let database = app::open_database(database_url).await?;
-    let app = app::build(&database, config, http)?;
+    let app = app::build(&database, source, http).await?;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %redact_url(database_url), backend = database.backend_name(), "tenant-oms listening");
@@ -152,6 +172,19 @@ async fn start(
     app::serve(listener, app.router, app::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A SaaS config file with no `check` problem, or every problem listed in the error.
+fn load_valid(path: &std::path::Path) -> anyhow::Result<SaasConfig> {
+    let config = SaasConfig::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let problems = config.check();
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{}: {p}", path.display());
+        }
+        anyhow::bail!("the SaaS config has {} problem(s); see `tenant-oms config check`", problems.len());
+    }
+    Ok(config)
 }
 
 /// Database URLs may carry a password; logs never do.

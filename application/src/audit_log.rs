@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use domain::TenantId;
+
 use crate::{
-    AppError, Permission, Principal,
+    AppError, ErrorCode, Permission, Principal, ProviderAdmin,
     paging::{cursor, page_size},
     ports::{AuditFilter, AuditLog, AuditPage, AuditQuery, TenantDirectory},
     session::authorize,
@@ -18,6 +20,9 @@ pub struct AuditLogFilter {
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Provider administrators name the tenant whose trail they read (`None`: the platform's
+    /// own); a tenant user may only name its own tenant.
+    pub tenant_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,6 +44,25 @@ impl AuditTrail {
 
     pub async fn audit_log(&self, p: &Principal, query: AuditLogQuery) -> Result<AuditPage, AppError> {
         authorize(self.tenants.as_ref(), p, Permission::AuditRead).await?;
+        if query.filter.tenant_id.as_deref().is_some_and(|t| t != p.tenant_id.as_str()) {
+            return Err(AppError::new(ErrorCode::Forbidden, "a tenant reads its own audit trail only"));
+        }
+        self.page(Some(&p.tenant_id), query).await
+    }
+
+    /// The provider reads any tenant's trail, or the platform's own.
+    pub async fn provider_audit_log(&self, admin: &ProviderAdmin, query: AuditLogQuery) -> Result<AuditPage, AppError> {
+        if !admin.is_admin {
+            return Err(AppError::new(ErrorCode::Forbidden, "the audit trail needs the provider's admin role"));
+        }
+        let tenant = match query.filter.tenant_id.as_deref() {
+            Some(id) => Some(TenantId::new(id).map_err(|e| AppError::from(e).under(&["filter"]))?),
+            None => None,
+        };
+        self.page(tenant.as_ref(), query).await
+    }
+
+    async fn page(&self, tenant: Option<&TenantId>, query: AuditLogQuery) -> Result<AuditPage, AppError> {
         let first = page_size(query.first)?;
         let after = cursor(query.after.as_deref())?;
         let f = query.filter;
@@ -51,6 +75,6 @@ impl AuditTrail {
             return Ok(AuditPage { records: Vec::new(), has_next_page: false });
         }
         let filter = AuditFilter { order_id: f.order_id, actor: f.actor, action: f.action, from: f.from, to: f.to };
-        Ok(self.log.query(&p.tenant_id, &AuditQuery { filter, first, after }).await?)
+        Ok(self.log.query(tenant, &AuditQuery { filter, first, after }).await?)
     }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
-    AppError, Principal,
+    AppError, Principal, ProviderAdmin,
     ports::{AuditLog, AuditRecord, Clock, IdGenerator, OUTCOME_OK},
 };
 
@@ -15,7 +15,8 @@ use crate::{
 const MAX_ID_LEN: usize = 128;
 
 pub(crate) struct AuditDraft {
-    tenant_id: TenantId,
+    /// `None`: the platform's own trail (a provider operation on no single tenant).
+    tenant_id: Option<TenantId>,
     actor: String,
     action: &'static str,
     request_id: Option<String>,
@@ -33,7 +34,7 @@ impl AuditDraft {
     /// `input` must already be free of secrets.
     pub(crate) fn new(p: &Principal, action: &'static str, input: &impl Serialize) -> Self {
         Self {
-            tenant_id: p.tenant_id.clone(),
+            tenant_id: Some(p.tenant_id.clone()),
             actor: p.subject.clone(),
             action,
             request_id: p.request_id.clone(),
@@ -42,6 +43,31 @@ impl AuditDraft {
             target_ids: Vec::new(),
             written: false,
         }
+    }
+
+    /// A provider administrator's call, on `tenant`'s trail or (`None`) the platform's own.
+    /// `input` must already be free of secrets.
+    pub(crate) fn provider(
+        admin: &ProviderAdmin,
+        tenant: Option<TenantId>,
+        action: &'static str,
+        input: &impl Serialize,
+    ) -> Self {
+        Self {
+            tenant_id: tenant,
+            actor: admin.subject.clone(),
+            action,
+            request_id: admin.request_id.clone(),
+            input: serde_json::to_value(input).unwrap_or(Value::Null),
+            order_id: None,
+            target_ids: Vec::new(),
+            written: false,
+        }
+    }
+
+    /// The record to commit with the change; `mark_written` once it has committed.
+    pub(crate) fn ok_record(&self, clock: &dyn Clock, ids: &dyn IdGenerator) -> AuditRecord {
+        self.record(OUTCOME_OK, clock, ids)
     }
 
     pub(crate) fn target(&mut self, id: impl ToString) {

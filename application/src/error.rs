@@ -1,7 +1,7 @@
 use domain::DomainError;
 use thiserror::Error;
 
-use crate::ports::StoreError;
+use crate::ports::{ConfigEditError, StoreError};
 
 /// The normative error codes. Meaning and transport are decided here once (compare
 /// meilisearch's error table): `is_top_level` codes travel as GraphQL `errors`, the others as `userErrors`.
@@ -139,6 +139,19 @@ impl From<DomainError> for AppError {
             },
             DomainError::InvalidState(m) => AppError::new(ErrorCode::InvalidState, m),
             DomainError::NotAllowed(m) => AppError::new(ErrorCode::Forbidden, m),
+        }
+    }
+}
+
+impl From<ConfigEditError> for AppError {
+    fn from(e: ConfigEditError) -> Self {
+        match e {
+            ConfigEditError::Invalid { field, message } => {
+                AppError { code: ErrorCode::ValidationFailed, field: Some(field), message, details: Vec::new() }
+            }
+            ConfigEditError::NotFound(m) => AppError::new(ErrorCode::NotFound, m),
+            ConfigEditError::Conflict(m) => AppError::new(ErrorCode::Conflict, m).with_field(&["expectedVersion"]),
+            ConfigEditError::Store(e) => e.into(),
         }
     }
 }

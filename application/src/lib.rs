@@ -12,6 +12,7 @@ pub mod platform;
 pub mod ports;
 pub mod principal;
 pub mod session;
+pub mod tenant_config;
 
 pub use access::Permission;
 pub use error::{AppError, ErrorCode};

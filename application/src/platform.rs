@@ -2,15 +2,29 @@
 
 use std::sync::Arc;
 
+use domain::TenantId;
+use serde::Serialize;
+
 use crate::{
     AppError, ErrorCode, ProviderAdmin,
+    audit_trail::{AuditDraft, settle},
     paging::page_size,
-    ports::{PlanView, ProviderDirectory, TenantView},
+    ports::{
+        AuditLog, Clock, ConfigEdit, ConfigEditor, IdGenerator, PlanChange, PlanView, ProviderDirectory, TenantChange,
+        TenantStatus, TenantView,
+    },
 };
 
 pub struct Platform {
     directory: Arc<dyn ProviderDirectory>,
+    editor: Arc<dyn ConfigEditor>,
+    audit: Arc<dyn AuditLog>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
 }
+
+/// The inbound webhooks a tenant can have (SPEC.md section 5).
+pub const TENANT_WEBHOOKS: &[&str] = &["add_order", "shipment_tracker"];
 
 #[derive(Debug, Clone)]
 pub struct TenantPage {
@@ -27,9 +41,123 @@ fn require_admin(admin: &ProviderAdmin) -> Result<(), AppError> {
     }
 }
 
+/// An audited provider call's target tenant, when the input names a valid one: a malformed id
+/// cannot name a trail, so its refusal goes to the platform's own.
+fn trail_of(id: &str) -> Option<TenantId> {
+    TenantId::new(id).ok()
+}
+
+fn tenant_id(id: &str) -> Result<TenantId, AppError> {
+    TenantId::new(id).map_err(|e| AppError::from(e).under(&["id"]))
+}
+
 impl Platform {
-    pub fn new(directory: Arc<dyn ProviderDirectory>) -> Self {
-        Self { directory }
+    pub fn new(
+        directory: Arc<dyn ProviderDirectory>,
+        editor: Arc<dyn ConfigEditor>,
+        audit: Arc<dyn AuditLog>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self { directory, editor, audit, clock, ids }
+    }
+
+    /// Runs one audited provider operation: the record commits with the change, or is written
+    /// on its own with the refusal.
+    async fn audited<T, F, Fut>(&self, mut draft: AuditDraft, admin: &ProviderAdmin, op: F) -> Result<T, AppError>
+    where
+        F: FnOnce(ConfigEdit) -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        let result = match require_admin(admin) {
+            Ok(()) => {
+                let edit =
+                    ConfigEdit { changed_by: admin.subject.clone(), audit: draft.ok_record(&*self.clock, &*self.ids) };
+                let result = op(edit).await;
+                if result.is_ok() {
+                    draft.mark_written();
+                }
+                result
+            }
+            Err(e) => Err(e),
+        };
+        settle(&*self.audit, &*self.clock, &*self.ids, draft, result).await
+    }
+
+    pub async fn upsert_plan(&self, admin: &ProviderAdmin, change: PlanChange) -> Result<PlanView, AppError> {
+        let mut draft = AuditDraft::provider(admin, None, "upsertPlan", &change);
+        draft.target(&change.name);
+        self.audited(draft, admin, |edit| async move { Ok(self.editor.upsert_plan(change, edit).await?) }).await
+    }
+
+    pub async fn upsert_tenant(&self, admin: &ProviderAdmin, change: TenantChange) -> Result<TenantView, AppError> {
+        let mut draft = AuditDraft::provider(admin, trail_of(&change.id), "upsertTenant", &change);
+        draft.target(&change.id);
+        self.audited(draft, admin, |edit| async move {
+            tenant_id(&change.id)?;
+            Ok(self.editor.upsert_tenant(change, edit).await?)
+        })
+        .await
+    }
+
+    pub async fn set_tenant_status(
+        &self,
+        admin: &ProviderAdmin,
+        id: &str,
+        status: TenantStatus,
+    ) -> Result<TenantView, AppError> {
+        #[derive(Serialize)]
+        struct Input<'a> {
+            id: &'a str,
+            status: &'static str,
+        }
+        let label = match status {
+            TenantStatus::Active => "ACTIVE",
+            TenantStatus::Suspended => "SUSPENDED",
+        };
+        let mut draft = AuditDraft::provider(admin, trail_of(id), "setTenantStatus", &Input { id, status: label });
+        draft.target(id);
+        self.audited(draft, admin, |edit| async move {
+            tenant_id(id)?;
+            if self.directory.tenant(id).await?.is_none() {
+                return Err(AppError::not_found("tenant", id).with_field(&["id"]));
+            }
+            let change = TenantChange { id: id.to_owned(), status: Some(status), ..TenantChange::default() };
+            Ok(self.editor.upsert_tenant(change, edit).await?)
+        })
+        .await
+    }
+
+    /// The new secret is in the answer and nowhere else: not in the audit record, not in a log.
+    pub async fn rotate_webhook_secret(
+        &self,
+        admin: &ProviderAdmin,
+        tenant: &str,
+        webhook: &str,
+    ) -> Result<String, AppError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Input<'a> {
+            tenant_id: &'a str,
+            webhook: &'a str,
+        }
+        let mut draft =
+            AuditDraft::provider(admin, trail_of(tenant), "rotateWebhookSecret", &Input { tenant_id: tenant, webhook });
+        draft.target(tenant);
+        self.audited(draft, admin, |edit| async move {
+            let id = TenantId::new(tenant).map_err(|e| AppError::from(e).under(&["tenantId"]))?;
+            if !TENANT_WEBHOOKS.contains(&webhook) {
+                return Err(AppError::validation(
+                    &["webhook"],
+                    format!("unknown webhook '{webhook}'; expected one of {}", TENANT_WEBHOOKS.join(", ")),
+                ));
+            }
+            if self.directory.tenant(tenant).await?.is_none() {
+                return Err(AppError::not_found("tenant", tenant).with_field(&["tenantId"]));
+            }
+            Ok(self.editor.rotate_webhook_secret(&id, webhook, edit).await?)
+        })
+        .await
     }
 
     pub async fn plans(&self, admin: &ProviderAdmin) -> Result<Vec<PlanView>, AppError> {
@@ -55,6 +183,6 @@ impl Platform {
 
     pub async fn tenant(&self, admin: &ProviderAdmin, id: &str) -> Result<Option<TenantView>, AppError> {
         require_admin(admin)?;
-        Ok(self.directory.tenants().await?.into_iter().find(|t| t.id == id))
+        Ok(self.directory.tenant(id).await?)
     }
 }

@@ -6,7 +6,10 @@ pub mod http;
 
 use std::sync::Arc;
 
-use application::{audit_log::AuditTrail, orders::Orders, platform::Platform, ports::TokenVerifier, session::Session};
+use application::{
+    audit_log::AuditTrail, orders::Orders, platform::Platform, ports::TokenVerifier, session::Session,
+    tenant_config::TenantConfigs,
+};
 
 /// The use cases and the identity port the interfaces drive.
 #[derive(Clone)]
@@ -15,5 +18,6 @@ pub struct Services {
     pub session: Arc<Session>,
     pub audit: Arc<AuditTrail>,
     pub platform: Arc<Platform>,
+    pub tenant_configs: Arc<TenantConfigs>,
     pub verifier: Arc<dyn TokenVerifier>,
 }

@@ -36,6 +36,33 @@ fn sample_calls(order_id: &str, shipment_id: &str) -> Vec<(&'static str, String,
         ),
         ("deliverShipment", ops_doc("deliverShipment"), json!({"input": {"id": shipment_id}})),
         ("cancelShipment", ops_doc("cancelShipment"), json!({"input": {"id": shipment_id}})),
+        ("tenantConfig", "{ tenantConfig { version } }".into(), json!({})),
+        (
+            "updateTenantConfig",
+            "mutation { updateTenantConfig(input: {autoConfirmOrders: false}) { tenantConfig { version } } }".into(),
+            json!({}),
+        ),
+        (
+            "upsertPlan",
+            "mutation { upsertPlan(input: {name: \"basic\", permissions: []}) { plan { version } } }".into(),
+            json!({}),
+        ),
+        (
+            "upsertTenant",
+            "mutation { upsertTenant(input: {id: \"tenant_a\", plan: \"basic\"}) { tenant { version } } }".into(),
+            json!({}),
+        ),
+        (
+            "setTenantStatus",
+            "mutation { setTenantStatus(input: {id: \"tenant_a\", status: SUSPENDED}) { tenant { status } } }".into(),
+            json!({}),
+        ),
+        (
+            "rotateWebhookSecret",
+            "mutation { rotateWebhookSecret(input: {tenantId: \"tenant_a\", webhook: \"add_order\"}) { secret } }"
+                .into(),
+            json!({}),
+        ),
     ]
 }
 

@@ -10,6 +10,7 @@ mod access;
 mod audit;
 mod auth;
 mod concurrency;
+mod config_admin;
 mod http_edges;
 mod idempotency;
 mod isolation;

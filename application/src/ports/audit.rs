@@ -14,7 +14,9 @@ pub const OUTCOME_OK: &str = "ok";
 pub struct AuditRecord {
     /// UUIDv7: time-ordered, so it is also the cursor.
     pub id: Uuid,
-    pub tenant_id: TenantId,
+    /// The tenant the call concerned; `None` for provider operations that concern no single
+    /// tenant (a plan change): the platform's own trail.
+    pub tenant_id: Option<TenantId>,
     /// The token's `sub`, a webhook partner, or `system`.
     pub actor: String,
     /// The operation name, e.g. `createShipment`.
@@ -60,5 +62,6 @@ pub struct AuditPage {
 #[async_trait]
 pub trait AuditLog: Send + Sync {
     async fn record(&self, record: &AuditRecord) -> Result<(), StoreError>;
-    async fn query(&self, tenant: &TenantId, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+    /// One tenant's trail, or the platform's own (`None`).
+    async fn query(&self, tenant: Option<&TenantId>, query: &AuditQuery) -> Result<AuditPage, StoreError>;
 }

@@ -4,10 +4,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StoreError;
+use super::{AuditRecord, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConfigKind {
+    /// The provider's own section (IdP, admin role, webhooks); one document, keyed `provider`.
+    Provider,
     /// Keyed by plan name.
     Plan,
     /// Keyed by tenant id: plan, status, IdP, webhooks, carrier API.
@@ -19,6 +21,7 @@ pub enum ConfigKind {
 impl ConfigKind {
     pub fn as_str(&self) -> &'static str {
         match self {
+            ConfigKind::Provider => "provider",
             ConfigKind::Plan => "plan",
             ConfigKind::Tenant => "tenant",
             ConfigKind::TenantConfig => "tenant_config",
@@ -26,7 +29,9 @@ impl ConfigKind {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [ConfigKind::Plan, ConfigKind::Tenant, ConfigKind::TenantConfig].into_iter().find(|k| k.as_str() == s)
+        [ConfigKind::Provider, ConfigKind::Plan, ConfigKind::Tenant, ConfigKind::TenantConfig]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -74,8 +79,13 @@ pub trait ConfigStore: Send + Sync {
     /// The store revision only (0 when empty): instances poll it to notice other instances' changes.
     async fn revision(&self) -> Result<i64, StoreError>;
     /// Appends all writes in one transaction, or none: `Conflict` when any `expected_version`
-    /// does not match (concurrent writers of one document never both succeed).
-    async fn write(&self, writes: &[ConfigWrite]) -> Result<Vec<ConfigVersion>, StoreError>;
+    /// does not match (concurrent writers of one document never both succeed). `audit`, when
+    /// given, is the call's audit record: it commits with the change or not at all.
+    async fn write(
+        &self,
+        writes: &[ConfigWrite],
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<ConfigVersion>, StoreError>;
     /// Versions of one document, newest first; `before` pages by version number.
     async fn history(
         &self,

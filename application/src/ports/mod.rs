@@ -2,6 +2,7 @@
 
 mod audit;
 mod clock;
+mod config_editor;
 mod config_store;
 mod identity;
 mod provider_directory;
@@ -10,6 +11,10 @@ mod tenants;
 
 pub use audit::{AuditFilter, AuditLog, AuditPage, AuditQuery, AuditRecord, OUTCOME_OK};
 pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
+pub use config_editor::{
+    ConfigChangeView, ConfigEdit, ConfigEditError, ConfigEditor, IdpChange, OutboundWebhookChange, OutboundWebhookView,
+    Patch, PlanChange, PlanLimitsChange, TenantChange, TenantConfigChange, TenantConfigView,
+};
 pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
 pub use identity::{AuthError, TokenVerifier};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};

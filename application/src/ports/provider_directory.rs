@@ -12,6 +12,8 @@ pub struct PlanView {
     pub orders_per_month: Option<u64>,
     pub requests_per_minute: Option<u64>,
     pub max_query_complexity: Option<u64>,
+    /// The plan document's stored version (0: not stored yet).
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub struct TenantView {
     pub idp: IdpView,
     /// Names of the inbound webhooks configured (their secrets are never shown).
     pub webhooks: Vec<String>,
+    /// The tenant document's stored version (0: not stored yet).
+    pub version: i64,
 }
 
 #[async_trait]
@@ -42,4 +46,5 @@ pub trait ProviderDirectory: Send + Sync {
     async fn plans(&self) -> Result<Vec<PlanView>, StoreError>;
     /// Every tenant, by id.
     async fn tenants(&self) -> Result<Vec<TenantView>, StoreError>;
+    async fn tenant(&self, id: &str) -> Result<Option<TenantView>, StoreError>;
 }

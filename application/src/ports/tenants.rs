@@ -6,7 +6,8 @@ use domain::TenantId;
 use super::StoreError;
 use crate::access::AccessPolicy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TenantStatus {
     Active,
     Suspended,

@@ -9,12 +9,14 @@ use std::{
 
 use application::{
     access::{AccessPolicy, Grant, PermissionSet},
-    ports::{PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings},
+    ports::{ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings},
 };
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::TenantId;
 
 use super::{
+    documents::assemble,
     model::{SaasConfig, TenantEntry},
     permissions::ALL_PLAN_PERMISSIONS,
 };
@@ -22,6 +24,17 @@ use super::{
 struct Snapshot {
     config: Arc<SaasConfig>,
     tenants: HashMap<String, Arc<TenantProfile>>,
+    /// The config store's revision this config was read at (0: not from the store).
+    revision: i64,
+    versions: HashMap<(ConfigKind, String), StoredVersion>,
+}
+
+/// Who wrote the version of a document the catalog serves, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub version: i64,
+    pub changed_by: String,
+    pub changed_at: DateTime<Utc>,
 }
 
 /// Readers get an `Arc` snapshot, so a request sees one consistent config even if it is replaced
@@ -37,17 +50,60 @@ impl std::fmt::Debug for ConfigCatalog {
 }
 
 impl ConfigCatalog {
+    /// A catalog of a config that is not stored (documents have version 0).
     pub fn new(config: SaasConfig) -> Self {
-        Self { current: RwLock::new(Arc::new(compile(config))) }
+        Self { current: RwLock::new(Arc::new(compile(config, 0, HashMap::new()))) }
+    }
+
+    /// The config the stored documents make up, at the store's revision.
+    pub fn from_store(snapshot: &ConfigSnapshot) -> Self {
+        let catalog = Self::new(SaasConfig::default());
+        catalog.install(snapshot);
+        catalog
     }
 
     pub fn current(&self) -> Arc<SaasConfig> {
         self.snapshot().config.clone()
     }
 
+    /// The store revision the served config was read at.
+    pub fn revision(&self) -> i64 {
+        self.snapshot().revision
+    }
+
+    /// The stored version of one document as served now.
+    pub fn version_of(&self, kind: ConfigKind, key: &str) -> Option<StoredVersion> {
+        self.snapshot().versions.get(&(kind, key.to_owned())).cloned()
+    }
+
     pub fn replace(&self, config: SaasConfig) {
-        let fresh = Arc::new(compile(config));
+        let fresh = Arc::new(compile(config, 0, HashMap::new()));
         *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = fresh;
+    }
+
+    /// Serves the stored config of `snapshot` unless the catalog already serves a later
+    /// revision (two refreshes may finish out of order). Returns whether it was installed.
+    pub fn install(&self, snapshot: &ConfigSnapshot) -> bool {
+        let (config, unreadable) = assemble(snapshot);
+        for bad in &unreadable {
+            tracing::error!(kind = bad.kind.as_str(), key = %bad.key, error = %bad.error, "stored config document is unreadable; left out");
+        }
+        let versions = snapshot
+            .documents
+            .iter()
+            .map(|d| {
+                let stored =
+                    StoredVersion { version: d.version, changed_by: d.changed_by.clone(), changed_at: d.changed_at };
+                ((d.kind, d.key.clone()), stored)
+            })
+            .collect();
+        let fresh = Arc::new(compile(config, snapshot.revision, versions));
+        let mut current = self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if current.revision > snapshot.revision {
+            return false;
+        }
+        *current = fresh;
+        true
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
@@ -57,7 +113,7 @@ impl ConfigCatalog {
     }
 }
 
-fn compile(config: SaasConfig) -> Snapshot {
+fn compile(config: SaasConfig, revision: i64, versions: HashMap<(ConfigKind, String), StoredVersion>) -> Snapshot {
     let tenants = config
         .tenants
         .iter()
@@ -67,7 +123,7 @@ fn compile(config: SaasConfig) -> Snapshot {
             Some((id.clone(), Arc::new(profile(&config, tenant_id, entry))))
         })
         .collect();
-    Snapshot { config: Arc::new(config), tenants }
+    Snapshot { config: Arc::new(config), tenants, revision, versions }
 }
 
 fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProfile {

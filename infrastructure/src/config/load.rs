@@ -105,7 +105,7 @@ fn names_secret(key_path: &str) -> bool {
 }
 
 impl SaasConfig {
-    fn normalize_aliases(&mut self) {
+    pub(crate) fn normalize_aliases(&mut self) {
         if let Some(idp) = self.provider.as_mut().and_then(|p| p.idp.as_mut()) {
             idp.normalize_aliases();
         }

@@ -4,6 +4,9 @@
 mod catalog;
 mod check;
 mod demo;
+mod documents;
+mod edits;
+mod import;
 mod keys;
 mod load;
 mod model;
@@ -11,13 +14,16 @@ mod permissions;
 mod provider_views;
 mod redact;
 mod secret;
+mod service;
 mod unknown_keys;
 
 #[cfg(test)]
 mod tests;
 
-pub use catalog::ConfigCatalog;
+pub use catalog::{ConfigCatalog, StoredVersion};
 pub use check::ConfigProblem;
+pub use documents::{ConfigDocument, PROVIDER_KEY, assemble, split};
+pub use import::{IMPORTED_BY, ImportReport, import};
 pub use keys::{PemKeyError, SUPPORTED_ALGORITHMS, decode_public_key_pem, is_https_or_loopback, supported_algorithm};
 pub use load::ConfigError;
 pub use model::{
@@ -26,4 +32,5 @@ pub use model::{
 };
 pub use permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission, tenant_permissions};
 pub use secret::Secret;
+pub use service::ConfigService;
 pub use unknown_keys::UnknownKeys;

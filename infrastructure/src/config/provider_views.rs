@@ -1,9 +1,12 @@
 //! The provider's view of plans and tenants, built from the current config without a secret.
 
-use application::ports::{IdpView, PlanView, ProviderDirectory, StoreError, TenantView};
+use application::ports::{ConfigKind, IdpView, PlanView, ProviderDirectory, StoreError, TenantView};
 use async_trait::async_trait;
 
-use super::{ConfigCatalog, model::IdpConfig};
+use super::{
+    ConfigCatalog,
+    model::{IdpConfig, PlanConfig, TenantEntry},
+};
 
 fn idp_view(idp: &IdpConfig) -> IdpView {
     IdpView {
@@ -18,6 +21,34 @@ fn idp_view(idp: &IdpConfig) -> IdpView {
     }
 }
 
+pub(crate) fn plan_view(name: &str, plan: &PlanConfig, version: i64) -> PlanView {
+    PlanView {
+        name: name.to_owned(),
+        permissions: plan.permissions.clone(),
+        orders_per_month: plan.limits.orders_per_month,
+        requests_per_minute: plan.limits.requests_per_minute,
+        max_query_complexity: plan.limits.max_query_complexity,
+        version,
+    }
+}
+
+pub(crate) fn tenant_view(id: &str, tenant: &TenantEntry, version: i64) -> TenantView {
+    TenantView {
+        id: id.to_owned(),
+        plan: tenant.plan.clone(),
+        status: tenant.effective_status(),
+        idp: idp_view(&tenant.idp),
+        webhooks: tenant.webhooks.keys().cloned().collect(),
+        version,
+    }
+}
+
+impl ConfigCatalog {
+    fn version(&self, kind: ConfigKind, key: &str) -> i64 {
+        self.version_of(kind, key).map_or(0, |v| v.version)
+    }
+}
+
 #[async_trait]
 impl ProviderDirectory for ConfigCatalog {
     async fn plans(&self) -> Result<Vec<PlanView>, StoreError> {
@@ -25,28 +56,17 @@ impl ProviderDirectory for ConfigCatalog {
         Ok(config
             .plans
             .iter()
-            .map(|(name, plan)| PlanView {
-                name: name.clone(),
-                permissions: plan.permissions.clone(),
-                orders_per_month: plan.limits.orders_per_month,
-                requests_per_minute: plan.limits.requests_per_minute,
-                max_query_complexity: plan.limits.max_query_complexity,
-            })
+            .map(|(name, plan)| plan_view(name, plan, self.version(ConfigKind::Plan, name)))
             .collect())
     }
 
     async fn tenants(&self) -> Result<Vec<TenantView>, StoreError> {
         let config = self.current();
-        Ok(config
-            .tenants
-            .iter()
-            .map(|(id, t)| TenantView {
-                id: id.clone(),
-                plan: t.plan.clone(),
-                status: t.effective_status(),
-                idp: idp_view(&t.idp),
-                webhooks: t.webhooks.keys().cloned().collect(),
-            })
-            .collect())
+        Ok(config.tenants.iter().map(|(id, t)| tenant_view(id, t, self.version(ConfigKind::Tenant, id))).collect())
+    }
+
+    async fn tenant(&self, id: &str) -> Result<Option<TenantView>, StoreError> {
+        let config = self.current();
+        Ok(config.tenants.get(id).map(|t| tenant_view(id, t, self.version(ConfigKind::Tenant, id))))
     }
 }

@@ -34,7 +34,7 @@ impl AuditLog for SeaAuditLog {
         tx.commit().await.map_err(store_error)
     }
 
-    async fn query(&self, tenant: &TenantId, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+    async fn query(&self, tenant: Option<&TenantId>, query: &AuditQuery) -> Result<AuditPage, StoreError> {
         let mut rows = page(tenant, query).all(&self.reader).await.map_err(store_error)?;
         let wanted = usize::try_from(query.first.min(MAX_PAGE)).unwrap_or(usize::MAX);
         let has_next_page = rows.len() > wanted;
@@ -47,11 +47,11 @@ impl AuditLog for SeaAuditLog {
 /// Newest first: ids are UUIDv7, so descending id order is descending time order and `after` is
 /// a stable keyset cursor. `from` is inclusive, `to` exclusive. One row more than the page
 /// tells whether another page follows.
-fn page(tenant: &TenantId, query: &AuditQuery) -> Select<audit_log::Entity> {
+fn page(tenant: Option<&TenantId>, query: &AuditQuery) -> Select<audit_log::Entity> {
     use audit_log::Column as A;
     let f = &query.filter;
     audit_log::Entity::find()
-        .filter(A::TenantId.eq(tenant.as_str()))
+        .filter(A::TenantId.eq(mapping::audit_scope(tenant)))
         .apply_if(f.order_id.as_deref(), |q, id| q.filter(A::OrderId.eq(id)))
         .apply_if(f.actor.as_deref(), |q, actor| q.filter(A::Actor.eq(actor)))
         .apply_if(f.action.as_deref(), |q, action| q.filter(A::Action.eq(action)))

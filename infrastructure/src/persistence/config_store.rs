@@ -7,7 +7,9 @@
 //! checks `expected_version` against stays true until it commits, and revisions become visible
 //! in increasing order, so a poller that sees revision R has seen everything before it.
 
-use application::ports::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite, StoreError};
+use application::ports::{
+    AuditRecord, ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite, StoreError,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::{
@@ -17,7 +19,7 @@ use sea_orm::{
 };
 
 use super::{
-    entities::{config_versions, tenant_counters},
+    entities::{audit_log, config_versions, tenant_counters},
     errors::store_error,
     mapping,
     order_store::begin_write,
@@ -71,7 +73,11 @@ impl ConfigStore for SeaConfigStore {
         Ok(latest.flatten().unwrap_or(0))
     }
 
-    async fn write(&self, writes: &[ConfigWrite]) -> Result<Vec<ConfigVersion>, StoreError> {
+    async fn write(
+        &self,
+        writes: &[ConfigWrite],
+        audit: Option<&AuditRecord>,
+    ) -> Result<Vec<ConfigVersion>, StoreError> {
         if writes.is_empty() {
             return Ok(Vec::new());
         }
@@ -104,6 +110,12 @@ impl ConfigStore for SeaConfigStore {
                 .await
                 .map_err(store_error)?;
             stored.push(version);
+        }
+        if let Some(record) = audit {
+            audit_log::Entity::insert(mapping::audit_row(record)?.into_active_model())
+                .exec_without_returning(&tx)
+                .await
+                .map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)?;
         Ok(stored)

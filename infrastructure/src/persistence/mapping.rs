@@ -197,10 +197,18 @@ pub(super) fn outbox_row(e: &OutboxEvent) -> Result<outbox_events::Model, StoreE
     })
 }
 
+/// The platform's own audit trail (provider operations on no single tenant) is stored under the
+/// empty tenant id, which no `TenantId` can be.
+pub(super) const PLATFORM_AUDIT_SCOPE: &str = "";
+
+pub(super) fn audit_scope(tenant: Option<&TenantId>) -> &str {
+    tenant.map_or(PLATFORM_AUDIT_SCOPE, TenantId::as_str)
+}
+
 pub(super) fn audit_row(r: &AuditRecord) -> Result<audit_log::Model, StoreError> {
     Ok(audit_log::Model {
         id: r.id.to_string(),
-        tenant_id: r.tenant_id.as_str().to_owned(),
+        tenant_id: audit_scope(r.tenant_id.as_ref()).to_owned(),
         actor: r.actor.clone(),
         action: r.action.clone(),
         order_id: r.order_id.clone(),
@@ -215,7 +223,10 @@ pub(super) fn audit_row(r: &AuditRecord) -> Result<audit_log::Model, StoreError>
 pub(super) fn restore_audit(row: audit_log::Model) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
         id: uuid::Uuid::parse_str(&row.id).map_err(corrupt)?,
-        tenant_id: TenantId::new(&row.tenant_id).map_err(corrupt)?,
+        tenant_id: match row.tenant_id.as_str() {
+            PLATFORM_AUDIT_SCOPE => None,
+            id => Some(TenantId::new(id).map_err(corrupt)?),
+        },
         actor: row.actor,
         action: row.action,
         order_id: row.order_id,

@@ -160,7 +160,10 @@ impl OrderTx for SeaOrderTx {
     }
 
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
-        self.ensure_own(&record.tenant_id, "an audit record")?;
+        match &record.tenant_id {
+            Some(tenant) => self.ensure_own(tenant, "an audit record")?,
+            None => return Err(StoreError::Internal("a platform audit record in a tenant's transaction".to_owned())),
+        }
         let row = mapping::audit_row(record)?.into_active_model();
         audit_log::Entity::insert(row).exec_without_returning(&self.tx).await.map_err(store_error)?;
         Ok(())

@@ -304,6 +304,9 @@ pub struct AuditLogFilter {
     pub from: Option<DateTime<Utc>>,
     /// Exclusive.
     pub to: Option<DateTime<Utc>>,
+    /// Provider administrators: whose trail to read (omitted: the platform's own, e.g. plan
+    /// changes). Tenant users read their own tenant's trail only.
+    pub tenant_id: Option<ID>,
 }
 
 impl From<AuditLogFilter> for application::audit_log::AuditLogFilter {
@@ -314,6 +317,7 @@ impl From<AuditLogFilter> for application::audit_log::AuditLogFilter {
             action: f.action,
             from: f.from,
             to: f.to,
+            tenant_id: f.tenant_id.map(|id| id.0),
         }
     }
 }

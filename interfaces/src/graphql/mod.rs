@@ -1,5 +1,7 @@
 //! The GraphQL schema.
 
+pub mod config_inputs;
+pub mod config_ops;
 pub mod context;
 pub mod errors;
 pub mod inputs;
@@ -8,11 +10,21 @@ pub mod query;
 pub mod types;
 pub mod visibility;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 use crate::Services;
 
-pub type AppSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+/// Every query: the order operations and the configuration operations.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::Query, config_ops::ConfigQuery);
+
+/// Every mutation: the order operations and the configuration operations.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::Mutation, config_ops::ConfigMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deepest query accepted; the deepest useful one (shipment → order → lines → unitPrice) is ~6.
 pub const MAX_DEPTH: usize = 12;
@@ -20,7 +32,7 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 pub fn build_schema(services: Services) -> AppSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(services)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -29,5 +41,5 @@ pub fn build_schema(services: Services) -> AppSchema {
 
 /// The SDL that `schema.graphql` must equal. Built without services: it only describes types.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription).finish().sdl()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).finish().sdl()
 }

@@ -66,9 +66,10 @@ fn shipment_payload(v: application::orders::ShipmentView) -> ShipmentPayload {
     ShipmentPayload { order: Some(shipment.order_handle()), shipment: Some(shipment), user_errors: vec![] }
 }
 
+#[derive(Default)]
 pub struct Mutation;
 
-#[Object]
+#[Object(name = "OrderMutations")]
 impl Mutation {
     /// Creates an order: CONFIRMED when the tenant auto-confirms (default), else PENDING.
     #[graphql(visible = "visibility::order_create")]

@@ -12,6 +12,7 @@ use crate::graphql::{
     visibility,
 };
 
+#[derive(Default)]
 pub struct Query;
 
 /// A forward-only Relay page: each item becomes an edge whose cursor is the item's id.
@@ -28,7 +29,7 @@ fn connection<T, N: async_graphql::OutputType>(
     connection
 }
 
-#[Object]
+#[Object(name = "OrderQueries")]
 impl Query {
     /// The caller: subject, tenant, roles and plan.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
@@ -81,7 +82,11 @@ impl Query {
         filter: Option<AuditLogFilter>,
     ) -> async_graphql::Result<Connection<String, AuditEntry>> {
         let q = AuditLogQuery { first: first.map(i64::from), after, filter: filter.unwrap_or_default().into() };
-        let page = query(services(ctx).audit.audit_log(principal(ctx)?, q).await)?;
+        let audit = &services(ctx).audit;
+        let page = match ctx.data_opt::<application::ProviderAdmin>() {
+            Some(admin) => query(audit.provider_audit_log(admin, q).await)?,
+            None => query(audit.audit_log(principal(ctx)?, q).await)?,
+        };
         Ok(connection(page.records, page.has_next_page, |r| (r.id.to_string(), AuditEntry(r))))
     }
 

@@ -35,6 +35,8 @@ visible_with! {
     shipment_deliver => ShipmentDeliver,
     shipment_cancel => ShipmentCancel,
     audit_read => AuditRead,
+    config_read => ConfigRead,
+    config_write => ConfigWrite,
 }
 
 /// Provider operations are not shown to tenant users.

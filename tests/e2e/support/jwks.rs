@@ -13,6 +13,7 @@ type Shared = (Arc<Value>, Arc<Mutex<usize>>);
 /// The provider's own IdP publishes its key at a second path of the same server.
 const PROVIDER_JWKS: &str = include_str!("../../fixtures/provider_rsa.jwk.json");
 
+#[derive(Clone)]
 pub struct JwksServer {
     addr: std::net::SocketAddr,
     /// How many times the JWKS document was fetched.

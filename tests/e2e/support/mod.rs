@@ -39,17 +39,40 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub jwks: jwks::JwksServer,
+    database: Database,
     _db_dir: Option<tempfile::TempDir>,
 }
 
 static INIT: Once = Once::new();
 
+/// Every log line of this test binary, as JSON lines (`TEST_LOG=1` also prints them).
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct CapturedLog;
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything logged so far by every test of this binary.
+pub fn captured_log() -> String {
+    String::from_utf8_lossy(&LOG.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+}
+
 fn init() {
     INIT.call_once(|| {
         infrastructure::identity::install_crypto_provider();
-        if std::env::var_os("TEST_LOG").is_some() {
-            tenant_oms::telemetry::init(tenant_oms::telemetry::LogFormat::Text);
-        }
+        tenant_oms::telemetry::init_with_writer(tenant_oms::telemetry::LogFormat::Json, || CapturedLog, false);
     });
 }
 
@@ -124,16 +147,35 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
     SaasConfig::from_json_str(&config.to_string()).expect("test SaaS config")
 }
 
+async fn serve(database: &Database, config: app::ConfigSource) -> SocketAddr {
+    let built = app::build(database, config, HttpConfig::default()).await.expect("app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(app::serve(listener, built.router, std::future::pending()));
+    addr
+}
+
 impl TestApp {
     pub async fn spawn() -> TestApp {
         init();
         let jwks = jwks::JwksServer::start().await;
         let (database, db_dir) = fresh_database().await;
-        let built = app::build(&database, saas_config(&jwks.base_url()), HttpConfig::default()).expect("app");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(app::serve(listener, built.router, std::future::pending()));
-        TestApp { addr, client: reqwest::Client::new(), jwks, _db_dir: db_dir }
+        let config = app::ConfigSource::Seed(saas_config(&jwks.base_url()));
+        let addr = serve(&database, config).await;
+        TestApp { addr, client: reqwest::Client::new(), jwks, database, _db_dir: db_dir }
+    }
+
+    /// Another instance of the service on the same database, started without a config file
+    /// (it serves the stored config), as a second process behind a load balancer would be.
+    pub async fn second_instance(&self) -> TestApp {
+        let addr = serve(&self.database, app::ConfigSource::Stored).await;
+        TestApp {
+            addr,
+            client: reqwest::Client::new(),
+            jwks: self.jwks.clone(),
+            database: self.database.clone(),
+            _db_dir: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

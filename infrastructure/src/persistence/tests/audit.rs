@@ -12,7 +12,7 @@ use crate::persistence::Database;
 fn record(tenant: &str, actor: &str, action: &str, order_id: Option<&str>, occurred_at: DateTime<Utc>) -> AuditRecord {
     AuditRecord {
         id: Uuid::now_v7(),
-        tenant_id: TenantId::new(tenant).unwrap(),
+        tenant_id: Some(TenantId::new(tenant).unwrap()),
         actor: actor.to_owned(),
         action: action.to_owned(),
         order_id: order_id.map(str::to_owned),
@@ -26,7 +26,7 @@ fn record(tenant: &str, actor: &str, action: &str, order_id: Option<&str>, occur
 
 async fn query(db: &Database, tenant: &str, filter: AuditFilter, first: u64, after: Option<&AuditRecord>) -> AuditPage {
     let query = AuditQuery { filter, first, after: after.map(|r| r.id) };
-    db.audit_log().query(&TenantId::new(tenant).unwrap(), &query).await.unwrap()
+    db.audit_log().query(Some(&TenantId::new(tenant).unwrap()), &query).await.unwrap()
 }
 
 async fn everything(db: &Database, tenant: &str) -> Vec<AuditRecord> {
@@ -190,7 +190,7 @@ async fn seed(db: &Database) -> Vec<AuditRecord> {
         if i % 2 == 0 {
             db.audit_log().record(&r).await.unwrap();
         } else {
-            let mut tx = store.begin(&r.tenant_id).await.unwrap();
+            let mut tx = store.begin(r.tenant_id.as_ref().unwrap()).await.unwrap();
             tx.append_audit(&r).await.unwrap();
             tx.commit().await.unwrap();
         }
@@ -207,7 +207,7 @@ pub async fn filters_narrow_the_audit_trail(db: &Database) {
         assert_eq!(indexes(&page, &s), expected, "{filter:?}");
         assert!(!page.has_next_page);
         for r in &page.records {
-            assert_eq!(r.tenant_id.as_str(), "acme");
+            assert_eq!(r.tenant_id.as_ref().map(TenantId::as_str), Some("acme"));
         }
     };
     let some = |v: &str| Some(v.to_owned());
@@ -346,4 +346,34 @@ pub async fn json_input_and_target_ids_round_trip(db: &Database) {
     assert_eq!(stored[2].input["big"].as_u64(), Some(u64::MAX));
     assert_eq!(stored[2].input["small"].as_i64(), Some(i64::MIN));
     assert_eq!(stored[2].target_ids, targets);
+}
+
+/// A config change's audit record commits with the change; a refused change leaves neither.
+/// Provider operations on no single tenant land in the platform's own trail, which no tenant
+/// query returns.
+pub async fn config_writes_carry_their_audit_record(db: &Database) {
+    use application::ports::{ConfigKind, ConfigWrite};
+    let store = db.config_store();
+    let write = |expected| ConfigWrite {
+        kind: ConfigKind::Plan,
+        key: "gold".to_owned(),
+        document: json!({ "permissions": ["order:read"] }),
+        changed_by: "root".to_owned(),
+        summary: "created plan gold".to_owned(),
+        expected_version: expected,
+    };
+    let platform = AuditRecord { tenant_id: None, ..record("acme", "root", "upsertPlan", None, at(0)) };
+    store.write(&[write(Some(0))], Some(&platform)).await.unwrap();
+    let refused = AuditRecord { tenant_id: None, ..record("acme", "root", "upsertPlan", None, at(1)) };
+    assert!(store.write(&[write(Some(0))], Some(&refused)).await.is_err());
+
+    let query = AuditQuery { filter: AuditFilter::default(), first: 10, after: None };
+    let trail = db.audit_log().query(None, &query).await.unwrap();
+    assert_eq!(trail.records, vec![platform]);
+    assert!(everything(db, "acme").await.is_empty(), "platform records stay out of tenant trails");
+
+    let scoped = record("acme", "root", "setTenantStatus", None, at(2));
+    let tenant_write = ConfigWrite { kind: ConfigKind::Tenant, key: "acme".to_owned(), ..write(None) };
+    store.write(&[tenant_write], Some(&scoped)).await.unwrap();
+    assert_eq!(everything(db, "acme").await, vec![scoped]);
 }

@@ -24,7 +24,7 @@ fn change(kind: ConfigKind, key: &str, document: Value, expected_version: Option
 
 /// One write on its own, which must succeed.
 async fn put(store: &dyn ConfigStore, kind: ConfigKind, key: &str, document: Value) -> ConfigVersion {
-    let mut stored = store.write(&[change(kind, key, document, None)]).await.unwrap();
+    let mut stored = store.write(&[change(kind, key, document, None)], None).await.unwrap();
     assert_eq!(stored.len(), 1);
     stored.remove(0)
 }
@@ -49,11 +49,14 @@ pub async fn config_first_write_is_version_1_at_revision_1(db: &Database) {
 
     let before = Utc::now().trunc_subsecs(6);
     let written = store
-        .write(&[ConfigWrite {
-            changed_by: "config-file".to_owned(),
-            summary: "created tenant acme".to_owned(),
-            ..change(ConfigKind::Tenant, "acme", json!({ "plan": "standard", "status": "active" }), None)
-        }])
+        .write(
+            &[ConfigWrite {
+                changed_by: "config-file".to_owned(),
+                summary: "created tenant acme".to_owned(),
+                ..change(ConfigKind::Tenant, "acme", json!({ "plan": "standard", "status": "active" }), None)
+            }],
+            None,
+        )
         .await
         .unwrap();
     let after = Utc::now();
@@ -68,7 +71,7 @@ pub async fn config_first_write_is_version_1_at_revision_1(db: &Database) {
     assert_eq!(store.current().await.unwrap(), ConfigSnapshot { documents: written.clone(), revision: 1 });
     assert_eq!(everything(&*store, ConfigKind::Tenant, "acme").await, written);
     // Nothing to write is no change: no revision is used up.
-    assert_eq!(store.write(&[]).await.unwrap(), Vec::new());
+    assert_eq!(store.write(&[], None).await.unwrap(), Vec::new());
     assert_eq!(store.revision().await.unwrap(), 1);
 }
 
@@ -85,12 +88,15 @@ pub async fn config_revisions_increase_across_documents(db: &Database) {
     // A batch comes back in input order, one revision each; a document named twice gets two
     // consecutive versions.
     let batch = store
-        .write(&[
-            change(ConfigKind::TenantConfig, "globex", json!({ "n": 1 }), Some(0)),
-            change(ConfigKind::Tenant, "acme", json!({ "plan": "gold" }), Some(1)),
-            change(ConfigKind::Plan, "standard", json!({ "limits": { "orders_per_month": 1 } }), None),
-            change(ConfigKind::Tenant, "acme", json!({ "plan": "gold", "status": "suspended" }), Some(2)),
-        ])
+        .write(
+            &[
+                change(ConfigKind::TenantConfig, "globex", json!({ "n": 1 }), Some(0)),
+                change(ConfigKind::Tenant, "acme", json!({ "plan": "gold" }), Some(1)),
+                change(ConfigKind::Plan, "standard", json!({ "limits": { "orders_per_month": 1 } }), None),
+                change(ConfigKind::Tenant, "acme", json!({ "plan": "gold", "status": "suspended" }), Some(2)),
+            ],
+            None,
+        )
         .await
         .unwrap();
     let shape: Vec<_> = batch.iter().map(|v| (v.kind, v.key.as_str(), v.version, v.revision)).collect();
@@ -120,19 +126,28 @@ pub async fn config_expected_version_guards_each_document(db: &Database) {
     let acme = |document: Value, expected: Option<i64>| [change(ConfigKind::Tenant, "acme", document, expected)];
 
     // Some(0): only a new document.
-    assert_eq!(store.write(&acme(json!({ "v": 1 }), Some(0))).await.unwrap()[0].version, 1);
-    assert_eq!(store.write(&acme(json!({ "x": 1 }), Some(0))).await, conflict("tenant acme is at version 1, not 0"));
+    assert_eq!(store.write(&acme(json!({ "v": 1 }), Some(0)), None).await.unwrap()[0].version, 1);
+    assert_eq!(
+        store.write(&acme(json!({ "x": 1 }), Some(0)), None).await,
+        conflict("tenant acme is at version 1, not 0")
+    );
     // Some(latest) appends; a stale or future version is refused.
-    assert_eq!(store.write(&acme(json!({ "v": 2 }), Some(1))).await.unwrap()[0].version, 2);
-    assert_eq!(store.write(&acme(json!({ "x": 2 }), Some(1))).await, conflict("tenant acme is at version 2, not 1"));
-    assert_eq!(store.write(&acme(json!({ "x": 3 }), Some(3))).await, conflict("tenant acme is at version 2, not 3"));
+    assert_eq!(store.write(&acme(json!({ "v": 2 }), Some(1)), None).await.unwrap()[0].version, 2);
+    assert_eq!(
+        store.write(&acme(json!({ "x": 2 }), Some(1)), None).await,
+        conflict("tenant acme is at version 2, not 1")
+    );
+    assert_eq!(
+        store.write(&acme(json!({ "x": 3 }), Some(3)), None).await,
+        conflict("tenant acme is at version 2, not 3")
+    );
     // An absent document is at version 0.
     let gold = [change(ConfigKind::Plan, "gold", json!({}), Some(1))];
-    assert_eq!(store.write(&gold).await, conflict("plan gold is at version 0, not 1"));
+    assert_eq!(store.write(&gold, None).await, conflict("plan gold is at version 0, not 1"));
     let other_kind = [change(ConfigKind::TenantConfig, "acme", json!({}), Some(2))];
-    assert_eq!(store.write(&other_kind).await, conflict("tenant_config acme is at version 0, not 2"));
+    assert_eq!(store.write(&other_kind, None).await, conflict("tenant_config acme is at version 0, not 2"));
     // None appends whatever the latest is.
-    let v3 = store.write(&acme(json!({ "v": 3 }), None)).await.unwrap();
+    let v3 = store.write(&acme(json!({ "v": 3 }), None), None).await.unwrap();
     assert_eq!((v3[0].version, v3[0].revision), (3, 3));
 
     // Refused writes left no trace, not even a used-up revision.
@@ -159,21 +174,25 @@ pub async fn config_batch_with_one_stale_write_writes_nothing(db: &Database) {
             change(ConfigKind::TenantConfig, "acme", json!({ "v": 1 }), None),
         ];
         batch.insert(stale_at, change(ConfigKind::Tenant, "acme", json!({ "stale": true }), Some(1)));
-        assert_eq!(store.write(&batch).await, conflict("tenant acme is at version 2, not 1"), "stale at {stale_at}");
+        assert_eq!(
+            store.write(&batch, None).await,
+            conflict("tenant acme is at version 2, not 1"),
+            "stale at {stale_at}"
+        );
     }
     // Two writes of one document that both expect the version before the batch: the second is stale.
     let twice = [
         change(ConfigKind::Plan, "standard", json!({ "v": 2 }), Some(1)),
         change(ConfigKind::Plan, "standard", json!({ "v": 2 }), Some(1)),
     ];
-    assert_eq!(store.write(&twice).await, conflict("plan standard is at version 2, not 1"));
+    assert_eq!(store.write(&twice, None).await, conflict("plan standard is at version 2, not 1"));
 
     assert_eq!(store.current().await.unwrap(), before);
     assert_eq!(store.revision().await.unwrap(), 3);
     assert!(everything(&*store, ConfigKind::Tenant, "globex").await.is_empty());
     assert_eq!(versions(&everything(&*store, ConfigKind::Plan, "standard").await), vec![1]);
     // The refused batches used up no revisions.
-    let next = store.write(&[change(ConfigKind::Tenant, "acme", json!({ "v": 3 }), Some(2))]).await.unwrap();
+    let next = store.write(&[change(ConfigKind::Tenant, "acme", json!({ "v": 3 }), Some(2))], None).await.unwrap();
     assert_eq!((next[0].version, next[0].revision), (3, 4));
 }
 
@@ -304,7 +323,7 @@ pub async fn config_documents_round_trip_exactly(db: &Database) {
             ..change(*kind, key, document.clone(), None)
         })
         .collect();
-    let written = store.write(&writes).await.unwrap();
+    let written = store.write(&writes, None).await.unwrap();
     for ((kind, key, document), v) in documents.iter().zip(&written) {
         assert_eq!((&v.kind, v.key.as_str(), &v.document), (kind, *key, document));
         assert_eq!(everything(&*store, *kind, key).await, vec![v.clone()]);
@@ -374,7 +393,7 @@ async fn race(
         let (store, barrier, write) = (store.clone(), barrier.clone(), write(i));
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            store.write(&[write]).await
+            store.write(&[write], None).await
         }));
     }
     let mut results = Vec::new();

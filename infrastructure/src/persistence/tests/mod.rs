@@ -70,6 +70,7 @@ contracts!(
     audit::filters_narrow_the_audit_trail,
     audit::pages_newest_first_without_gaps_or_repeats,
     audit::json_input_and_target_ids_round_trip,
+    audit::config_writes_carry_their_audit_record,
     config::config_first_write_is_version_1_at_revision_1,
     config::config_revisions_increase_across_documents,
     config::config_expected_version_guards_each_document,

@@ -2,12 +2,14 @@
 
 mod audit;
 mod common;
+mod config;
 mod order;
 mod platform;
 mod shipment;
 
 pub use audit::AuditEntry;
 pub use common::{Address, Customer, Me, Money, Package, Pickup};
+pub use config::{ConfigChange, OutboundWebhook, RoleGrant, TenantConfig};
 pub use order::{Order, OrderLine, OrderStatus, Review, ReviewDecision};
-pub use platform::{Plan, Tenant};
+pub use platform::{Plan, Tenant, TenantStatus};
 pub use shipment::{Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};

@@ -22,6 +22,8 @@ pub struct Plan {
     pub name: String,
     pub permissions: Vec<String>,
     pub limits: PlanLimits,
+    /// Pass as `expectedVersion` to change the plan.
+    pub version: i64,
 }
 
 impl From<PlanView> for Plan {
@@ -34,6 +36,7 @@ impl From<PlanView> for Plan {
                 requests_per_minute: p.requests_per_minute,
                 max_query_complexity: p.max_query_complexity,
             },
+            version: p.version,
         }
     }
 }
@@ -74,10 +77,19 @@ pub struct Tenant {
     pub idp: Idp,
     /// Names of the inbound webhooks configured.
     pub webhooks: Vec<String>,
+    /// Pass as `expectedVersion` to change the tenant.
+    pub version: i64,
 }
 
 impl From<TenantView> for Tenant {
     fn from(t: TenantView) -> Self {
-        Tenant { id: ID(t.id), plan: t.plan, status: t.status.into(), idp: t.idp.into(), webhooks: t.webhooks }
+        Tenant {
+            id: ID(t.id),
+            plan: t.plan,
+            status: t.status.into(),
+            idp: t.idp.into(),
+            webhooks: t.webhooks,
+            version: t.version,
+        }
     }
 }

@@ -1,0 +1,189 @@
+//! The configuration as the running process serves it: the catalog, filled from the config
+//! store, refreshed after every local change and by polling the store's revision, so that a
+//! change made on any instance takes effect on every instance.
+
+use std::{
+    sync::{Arc, Weak},
+    time::Duration,
+};
+
+use application::ports::{
+    ConfigEdit, ConfigEditError, ConfigKind, ConfigStore, ConfigVersion, ConfigWrite, StoreError,
+};
+use serde_json::Value;
+
+use super::{ConfigCatalog, documents::describe_change, model::SaasConfig};
+
+pub struct ConfigService {
+    pub(super) store: Arc<dyn ConfigStore>,
+    pub(super) catalog: Arc<ConfigCatalog>,
+}
+
+/// How many times an edit that named no `expectedVersion` is retried when another writer got
+/// to the document first (each retry merges onto the newer version).
+const RETRIES: usize = 3;
+
+impl ConfigService {
+    /// Reads the stored config into a fresh catalog.
+    pub async fn load(store: Arc<dyn ConfigStore>) -> Result<Self, StoreError> {
+        let snapshot = store.current().await?;
+        let catalog = Arc::new(ConfigCatalog::from_store(&snapshot));
+        Ok(Self { store, catalog })
+    }
+
+    pub fn catalog(&self) -> Arc<ConfigCatalog> {
+        self.catalog.clone()
+    }
+
+    /// Serves the store's latest config if it is newer than what is served.
+    pub async fn refresh(&self) -> Result<bool, StoreError> {
+        if self.store.revision().await? <= self.catalog.revision() {
+            return Ok(false);
+        }
+        let snapshot = self.store.current().await?;
+        Ok(self.catalog.install(&snapshot))
+    }
+
+    /// Polls the store's revision every `interval` until the service is dropped. The poll is one
+    /// indexed MAX; the whole config is only read when it changed.
+    pub fn spawn_poller(self: &Arc<Self>, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let service: Weak<Self> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(service) = service.upgrade() else { return };
+                match service.refresh().await {
+                    Ok(true) => tracing::info!(revision = service.catalog.revision(), "config changed; now serving it"),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not poll the config store"),
+                }
+            }
+        })
+    }
+
+    /// The latest stored version of one document, straight from the store (the catalog may be
+    /// a poll behind another instance's change).
+    pub(super) async fn latest(&self, kind: ConfigKind, key: &str) -> Result<Option<ConfigVersion>, StoreError> {
+        Ok(self.store.history(kind, key, 1, None).await?.into_iter().next())
+    }
+
+    /// Merges an edit onto the latest version of (kind, key) and appends the result with the
+    /// call's audit record. `merge` gets the latest document (None when there is none) and
+    /// returns the new one, or a refusal. `expected`: the version the caller based the edit on.
+    pub(super) async fn edit<F>(
+        &self,
+        kind: ConfigKind,
+        key: &str,
+        expected: Option<i64>,
+        edit: &ConfigEdit,
+        mut merge: F,
+    ) -> Result<ConfigVersion, ConfigEditError>
+    where
+        F: FnMut(Option<&Value>) -> Result<Value, ConfigEditError>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let latest = self.latest(kind, key).await?;
+            let latest_version = latest.as_ref().map_or(0, |v| v.version);
+            if let Some(expected) = expected
+                && expected != latest_version
+            {
+                return Err(stale(kind, key, latest_version, expected));
+            }
+            let before = latest.as_ref().map(|v| &v.document);
+            let document = merge(before)?;
+            let write = ConfigWrite {
+                kind,
+                key: key.to_owned(),
+                summary: describe_change(kind, key, before, &document),
+                document,
+                changed_by: edit.changed_by.clone(),
+                expected_version: Some(latest_version),
+            };
+            match self.store.write(&[write], Some(&edit.audit)).await {
+                Ok(mut stored) => {
+                    if let Err(e) = self.refresh().await {
+                        // Stored and audited; the poller serves it within one interval.
+                        tracing::warn!(error = %e, "config stored but not yet served");
+                    }
+                    return stored
+                        .pop()
+                        .ok_or_else(|| StoreError::Internal("config write stored nothing".into()).into());
+                }
+                Err(StoreError::Conflict(_)) if expected.is_none() && attempt < RETRIES => continue,
+                Err(StoreError::Conflict(_)) => {
+                    let now = self.latest(kind, key).await?.map_or(0, |v| v.version);
+                    return Err(stale(kind, key, now, expected.unwrap_or(latest_version)));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The whole config as it would be with one document replaced, checked: a change may not
+    /// introduce a problem (it may leave alone ones that were there before).
+    pub(super) fn check_with(
+        &self,
+        field_prefix: &str,
+        change: impl FnOnce(&mut SaasConfig),
+    ) -> Result<(), ConfigEditError> {
+        let current = self.catalog.current();
+        let before = current.check();
+        let mut candidate = (*current).clone();
+        change(&mut candidate);
+        candidate.normalize_aliases();
+        let fresh = candidate.check().into_iter().find(|p| !before.contains(p));
+        match fresh {
+            None => Ok(()),
+            Some(problem) => Err(ConfigEditError::Invalid {
+                field: input_field(&problem.path, field_prefix),
+                message: problem.message,
+            }),
+        }
+    }
+}
+
+fn stale(kind: ConfigKind, key: &str, latest: i64, expected: i64) -> ConfigEditError {
+    ConfigEditError::Conflict(format!(
+        "{} {key} is at version {latest}, not {expected}; read it again and retry",
+        kind.as_str().replace('_', " ")
+    ))
+}
+
+/// `tenants.acme.idp.jwks_uri` under prefix `tenants.acme` → `["idp", "jwksUri"]`: the problem's
+/// place in the mutation input.
+fn input_field(path: &str, prefix: &str) -> Vec<String> {
+    let rest = path.strip_prefix(prefix).map(|r| r.trim_start_matches('.')).unwrap_or(path);
+    rest.split('.').filter(|s| !s.is_empty()).map(camel_case).collect()
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_paths_become_input_fields() {
+        assert_eq!(input_field("tenants.acme.idp.jwks_uri", "tenants.acme"), vec!["idp", "jwksUri"]);
+        assert_eq!(input_field("plans.gold.limits.orders_per_month", "plans.gold"), vec!["limits", "ordersPerMonth"]);
+        assert_eq!(input_field("tenants.acme", "tenants.acme"), Vec::<String>::new());
+    }
+}

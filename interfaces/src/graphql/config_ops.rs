@@ -1,0 +1,116 @@
+//! Configuration operations: the provider's plans and tenants, and the tenant's own settings.
+//! Merged into the root query and mutation types (see `graphql::mod`).
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use crate::graphql::{
+    config_inputs::{
+        RotateWebhookSecretInput, SetTenantStatusInput, UpdateTenantConfigInput, UpsertPlanInput, UpsertTenantInput,
+    },
+    context::{principal, provider_admin, services},
+    errors::{Payload, UserError, query, respond},
+    types::{Plan, Tenant, TenantConfig},
+    visibility,
+};
+
+#[derive(SimpleObject, Default)]
+pub struct PlanPayload {
+    pub plan: Option<Plan>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct TenantPayload {
+    pub tenant: Option<Tenant>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct RotateWebhookSecretPayload {
+    /// The new shared secret. Shown this once: store it now, it cannot be read back.
+    pub secret: Option<String>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct TenantConfigPayload {
+    pub tenant_config: Option<TenantConfig>,
+    pub user_errors: Vec<UserError>,
+}
+
+macro_rules! payload {
+    ($($t:ty),*) => {$(
+        impl Payload for $t {
+            fn failed(user_errors: Vec<UserError>) -> Self {
+                Self { user_errors, ..Default::default() }
+            }
+        }
+    )*};
+}
+payload!(PlanPayload, TenantPayload, RotateWebhookSecretPayload, TenantConfigPayload);
+
+#[derive(Default)]
+pub struct ConfigQuery;
+
+#[Object(name = "ConfigQueries")]
+impl ConfigQuery {
+    /// The calling tenant's own settings, with their version history.
+    #[graphql(visible = "visibility::config_read")]
+    async fn tenant_config(&self, ctx: &Context<'_>) -> async_graphql::Result<TenantConfig> {
+        query(services(ctx).tenant_configs.tenant_config(principal(ctx)?).await).map(TenantConfig::from)
+    }
+}
+
+#[derive(Default)]
+pub struct ConfigMutation;
+
+#[Object(name = "ConfigMutations")]
+impl ConfigMutation {
+    /// Changes the calling tenant's settings; omitted fields keep their values.
+    #[graphql(visible = "visibility::config_write")]
+    async fn update_tenant_config(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateTenantConfigInput,
+    ) -> async_graphql::Result<TenantConfigPayload> {
+        let r = services(ctx).tenant_configs.update(principal(ctx)?, input.into()).await;
+        respond(r, |c| TenantConfigPayload { tenant_config: Some(c.into()), user_errors: vec![] })
+    }
+
+    /// Provider: creates or changes a plan; omitted fields keep their values.
+    #[graphql(visible = "visibility::provider_only")]
+    async fn upsert_plan(&self, ctx: &Context<'_>, input: UpsertPlanInput) -> async_graphql::Result<PlanPayload> {
+        let r = services(ctx).platform.upsert_plan(provider_admin(ctx)?, input.into()).await;
+        respond(r, |p| PlanPayload { plan: Some(p.into()), user_errors: vec![] })
+    }
+
+    /// Provider: creates or changes a tenant; omitted fields keep their values.
+    #[graphql(visible = "visibility::provider_only")]
+    async fn upsert_tenant(&self, ctx: &Context<'_>, input: UpsertTenantInput) -> async_graphql::Result<TenantPayload> {
+        let r = services(ctx).platform.upsert_tenant(provider_admin(ctx)?, input.into()).await;
+        respond(r, |t| TenantPayload { tenant: Some(t.into()), user_errors: vec![] })
+    }
+
+    /// Provider: suspends or reactivates a tenant, from its next request on.
+    #[graphql(visible = "visibility::provider_only")]
+    async fn set_tenant_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SetTenantStatusInput,
+    ) -> async_graphql::Result<TenantPayload> {
+        let r = services(ctx).platform.set_tenant_status(provider_admin(ctx)?, &input.id, input.status.into()).await;
+        respond(r, |t| TenantPayload { tenant: Some(t.into()), user_errors: vec![] })
+    }
+
+    /// Provider: replaces an inbound webhook's shared secret and shows the new one once.
+    #[graphql(visible = "visibility::provider_only")]
+    async fn rotate_webhook_secret(
+        &self,
+        ctx: &Context<'_>,
+        input: RotateWebhookSecretInput,
+    ) -> async_graphql::Result<RotateWebhookSecretPayload> {
+        let r =
+            services(ctx).platform.rotate_webhook_secret(provider_admin(ctx)?, &input.tenant_id, &input.webhook).await;
+        respond(r, |secret| RotateWebhookSecretPayload { secret: Some(secret), user_errors: vec![] })
+    }
+}
