@@ -2,6 +2,7 @@
 
 mod catalog;
 mod check;
+mod documents;
 mod parsing;
 mod secrets;
 

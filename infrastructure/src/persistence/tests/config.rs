@@ -448,3 +448,39 @@ pub async fn config_migration_rolls_back_cleanly(db: &Database) {
     assert_eq!(tx.next_order_number().await.unwrap(), 2);
     tx.commit().await.unwrap();
 }
+
+/// Importing writes what differs, once: the same file again changes nothing, a tenant's own
+/// settings are only seeded, and documents the file leaves out stay.
+pub async fn config_import_writes_only_what_changed(db: &Database) {
+    use crate::config::{SaasConfig, import};
+    let store = db.config_store();
+    let file = |plan_limit: u64, auto_confirm: bool| {
+        SaasConfig::from_json_str(
+            &json!({
+                "plans": { "gold": { "permissions": ["order:read"], "limits": { "orders_per_month": plan_limit } } },
+                "tenants": { "acme": { "plan": "gold", "idp": { "issuer": "https://idp.acme.example", "audience": "oms",
+                    "algorithms": ["HS256"], "hs256_secret": "acme-dev-secret-0123456789abcdef0123" },
+                    "tenant_config": { "auto_confirm_orders": auto_confirm } } }
+            })
+            .to_string(),
+        )
+        .unwrap()
+    };
+    let first = import(&*store, &file(10, true), "oms.json").await.unwrap();
+    assert_eq!(first.written.len(), 3, "{first}");
+    let again = import(&*store, &file(10, true), "oms.json").await.unwrap();
+    assert!(again.written.is_empty(), "{again}");
+    assert_eq!(again.unchanged, 3);
+
+    let changed = import(&*store, &file(20, false), "oms.json").await.unwrap();
+    assert_eq!(changed.written, vec![(ConfigKind::Plan, "gold".to_owned(), 2)], "{changed}");
+    assert_eq!(changed.kept_tenant_configs, vec!["acme".to_owned()]);
+    let plan = store.history(ConfigKind::Plan, "gold", 1, None).await.unwrap().remove(0);
+    assert_eq!(plan.changed_by, "config-file");
+    assert_eq!(plan.summary, "changed limits.orders_per_month of plan gold");
+
+    let without_plan = SaasConfig::from_json_str(r#"{"plans": {}}"#).unwrap();
+    let report = import(&*store, &without_plan, "empty.json").await.unwrap();
+    assert_eq!(report.not_in_file.len(), 3, "{report}");
+    assert_eq!(store.current().await.unwrap().documents.len(), 3, "an import deletes nothing");
+}

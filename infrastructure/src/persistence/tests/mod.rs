@@ -82,6 +82,7 @@ contracts!(
     config::config_concurrent_unconditional_writers_all_append,
     config::config_taken_version_is_a_conflict,
     config::config_migration_rolls_back_cleanly,
+    config::config_import_writes_only_what_changed,
 );
 
 #[tokio::test]
