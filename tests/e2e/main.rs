@@ -15,6 +15,7 @@ mod http_edges;
 mod idempotency;
 mod isolation;
 mod orders_flow;
+mod plan_limits;
 mod provider;
 mod schema_drift;
 mod transitions;

@@ -29,6 +29,10 @@ impl Default for TenantSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PlanLimits {
     pub orders_per_month: Option<u64>,
+    /// GraphQL requests per tenant per minute (RATE_LIMITED beyond).
+    pub requests_per_minute: Option<u64>,
+    /// Highest complexity of one GraphQL query (QUERY_TOO_COMPLEX beyond).
+    pub max_query_complexity: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -150,7 +150,11 @@ fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProf
         status: entry.effective_status(),
         settings: TenantSettings { auto_confirm_orders: entry.auto_confirm_orders() },
         access: AccessPolicy::new(plan_permissions, roles),
-        limits: PlanLimits { orders_per_month: plan.and_then(|p| p.limits.orders_per_month) },
+        limits: PlanLimits {
+            orders_per_month: plan.and_then(|p| p.limits.orders_per_month),
+            requests_per_minute: plan.and_then(|p| p.limits.requests_per_minute),
+            max_query_complexity: plan.and_then(|p| p.limits.max_query_complexity),
+        },
     }
 }
 

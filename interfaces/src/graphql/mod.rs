@@ -7,6 +7,7 @@ pub mod errors;
 pub mod inputs;
 pub mod mutation;
 pub mod query;
+pub mod query_budget;
 pub mod types;
 pub mod visibility;
 
@@ -36,6 +37,7 @@ pub fn build_schema(services: Services) -> AppSchema {
         .data(services)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(query_budget::PlanComplexityLimit)
         .finish()
 }
 

@@ -9,8 +9,8 @@ use axum::{
 use application::Caller;
 
 use crate::{
-    graphql::{mutation::IdempotencyHeader, visibility::PlanView},
-    http::{AppState, REQUEST_ID, auth::authenticate, problem::graphql_error},
+    graphql::{mutation::IdempotencyHeader, query_budget::ComplexityBudget, visibility::PlanView},
+    http::{AppState, REQUEST_ID, auth::authenticate, problem::graphql_error, rate_limit::RetryAfter},
 };
 
 pub(crate) async fn graphiql(State(state): State<AppState>) -> Response {
@@ -41,7 +41,10 @@ pub(crate) async fn execute(
             );
         }
     };
-    let mut request = attach_caller(&state, request, caller).await;
+    let mut request = match attach_caller(&state, request, caller).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
     if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         request = request.data(IdempotencyHeader(key.to_owned()));
     }
@@ -55,28 +58,50 @@ pub(crate) async fn execute(
     GraphQLResponse::from(response).into_response()
 }
 
-/// Puts the caller (and, for a tenant user, the plan that shapes introspection) into the request,
-/// and names it on the request's log span.
-async fn attach_caller(state: &AppState, request: async_graphql::Request, caller: Caller) -> async_graphql::Request {
+/// Puts the caller (and, for a tenant user, the plan that shapes introspection and caps the
+/// query's cost) into the request, and names it on the request's log span. A tenant over its
+/// plan's request rate is answered 429 RATE_LIMITED here, before any work.
+async fn attach_caller(
+    state: &AppState,
+    request: async_graphql::Request,
+    caller: Caller,
+) -> Result<async_graphql::Request, Response> {
     let span = tracing::Span::current();
     match caller {
         Caller::Tenant(principal) => {
             span.record("tenant", principal.tenant_id.as_str());
             span.record("subject", principal.subject.as_str());
             // A suspended or unknown tenant gets no plan view; its calls are refused by the use cases.
-            let plan = state.services.session.tenant(&principal).await.ok().map(|t| PlanView(t.access.plan()));
-            let request = request.data(principal);
-            match plan {
-                Some(plan) => request.data(plan),
-                None => request,
+            let Ok(tenant) = state.services.session.tenant(&principal).await else {
+                return Ok(request.data(principal));
+            };
+            if let Some(limit) = tenant.limits.requests_per_minute
+                && let Err(RetryAfter(seconds)) = state.rate_limiter.admit(principal.tenant_id.as_str(), limit)
+            {
+                return Err(rate_limited(limit, seconds));
             }
+            let mut request = request.data(principal).data(PlanView(tenant.access.plan()));
+            if let Some(limit) = tenant.limits.max_query_complexity {
+                request = request.data(ComplexityBudget(usize::try_from(limit).unwrap_or(usize::MAX)));
+            }
+            Ok(request)
         }
         Caller::Provider(admin) => {
             span.record("tenant", "(provider)");
             span.record("subject", admin.subject.as_str());
-            request.data(admin)
+            Ok(request.data(admin))
         }
     }
+}
+
+fn rate_limited(limit: u64, retry_after: u64) -> Response {
+    let body = serde_json::json!({ "errors": [{
+        "message": format!("your plan allows {limit} requests per minute; retry in {retry_after} s"),
+        "extensions": { "code": "RATE_LIMITED", "limit": limit, "retryAfter": retry_after }
+    }] });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
+    response
 }
 
 /// Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code yet.

@@ -4,6 +4,7 @@ mod auth;
 mod graphql;
 mod health;
 mod problem;
+mod rate_limit;
 
 use std::time::Duration;
 
@@ -48,10 +49,16 @@ pub(crate) struct AppState {
     schema: AppSchema,
     services: Services,
     graphiql: bool,
+    rate_limiter: std::sync::Arc<rate_limit::RateLimiter>,
 }
 
 pub fn router(services: Services, config: HttpConfig) -> Router {
-    let state = AppState { schema: build_schema(services.clone()), services, graphiql: config.graphiql };
+    let state = AppState {
+        schema: build_schema(services.clone()),
+        services,
+        graphiql: config.graphiql,
+        rate_limiter: Default::default(),
+    };
     Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
         .route("/healthz", get(health::healthz))

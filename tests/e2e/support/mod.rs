@@ -26,6 +26,8 @@ pub const BASIC: &str = "tenant_basic";
 pub const ROLES: &str = "tenant_roles";
 /// On a plan allowing 5 orders a month.
 pub const QUOTA: &str = "tenant_quota";
+/// On a plan allowing 5 requests a minute and queries of complexity 40 at most.
+pub const TIGHT: &str = "tenant_tight";
 
 /// Every secret in the test config: none may ever appear in a response, log or audit record.
 pub const SECRETS: &[&str] = &[
@@ -119,7 +121,8 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
             "standard": {"permissions": all_permissions,
                           "limits": {"orders_per_month": 100000, "requests_per_minute": 100000, "max_query_complexity": 5000}},
             "basic": {"permissions": ["order:read", "order:create"]},
-            "quota5": {"permissions": all_permissions, "limits": {"orders_per_month": 5}}
+            "quota5": {"permissions": all_permissions, "limits": {"orders_per_month": 5}},
+            "tight": {"permissions": all_permissions, "limits": {"requests_per_minute": 5, "max_query_complexity": 40}}
         },
         "tenants": {
             TENANT_A: {"plan": "standard", "status": "active", "idp": shared_idp,
@@ -132,6 +135,7 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
             SUSPENDED: {"plan": "standard", "status": "suspended", "idp": shared_idp},
             BASIC: {"plan": "basic", "status": "active", "idp": shared_idp},
             QUOTA: {"plan": "quota5", "status": "active", "idp": shared_idp},
+            TIGHT: {"plan": "tight", "status": "active", "idp": shared_idp},
             ROLES: {"plan": "standard", "status": "active", "idp": shared_idp,
                     "tenant_config": {"roles": {"viewer": ["order:read"], "boss": ["*"]}}},
             TENANT_B: {"plan": "standard", "status": "active", "idp": {
