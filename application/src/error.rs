@@ -1,4 +1,4 @@
-use domain::DomainError;
+use domain::{DomainError, ledger::LedgerError};
 use thiserror::Error;
 
 use crate::ports::StoreError;
@@ -139,6 +139,19 @@ impl From<DomainError> for AppError {
             },
             DomainError::InvalidState(m) => AppError::new(ErrorCode::InvalidState, m),
             DomainError::NotAllowed(m) => AppError::new(ErrorCode::Forbidden, m),
+        }
+    }
+}
+
+impl From<LedgerError> for AppError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::Domain(d) => d.into(),
+            LedgerError::IdempotencyConflict { key, .. } => AppError::new(
+                ErrorCode::IdempotencyConflict,
+                format!("idempotencyKey '{key}' was already used with different content"),
+            )
+            .with_field(&["idempotencyKey"]),
         }
     }
 }

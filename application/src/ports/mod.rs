@@ -13,5 +13,8 @@ pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
 pub use identity::{AuthError, TokenVerifier};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
-pub use store::{IdempotencyRecord, OrderFilter, OrderPage, OrderQuery, OrderStore, OrderTx, OutboxEvent, StoreError};
+pub use store::{
+    CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderFilter, OrderPage, OrderQuery,
+    OrderStore, OrderTx, OutboxEvent, StoreError,
+};
 pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};

@@ -34,6 +34,11 @@ visible_with! {
     shipment_dispatch => ShipmentDispatch,
     shipment_deliver => ShipmentDeliver,
     shipment_cancel => ShipmentCancel,
+    payment_record => PaymentRecord,
+    return_request => ReturnRequest,
+    return_approve => ReturnApprove,
+    refund_process => RefundProcess,
+    ledger_read => LedgerRead,
     audit_read => AuditRead,
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tenant_oms::app;
 
 pub use jwks::sign_rs256;
-pub use ops::{line, mutation_doc as ops_doc, order_input};
+pub use ops::{line, line_in, mutation_doc as ops_doc, order_input};
 pub use tokens::{Claims, hs256_with_public_key, sign_es256 as tokens_es256, unsigned};
 
 pub const TENANT_A: &str = "tenant_a";
@@ -26,6 +26,10 @@ pub const BASIC: &str = "tenant_basic";
 pub const ROLES: &str = "tenant_roles";
 /// On a plan allowing 5 orders a month.
 pub const QUOTA: &str = "tenant_quota";
+/// Refund terms: 10 % restocking fee, at most 150.00 per refund.
+pub const REFUND_150: &str = "tenant_refund150";
+/// Refund terms: 10 % restocking fee, at most 500.00 per refund.
+pub const REFUND_500: &str = "tenant_refund500";
 
 /// Every secret in the test config: none may ever appear in a response, log or audit record.
 pub const SECRETS: &[&str] = &[
@@ -109,6 +113,10 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
             SUSPENDED: {"plan": "standard", "status": "suspended", "idp": shared_idp},
             BASIC: {"plan": "basic", "status": "active", "idp": shared_idp},
             QUOTA: {"plan": "quota5", "status": "active", "idp": shared_idp},
+            REFUND_150: {"plan": "standard", "status": "active", "idp": shared_idp,
+                         "tenant_config": {"restocking_fee_percent": 10, "max_refund_amount": "150.00"}},
+            REFUND_500: {"plan": "standard", "status": "active", "idp": shared_idp,
+                         "tenant_config": {"restocking_fee_percent": 10, "max_refund_amount": "500.00"}},
             ROLES: {"plan": "standard", "status": "active", "idp": shared_idp,
                     "tenant_config": {"roles": {"viewer": ["order:read"], "boss": ["*"]}}},
             TENANT_B: {"plan": "standard", "status": "active", "idp": {

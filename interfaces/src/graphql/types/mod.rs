@@ -2,12 +2,16 @@
 
 mod audit;
 mod common;
+mod ledger;
 mod order;
 mod platform;
+mod returns;
 mod shipment;
 
 pub use audit::AuditEntry;
 pub use common::{Address, Customer, Me, Money, Package, Pickup};
+pub use ledger::{CurrencyBalance, EntryKind, LedgerEntry, OrderBalance, PaymentStatus, Posting, Side, TrialBalance};
 pub use order::{Order, OrderLine, OrderStatus, Review, ReviewDecision};
 pub use platform::{Plan, Tenant};
+pub use returns::{CapApplied, Refund, Return, ReturnLine, ReturnStatus};
 pub use shipment::{Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};
