@@ -137,7 +137,10 @@ pub(super) fn restore_order(row: orders::Model, children: Children) -> Result<Or
         returns: returns.into_iter().map(|r| restore_return(r, currency)).collect::<Result<_, _>>()?,
         journal,
     };
-    Ok(Order::restore(parts))
+    let order = Order::restore(parts);
+    // Refused here rather than failing later: balances are read off these entries.
+    order.checked_balance().map_err(corrupt)?;
+    Ok(order)
 }
 
 fn restore_line(row: order_lines::Model, currency: Currency) -> Result<OrderLine, StoreError> {
