@@ -219,3 +219,20 @@ async fn ledger_entries_page_and_stay_within_the_tenant() {
     let foreign = app.pay(&b, id, "1.00", "USD", None).await;
     assert_eq!(foreign["userErrors"][0]["code"], "NOT_FOUND", "{foreign}");
 }
+
+#[tokio::test]
+async fn a_carrier_cost_is_booked_at_dispatch_without_changing_what_is_due() {
+    let app = TestApp::spawn().await;
+    let t = app.token_a("alice");
+    let order = app.create_order(&t, "led-ship", vec![line("A", 1, "20.00")]).await;
+    let id = order["id"].as_str().unwrap();
+    let s = app.ship(&t, id, &[("A", 1)]).await;
+    let sid = s["shipment"]["id"].as_str().unwrap().to_owned();
+    let dispatched = app.confirm_and_dispatch(&t, &sid, "TRK-COST").await;
+    assert_eq!(dispatched["order"]["balance"]["due"]["amount"], "20.00");
+    let books = entries(&app, &t, json!({"orderId": id})).await;
+    assert_eq!(kinds(&books), ["ORDER_CONFIRMED", "SHIPMENT_COST"]);
+    assert_eq!(net_cents(&books, "shipping_costs"), 450);
+    assert_eq!(net_cents(&books, "carrier_payable"), -450);
+    assert_books_balance(&app, &t).await;
+}

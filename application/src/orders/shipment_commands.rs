@@ -61,7 +61,10 @@ impl Orders {
                     &mut audit,
                     Target::Shipment(id).named_by("id"),
                     input.expected_version,
-                    |o, now| o.dispatch_shipment(id, dispatch.clone(), now),
+                    |o, now| {
+                        o.dispatch_shipment(id, dispatch.clone(), now)?;
+                        o.book_shipment_cost(id, self.ids.new_id(), now)
+                    },
                 )
                 .await?;
             Ok(ShipmentView { order, shipment_id: id })

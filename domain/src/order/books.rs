@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    DomainError, Money, ReturnId,
+    DomainError, Money, ReturnId, ShipmentId,
     events::{EventData, EventType},
     ledger::{
         EntryKind, EntryMeta, JournalEntry, Ledger, LedgerError, OrderBalance, PaymentStatus, Posted, RefundPolicy,
@@ -67,6 +67,26 @@ impl Order {
             return Ok(());
         };
         if let Posted::Recorded(entry) = posted.map_err(into_domain)? {
+            self.parts.journal.push(entry);
+        }
+        Ok(())
+    }
+
+    /// Books what the carrier charges for a dispatched shipment (debit `shipping_costs` / credit
+    /// `carrier_payable`), once per shipment (key `shipment:<id>:cost`). No cost, nothing booked.
+    /// It does not change what the customer owes.
+    pub fn book_shipment_cost(
+        &mut self,
+        shipment: ShipmentId,
+        entry_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let Some(cost) = self.shipment(shipment).and_then(|s| s.cost) else {
+            return Ok(());
+        };
+        let meta = EntryMeta::new(entry_id, format!("shipment:{shipment}:cost"), now);
+        let posted = self.ledger()?.record_shipment_cost(meta, self.parts.id, cost).map_err(into_domain)?;
+        if let Posted::Recorded(entry) = posted {
             self.parts.journal.push(entry);
         }
         Ok(())

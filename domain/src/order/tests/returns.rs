@@ -213,3 +213,18 @@ proptest! {
         prop_assert!(crate::ledger::trial_balance(o.journal()).values().all(|v| *v == 0));
     }
 }
+
+#[test]
+fn a_dispatched_shipment_books_its_carrier_cost_once() {
+    let mut o = OrderBuilder::standard().build();
+    o.sync_receivable(Uuid::from_u128(1), now()).unwrap();
+    let id = add_shipment(&mut o, 1, &[("A", 1)], ShipmentStatus::Shipped); // cost 7.50
+    o.book_shipment_cost(id, Uuid::from_u128(2), now()).unwrap();
+    o.book_shipment_cost(id, Uuid::from_u128(3), now()).unwrap();
+    let kinds: Vec<EntryKind> = o.journal().iter().map(|e| e.kind()).collect();
+    assert_eq!(kinds, [EntryKind::OrderConfirmed, EntryKind::ShipmentCost]);
+    assert_eq!(o.balance().due(), usd(4_000), "a carrier's cost is not the customer's debt");
+    let pending = add_shipment(&mut o, 2, &[("B", 1)], ShipmentStatus::Pending);
+    o.book_shipment_cost(pending, Uuid::from_u128(4), now()).unwrap();
+    assert_eq!(o.journal().len(), 2, "no cost, nothing booked");
+}
