@@ -1,4 +1,4 @@
-use domain::DomainError;
+use domain::{DomainError, ledger::LedgerError};
 use thiserror::Error;
 
 use crate::ports::{ConfigEditError, StoreError};
@@ -152,6 +152,19 @@ impl From<ConfigEditError> for AppError {
             ConfigEditError::NotFound(m) => AppError::new(ErrorCode::NotFound, m),
             ConfigEditError::Conflict(m) => AppError::new(ErrorCode::Conflict, m).with_field(&["expectedVersion"]),
             ConfigEditError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<LedgerError> for AppError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::Domain(d) => d.into(),
+            LedgerError::IdempotencyConflict { key, .. } => AppError::new(
+                ErrorCode::IdempotencyConflict,
+                format!("idempotencyKey '{key}' was already used with different content"),
+            )
+            .with_field(&["idempotencyKey"]),
         }
     }
 }

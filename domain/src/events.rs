@@ -72,6 +72,26 @@ pub struct EventData {
     pub reviewer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_status: Option<String>,
+    /// The money an event moved, as a decimal string of `currency` (payment, refund).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restocking_fee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_applied: Option<String>,
+    /// The journal entry the event booked, if it booked one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

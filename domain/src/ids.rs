@@ -41,6 +41,7 @@ macro_rules! uuid_id {
 
 uuid_id!(OrderId, "order");
 uuid_id!(ShipmentId, "shipment");
+uuid_id!(ReturnId, "return");
 
 macro_rules! name_id {
     ($name:ident, $what:literal, $max:expr) => {

@@ -11,5 +11,5 @@ pub mod money;
 pub mod order;
 
 pub use error::DomainError;
-pub use ids::{OrderId, ShipmentId, Sku, TenantId, VendorId};
+pub use ids::{OrderId, ReturnId, ShipmentId, Sku, TenantId, VendorId};
 pub use money::{Currency, Money};

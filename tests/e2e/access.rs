@@ -11,6 +11,9 @@ use crate::support::{BASIC, QUOTA, ROLES, TENANT_A, TestApp, error_code, line, o
 /// One call per top-level field. A resolver missing here fails `every_resolver_is_gated`, so a
 /// new one cannot ship without proving its gate.
 fn sample_calls(order_id: &str, shipment_id: &str) -> Vec<(&'static str, String, Value)> {
+    let some_return = uuid::Uuid::now_v7().to_string();
+    let pay = json!({"orderId": order_id, "amount": {"amount": "1.00", "currency": "USD"}});
+    let ret = json!({"orderId": order_id, "lines": [{"sku": "A", "vendorId": "v1", "quantity": 1}]});
     let ship = json!({"orderId": order_id, "mode": "PICKUP", "items": [{"sku": "A", "vendorId": "v1", "quantity": 1}]});
     vec![
         ("order", "query($id: ID!) { order(id: $id) { id } }".into(), json!({"id": order_id})),
@@ -18,6 +21,13 @@ fn sample_calls(order_id: &str, shipment_id: &str) -> Vec<(&'static str, String,
         ("orders", "{ orders { nodes { id } } }".into(), json!({})),
         ("shipment", "query($id: ID!) { shipment(id: $id) { id } }".into(), json!({"id": shipment_id})),
         ("auditLog", "{ auditLog { nodes { id } } }".into(), json!({})),
+        ("ledgerEntries", "{ ledgerEntries { nodes { id } } }".into(), json!({})),
+        ("trialBalance", "{ trialBalance { balanced } }".into(), json!({})),
+        ("recordPayment", ops_doc("recordPayment"), json!({"input": pay})),
+        ("requestReturn", ops_doc("requestReturn"), json!({"input": ret})),
+        ("approveReturn", ops_doc("approveReturn"), json!({"input": {"id": some_return}})),
+        ("declineReturn", ops_doc("declineReturn"), json!({"input": {"id": some_return}})),
+        ("processRefund", ops_doc("processRefund"), json!({"input": {"returnId": some_return}})),
         ("plans", "{ plans { name } }".into(), json!({})),
         ("tenants", "{ tenants { nodes { id } } }".into(), json!({})),
         ("tenant", "{ tenant(id: \"tenant_a\") { id } }".into(), json!({})),

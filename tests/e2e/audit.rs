@@ -66,7 +66,36 @@ async fn every_foundation_mutation_leaves_exactly_one_record() {
     audited(&app, a, a, "dispatchShipment", json!({"id": sid, "trackingReference": "AU-1"}), "ok").await;
     audited(&app, a, a, "cancelShipment", json!({"id": sid}), "INVALID_STATE").await;
     audited(&app, a, a, "deliverShipment", json!({"id": sid}), "ok").await;
+    audited(&app, a, a, "completeOrder", json!({"id": id}), "INVALID_STATE").await;
+    let pay = json!({"orderId": id, "amount": {"amount": "2.00", "currency": "USD"}, "idempotencyKey": "au-pay"});
+    let paid = audited(&app, a, a, "recordPayment", pay.clone(), "ok").await;
+    assert_eq!(paid["orderId"], id);
+    assert_eq!(paid["input"]["amount"]["amount"], "2.00");
+    audited(&app, a, a, "recordPayment", pay, "ok").await;
+    let more = json!({"orderId": id, "amount": {"amount": "1.00", "currency": "USD"}});
+    audited(&app, a, a, "recordPayment", more, "INVALID_STATE").await;
     audited(&app, a, a, "completeOrder", json!({"id": id}), "ok").await;
+
+    let ret = json!({"orderId": id, "lines": [{"sku": "A", "vendorId": "v1", "quantity": 1}], "reason": "broken"});
+    audited(
+        &app,
+        a,
+        a,
+        "requestReturn",
+        json!({"orderId": id, "lines": [{"sku": "A", "vendorId": "v1", "quantity": 2}]}),
+        "VALIDATION_FAILED",
+    )
+    .await;
+    let requested = audited(&app, a, a, "requestReturn", ret, "ok").await;
+    assert_eq!(requested["orderId"], id);
+    let rid = app.order(a, id).await["returns"][0]["id"].as_str().expect("return").to_owned();
+    audited(&app, a, a, "processRefund", json!({"returnId": rid}), "INVALID_STATE").await;
+    let approved = audited(&app, a, a, "approveReturn", json!({"id": rid}), "ok").await;
+    assert_eq!(approved["orderId"], id);
+    audited(&app, a, a, "declineReturn", json!({"id": rid, "reason": "late"}), "INVALID_STATE").await;
+    audited(&app, a, a, "processRefund", json!({"returnId": rid, "comments": "sorry"}), "ok").await;
+    audited(&app, a, a, "processRefund", json!({"returnId": rid, "idempotencyKey": "other"}), "INVALID_STATE").await;
+    audited(&app, a, a, "approveReturn", json!({"id": uuid::Uuid::now_v7().to_string()}), "NOT_FOUND").await;
     audited(&app, a, a, "cancelOrder", json!({"id": id}), "INVALID_STATE").await;
     audited(&app, a, a, "confirmShipment", json!({"id": uuid::Uuid::now_v7().to_string()}), "NOT_FOUND").await;
 

@@ -41,11 +41,14 @@ async fn full_happy_path_rolls_up_per_line_quantity() {
     let del2 = app.mutate(&t, "deliverShipment", json!({"id": s2_id})).await;
     assert_eq!(del2["order"]["status"], "DELIVERED");
 
+    let paid = app.pay(&t, id, "35.25", "USD", None).await;
+    assert_eq!(paid["userErrors"], json!([]));
     let done = app.mutate(&t, "completeOrder", json!({"id": id})).await;
     assert_eq!(done["userErrors"], json!([]));
     assert_eq!(done["order"]["status"], "COMPLETED");
-    // create + 2×(create, confirm, dispatch) + 2 deliveries + complete = 10 versions.
-    assert_eq!(done["order"]["version"], 10);
+    assert_eq!(done["order"]["paymentStatus"], "PAID");
+    // create + 2×(create, confirm, dispatch) + 2 deliveries + payment + complete = 11 versions.
+    assert_eq!(done["order"]["version"], 11);
 
     let reloaded = app.order(&t, id).await;
     assert_eq!(reloaded["status"], "COMPLETED");

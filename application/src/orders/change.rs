@@ -2,19 +2,20 @@
 //! expected version, apply a domain command, save it with its outbox events, commit.
 
 use chrono::{DateTime, Utc};
-use domain::{DomainError, OrderId, ShipmentId, order::Order};
+use domain::{DomainError, OrderId, ReturnId, ShipmentId, order::Order};
 
 use crate::{
     AppError, ErrorCode, Principal,
     audit_trail::AuditDraft,
     orders::{Orders, envelope::envelopes},
-    ports::{OUTCOME_OK, StoreError, TenantProfile},
+    ports::{OUTCOME_OK, OrderTx, StoreError, TenantProfile},
 };
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Target {
     Order(OrderId),
     Shipment(ShipmentId),
+    Return(ReturnId),
 }
 
 impl Target {
@@ -25,6 +26,46 @@ impl Target {
 
     pub(crate) fn shipment_id(id: &str) -> Result<ShipmentId, AppError> {
         ShipmentId::parse(id).map_err(|_| AppError::not_found("shipment", id).with_field(&["id"]))
+    }
+
+    pub(crate) fn return_id(id: &str, field: &str) -> Result<ReturnId, AppError> {
+        ReturnId::parse(id).map_err(|_| AppError::not_found("return", id).with_field(&[field]))
+    }
+
+    /// The order a command names, with the input field that named it for NOT_FOUND.
+    pub(crate) fn order_at(id: &str, field: &str) -> Result<Self, AppError> {
+        OrderId::parse(id).map(Target::Order).map_err(|_| AppError::not_found("order", id).with_field(&[field]))
+    }
+
+    pub(crate) fn not_found(&self, field: &str) -> AppError {
+        match self {
+            Target::Order(id) => AppError::not_found("order", id),
+            Target::Shipment(id) => AppError::not_found("shipment", id),
+            Target::Return(id) => AppError::not_found("return", id),
+        }
+        .with_field(&[field])
+    }
+}
+
+/// A target with the input field that named it, for NOT_FOUND.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Located {
+    pub target: Target,
+    pub field: &'static str,
+}
+
+impl Target {
+    pub(crate) fn named_by(self, field: &'static str) -> Located {
+        Located { target: self, field }
+    }
+}
+
+/// Loads and locks the order a target names, in the caller's tenant transaction.
+pub(crate) async fn lock(tx: &mut dyn OrderTx, target: Target) -> Result<Option<Order>, StoreError> {
+    match target {
+        Target::Order(id) => tx.lock_order(id).await,
+        Target::Shipment(id) => tx.lock_order_of_shipment(id).await,
+        Target::Return(id) => tx.lock_order_of_return(id).await,
     }
 }
 
@@ -38,7 +79,7 @@ impl Orders {
         _authorized: &TenantProfile,
         principal: &Principal,
         audit: &mut AuditDraft,
-        target: Target,
+        located: Located,
         expected_version: Option<i64>,
         mut command: F,
     ) -> Result<Order, AppError>
@@ -49,14 +90,8 @@ impl Orders {
         let mut last = None;
         for _ in 0..ATTEMPTS {
             let mut tx = self.store.begin(tenant).await?;
-            let loaded = match target {
-                Target::Order(id) => tx.lock_order(id).await?,
-                Target::Shipment(id) => tx.lock_order_of_shipment(id).await?,
-            };
-            let mut order = loaded.ok_or_else(|| match target {
-                Target::Order(id) => AppError::not_found("order", id).with_field(&["id"]),
-                Target::Shipment(id) => AppError::not_found("shipment", id).with_field(&["id"]),
-            })?;
+            let mut order =
+                lock(tx.as_mut(), located.target).await?.ok_or_else(|| located.target.not_found(located.field))?;
             audit.order(order.id());
             let before = order.version();
             if let Some(expected) = expected_version
@@ -68,7 +103,10 @@ impl Orders {
                 )
                 .with_field(&["expectedVersion"]));
             }
-            command(&mut order, self.clock.now())?;
+            let now = self.clock.now();
+            command(&mut order, now)?;
+            // The books follow the status the command left (confirmed: receivable; cancelled: reversal).
+            order.sync_receivable(self.ids.new_id(), now)?;
             let events = order.take_events();
             match tx.update_order(&order, before).await {
                 Ok(()) => {}

@@ -144,3 +144,58 @@ pub struct DispatchShipment {
     pub cost: Option<MoneyInput>,
     pub expected_version: Option<i64>,
 }
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordPayment {
+    pub order_id: String,
+    pub amount: MoneyInput,
+    /// The payment provider's reference (charge id, bank transfer reference…).
+    pub reference: Option<String>,
+    /// How the customer paid (`card`, `bank_transfer`…).
+    pub method: Option<String>,
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnLineInput {
+    pub sku: String,
+    pub vendor_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestReturn {
+    pub order_id: String,
+    pub lines: Vec<ReturnLineInput>,
+    pub reason: Option<String>,
+    pub expected_version: Option<i64>,
+}
+
+/// approveReturn.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnRef {
+    pub id: String,
+    pub expected_version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeclineReturn {
+    pub id: String,
+    pub reason: Option<String>,
+    pub expected_version: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessRefund {
+    pub return_id: String,
+    pub comments: Option<String>,
+    #[serde(skip)]
+    pub idempotency_key: Option<String>,
+}

@@ -119,6 +119,8 @@ impl Orders {
                 tenant.settings.auto_confirm_orders,
                 now,
             )?;
+            // An auto-confirmed order owes its total from the start.
+            order.sync_receivable(self.ids.new_id(), now)?;
             match tx.insert_order(&order).await {
                 Err(StoreError::Duplicate(what)) if what == "externalRef" || what == "number" => continue,
                 other => other?,

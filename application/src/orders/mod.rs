@@ -8,14 +8,21 @@ mod create_shipment;
 mod envelope;
 mod idempotency;
 mod inputs;
+mod keyed_change;
+mod ledger_queries;
 mod order_commands;
+mod payment_commands;
 mod queries;
+mod refund_commands;
+mod return_commands;
 mod shipment_commands;
 
 use std::sync::Arc;
 
 pub use commands::*;
+pub use ledger_queries::{LedgerListFilter, LedgerListQuery};
 pub use queries::{OrderListFilter, OrderListQuery, ShipmentView};
+pub use return_commands::ReturnView;
 
 use crate::{
     AppError, Permission, Principal,

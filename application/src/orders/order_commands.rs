@@ -19,7 +19,10 @@ impl Orders {
         let result = async {
             let access = self.authorize(p, Permission::OrderConfirm).await?;
             let target = Target::order(&input.id)?;
-            self.change_order(&access, p, &mut audit, target, input.expected_version, |o, now| o.confirm(now)).await
+            self.change_order(&access, p, &mut audit, target.named_by("id"), input.expected_version, |o, now| {
+                o.confirm(now)
+            })
+            .await
         }
         .await;
         self.settle(audit, result).await
@@ -32,8 +35,10 @@ impl Orders {
             let access = self.authorize(p, Permission::OrderCancel).await?;
             let target = Target::order(&input.id)?;
             let reason = input.reason.as_deref();
-            self.change_order(&access, p, &mut audit, target, input.expected_version, |o, now| o.cancel(reason, now))
-                .await
+            self.change_order(&access, p, &mut audit, target.named_by("id"), input.expected_version, |o, now| {
+                o.cancel(reason, now)
+            })
+            .await
         }
         .await;
         self.settle(audit, result).await
@@ -46,7 +51,10 @@ impl Orders {
         let result = async {
             let access = self.authorize(p, Permission::OrderComplete).await?;
             let target = Target::order(&input.id)?;
-            self.change_order(&access, p, &mut audit, target, input.expected_version, |o, now| o.complete(now)).await
+            self.change_order(&access, p, &mut audit, target.named_by("id"), input.expected_version, |o, now| {
+                o.complete(now)
+            })
+            .await
         }
         .await;
         self.settle(audit, result).await
@@ -59,7 +67,7 @@ impl Orders {
             let access = self.authorize(p, Permission::OrderReview).await?;
             let target = Target::order(&input.id)?;
             let (reviewer, comments) = (input.reviewer.as_str(), input.comments.as_deref());
-            self.change_order(&access, p, &mut audit, target, input.expected_version, |o, now| {
+            self.change_order(&access, p, &mut audit, target.named_by("id"), input.expected_version, |o, now| {
                 o.escalate_review(reviewer, comments, &p.subject, now)
             })
             .await
@@ -76,7 +84,7 @@ impl Orders {
             let access = self.authorize(p, Permission::OrderReview).await?;
             let target = Target::order(&input.id)?;
             let comments = input.comments.as_deref();
-            self.change_order(&access, p, &mut audit, target, input.expected_version, |o, now| {
+            self.change_order(&access, p, &mut audit, target.named_by("id"), input.expected_version, |o, now| {
                 o.decide_review(&p.subject, input.approved, comments, now)
             })
             .await

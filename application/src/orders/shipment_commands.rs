@@ -55,9 +55,17 @@ impl Orders {
             let cost = input.cost.as_ref().map(|c| inputs::money(c, &["cost"])).transpose()?;
             let dispatch = Dispatch { tracking_reference, label_url: input.label_url.clone(), cost };
             let order = self
-                .change_order(&access, p, &mut audit, Target::Shipment(id), input.expected_version, |o, now| {
-                    o.dispatch_shipment(id, dispatch.clone(), now)
-                })
+                .change_order(
+                    &access,
+                    p,
+                    &mut audit,
+                    Target::Shipment(id).named_by("id"),
+                    input.expected_version,
+                    |o, now| {
+                        o.dispatch_shipment(id, dispatch.clone(), now)?;
+                        o.book_shipment_cost(id, self.ids.new_id(), now)
+                    },
+                )
                 .await?;
             Ok(ShipmentView { order, shipment_id: id })
         }
@@ -80,9 +88,14 @@ impl Orders {
             let access = self.authorize(p, permission).await?;
             let id = Target::shipment_id(&input.id)?;
             let order = self
-                .change_order(&access, p, &mut audit, Target::Shipment(id), input.expected_version, |o, now| {
-                    command(o, id, now)
-                })
+                .change_order(
+                    &access,
+                    p,
+                    &mut audit,
+                    Target::Shipment(id).named_by("id"),
+                    input.expected_version,
+                    |o, now| command(o, id, now),
+                )
                 .await?;
             Ok(ShipmentView { order, shipment_id: id })
         }

@@ -18,5 +18,8 @@ pub use config_editor::{
 pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
 pub use identity::{AuthError, TokenVerifier};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
-pub use store::{IdempotencyRecord, OrderFilter, OrderPage, OrderQuery, OrderStore, OrderTx, OutboxEvent, StoreError};
+pub use store::{
+    CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderFilter, OrderPage, OrderQuery,
+    OrderStore, OrderTx, OutboxEvent, StoreError,
+};
 pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};

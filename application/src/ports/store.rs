@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    OrderId, ShipmentId, TenantId,
+    Currency, OrderId, ReturnId, ShipmentId, TenantId,
+    ledger::{Account, JournalEntry},
     order::{Order, OrderStatus},
 };
 use uuid::Uuid;
@@ -48,6 +49,36 @@ pub struct OrderPage {
     pub has_next_page: bool,
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerFilter {
+    pub order_id: Option<OrderId>,
+    /// Entries with a posting on this account.
+    pub account: Option<Account>,
+}
+
+/// One page of the journal, oldest first (entry ids are UUIDv7). `after` is the id of the last
+/// entry of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerQuery {
+    pub filter: LedgerFilter,
+    pub first: u64,
+    pub after: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LedgerPage {
+    pub entries: Vec<JournalEntry>,
+    pub has_next_page: bool,
+}
+
+/// Sums of a tenant's postings in one currency, in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrencyTotals {
+    pub currency: Currency,
+    pub debits: i128,
+    pub credits: i128,
+}
+
 /// A stored idempotency key: what it was used for and what it produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
@@ -86,6 +117,11 @@ pub trait OrderStore: Send + Sync {
     /// A page of whole aggregates, children loaded in batches (no query per order).
     async fn orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError>;
 
+    /// A page of the tenant's journal with every entry's postings (no query per entry).
+    async fn ledger_entries(&self, tenant: &TenantId, query: &LedgerQuery) -> Result<LedgerPage, StoreError>;
+    /// Debits and credits of all the tenant's postings per currency, in one query.
+    async fn trial_balance(&self, tenant: &TenantId) -> Result<Vec<CurrencyTotals>, StoreError>;
+
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
 }
@@ -97,6 +133,7 @@ pub trait OrderTx: Send {
     /// Loads the order and holds it until commit (row lock on PostgreSQL; SQLite has one writer).
     async fn lock_order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError>;
     async fn lock_order_of_shipment(&mut self, id: ShipmentId) -> Result<Option<Order>, StoreError>;
+    async fn lock_order_of_return(&mut self, id: ReturnId) -> Result<Option<Order>, StoreError>;
     async fn order_by_external_ref(&mut self, external_ref: &str) -> Result<Option<Order>, StoreError>;
     /// The tenant's next order number (1, 2, 3…), allocated inside this transaction.
     async fn next_order_number(&mut self) -> Result<i64, StoreError>;
@@ -106,8 +143,10 @@ pub trait OrderTx: Send {
     /// Inserts a new order with its lines and shipments. `Duplicate("externalRef")` when taken.
     async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError>;
     /// Writes the order's new state if the stored version is still `expected_version`, else
-    /// `Conflict`. Children removed from the aggregate are removed from storage.
-    /// `Duplicate("trackingReference")` when a carrier's tracking reference is already used.
+    /// `Conflict`. Children removed from the aggregate are removed from storage; journal entries
+    /// new to the aggregate are appended (entries are never changed or removed).
+    /// `Duplicate("trackingReference")` when a carrier's tracking reference is already used;
+    /// `Duplicate("idempotencyKey")` when another entry of the tenant holds a new entry's key.
     async fn update_order(&mut self, order: &Order, expected_version: i64) -> Result<(), StoreError>;
     async fn idempotency_record(&mut self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// `Duplicate("idempotencyKey")` when another transaction stored the key first.

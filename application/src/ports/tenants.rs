@@ -17,11 +17,16 @@ pub enum TenantStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantSettings {
     pub auto_confirm_orders: bool,
+    /// TenantConfig `restocking_fee_percent` as written (e.g. `"10"`); none means no fee.
+    pub restocking_fee_percent: Option<String>,
+    /// TenantConfig `max_refund_amount` as written (e.g. `"500.00"`), read in each order's
+    /// currency when a refund is computed; none means no such cap.
+    pub max_refund_amount: Option<String>,
 }
 
 impl Default for TenantSettings {
     fn default() -> Self {
-        Self { auto_confirm_orders: true }
+        Self { auto_confirm_orders: true, restocking_fee_percent: None, max_refund_amount: None }
     }
 }
 

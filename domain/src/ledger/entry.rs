@@ -110,11 +110,23 @@ pub struct EntryMeta {
     pub id: Uuid,
     pub idempotency_key: String,
     pub occurred_at: DateTime<Utc>,
+    /// What the outside world calls the money movement (a payment provider's charge id…).
+    pub reference: Option<String>,
+    /// How the money moved (`card`, `bank_transfer`…), as the caller names it.
+    pub method: Option<String>,
 }
 
 impl EntryMeta {
     pub fn new(id: Uuid, idempotency_key: impl Into<String>, occurred_at: DateTime<Utc>) -> Self {
-        EntryMeta { id, idempotency_key: idempotency_key.into(), occurred_at }
+        EntryMeta { id, idempotency_key: idempotency_key.into(), occurred_at, reference: None, method: None }
+    }
+
+    /// Descriptive details: kept with the entry, but not part of its content (`fingerprint`), so
+    /// they never decide whether a key is replayed.
+    pub fn with_details(mut self, reference: Option<String>, method: Option<String>) -> Self {
+        self.reference = reference;
+        self.method = method;
+        self
     }
 }
 
@@ -130,6 +142,8 @@ pub struct JournalEntry {
     order_id: Option<OrderId>,
     postings: Vec<Posting>,
     occurred_at: DateTime<Utc>,
+    reference: Option<String>,
+    method: Option<String>,
 }
 
 impl JournalEntry {
@@ -177,6 +191,8 @@ impl JournalEntry {
             order_id,
             postings,
             occurred_at: meta.occurred_at,
+            reference: meta.reference,
+            method: meta.method,
         })
     }
 
@@ -197,6 +213,12 @@ impl JournalEntry {
     }
     pub fn occurred_at(&self) -> DateTime<Utc> {
         self.occurred_at
+    }
+    pub fn reference(&self) -> Option<&str> {
+        self.reference.as_deref()
+    }
+    pub fn method(&self) -> Option<&str> {
+        self.method.as_deref()
     }
 
     /// Debits minus credits per currency code. Zero everywhere for every entry that exists; kept

@@ -41,6 +41,10 @@ impl CapApplied {
             CapApplied::RemainingPaid => "REMAINING_PAID",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [CapApplied::None, CapApplied::MaxRefundAmount, CapApplied::RemainingPaid].into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 /// The result of the calculation. Only [`quote_refund`] makes one, so `amount + restocking_fee ≤

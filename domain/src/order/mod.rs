@@ -1,6 +1,8 @@
 //! The Order aggregate: lines, shipments and the review hold, with every state rule of the spec.
 
+mod books;
 mod line;
+mod returns;
 mod rollup;
 mod shipment;
 mod status;
@@ -12,7 +14,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
+pub use books::{MAX_METHOD, MAX_REFERENCE};
 pub use line::{NewOrderLine, OrderLine};
+pub use returns::{NewReturn, Refund, Return, ReturnLine, ReturnStatus};
 pub use rollup::{LineProgress, progress, roll_up};
 pub use shipment::{Dispatch, Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};
 pub use status::OrderStatus;
@@ -21,6 +25,7 @@ pub use values::{Address, AddressInput, Customer, Package, Pickup};
 use crate::{
     Currency, DomainError, Money, OrderId, ShipmentId, Sku, TenantId, VendorId,
     events::{DomainEvent, EventData, EventType},
+    ledger::JournalEntry,
     order::values::optional_text,
 };
 
@@ -88,6 +93,9 @@ pub struct OrderParts {
     pub shipments: Vec<Shipment>,
     pub review: Option<Review>,
     pub cancellation_reason: Option<String>,
+    pub returns: Vec<Return>,
+    /// This order's journal entries, oldest first (see `books`).
+    pub journal: Vec<JournalEntry>,
 }
 
 #[derive(Debug, Clone)]
@@ -142,6 +150,8 @@ impl Order {
                 shipments: Vec::new(),
                 review: None,
                 cancellation_reason: None,
+                returns: Vec::new(),
+                journal: Vec::new(),
             },
             events: Vec::new(),
         };
@@ -251,6 +261,7 @@ impl Order {
                 s.status.as_str()
             )));
         }
+        self.require_no_money_held()?;
         let reason = optional_text("reason", reason, MAX_COMMENT)?;
         self.touch(now);
         let mut cancelled = Vec::new();
@@ -269,9 +280,10 @@ impl Order {
         Ok(())
     }
 
-    /// Completion also needs the order fully paid; the application checks the ledger before calling.
+    /// Completion needs every unit delivered and the order fully paid (balance due = 0).
     pub fn complete(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
         self.require_status(&[OrderStatus::Delivered], "completed")?;
+        self.require_settled()?;
         self.parts.status = OrderStatus::Completed;
         self.touch(now);
         self.record(EventType::OrderCompleted, now, EventData::default());

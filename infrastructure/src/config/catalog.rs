@@ -131,7 +131,8 @@ fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProf
     let plan = config.plans.get(&entry.plan);
     let plan_permissions =
         plan.map(|p| PermissionSet::from_names(p.permissions.iter().map(String::as_str))).unwrap_or_default();
-    let roles = entry.tenant_config.as_ref().and_then(|c| c.roles.as_ref()).map(|roles| {
+    let tenant_config = entry.tenant_config.as_ref();
+    let roles = tenant_config.and_then(|c| c.roles.as_ref()).map(|roles| {
         roles
             .iter()
             .map(|(role, names)| {
@@ -148,7 +149,13 @@ fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProf
         id,
         plan: entry.plan.clone(),
         status: entry.effective_status(),
-        settings: TenantSettings { auto_confirm_orders: entry.auto_confirm_orders() },
+        settings: TenantSettings {
+            auto_confirm_orders: entry.auto_confirm_orders(),
+            restocking_fee_percent: tenant_config
+                .and_then(|c| c.restocking_fee_percent.as_ref())
+                .map(|d| d.as_str().to_owned()),
+            max_refund_amount: tenant_config.and_then(|c| c.max_refund_amount.as_ref()).map(|d| d.as_str().to_owned()),
+        },
         access: AccessPolicy::new(plan_permissions, roles),
         limits: PlanLimits {
             orders_per_month: plan.and_then(|p| p.limits.orders_per_month),

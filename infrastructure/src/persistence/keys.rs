@@ -113,7 +113,32 @@ pub(super) const CONFIG_VERSIONS_REVISION: UniqueKey = UniqueKey {
     primary: false,
 };
 
-pub(super) const ALL: [&UniqueKey; 13] = [
+pub(super) const RETURNS_PK: UniqueKey =
+    UniqueKey { name: "pk_returns", table: "returns", columns: &["id"], violation: Violation::Bug, primary: true };
+pub(super) const JOURNAL_ENTRIES_PK: UniqueKey = UniqueKey {
+    name: "pk_journal_entries",
+    table: "journal_entries",
+    columns: &["id"],
+    violation: Violation::Bug,
+    primary: true,
+};
+/// Every entry's idempotency key, unique per tenant.
+pub(super) const JOURNAL_ENTRIES_TENANT_KEY: UniqueKey = UniqueKey {
+    name: "ux_journal_entries_tenant_key",
+    table: "journal_entries",
+    columns: &["tenant_id", "idempotency_key"],
+    violation: Violation::Duplicate("idempotencyKey"),
+    primary: false,
+};
+pub(super) const JOURNAL_POSTINGS_PK: UniqueKey = UniqueKey {
+    name: "pk_journal_postings",
+    table: "journal_postings",
+    columns: &["entry_id", "position"],
+    violation: Violation::Bug,
+    primary: true,
+};
+
+pub(super) const ALL: [&UniqueKey; 17] = [
     &ORDERS_PK,
     &ORDERS_TENANT_ID,
     &ORDERS_TENANT_NUMBER,
@@ -127,4 +152,8 @@ pub(super) const ALL: [&UniqueKey; 13] = [
     &AUDIT_LOG_PK,
     &CONFIG_VERSIONS_PK,
     &CONFIG_VERSIONS_REVISION,
+    &RETURNS_PK,
+    &JOURNAL_ENTRIES_PK,
+    &JOURNAL_ENTRIES_TENANT_KEY,
+    &JOURNAL_POSTINGS_PK,
 ];

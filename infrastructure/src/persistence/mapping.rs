@@ -8,15 +8,19 @@ use std::fmt::Display;
 use application::ports::{AuditRecord, ConfigKind, ConfigVersion, IdempotencyRecord, OutboxEvent, StoreError};
 use chrono::{DateTime, Utc};
 use domain::{
-    Currency, Money, OrderId, ShipmentId, Sku, TenantId, VendorId,
+    Currency, Money, OrderId, ReturnId, ShipmentId, Sku, TenantId, VendorId,
+    ledger::{Account, CapApplied, EntryKind, EntryMeta, JournalEntry, Posting},
     order::{
-        Customer, Order, OrderLine, OrderParts, OrderStatus, Review, ReviewDecision, Shipment, ShipmentMode,
-        ShipmentStatus,
+        Customer, Order, OrderLine, OrderParts, OrderStatus, Refund, Return, ReturnStatus, Review, ReviewDecision,
+        Shipment, ShipmentMode, ShipmentStatus,
     },
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use super::entities::{audit_log, config_versions, idempotency_keys, order_lines, orders, outbox_events, shipments};
+use super::entities::{
+    audit_log, config_versions, idempotency_keys, journal_entries, journal_postings, order_lines, orders,
+    outbox_events, returns, shipments,
+};
 
 /// The review's storage form; the domain type is deliberately free of serde attributes.
 #[derive(Serialize, Deserialize)]
@@ -101,12 +105,18 @@ pub(super) fn shipment_row(order: &Order, index: usize, s: &Shipment) -> Result<
     })
 }
 
-/// Rebuilds the aggregate; `lines` and `shipments` must be this order's rows in position order.
-pub(super) fn restore_order(
-    row: orders::Model,
-    lines: Vec<order_lines::Model>,
-    shipments: Vec<shipments::Model>,
-) -> Result<Order, StoreError> {
+/// The children of one order as loaded: rows in aggregate order, entries oldest first.
+#[derive(Default)]
+pub(super) struct Children {
+    pub lines: Vec<order_lines::Model>,
+    pub shipments: Vec<shipments::Model>,
+    pub returns: Vec<returns::Model>,
+    pub journal: Vec<JournalEntry>,
+}
+
+/// Rebuilds the aggregate from its row and its children.
+pub(super) fn restore_order(row: orders::Model, children: Children) -> Result<Order, StoreError> {
+    let Children { lines, shipments, returns, journal } = children;
     let currency = currency(&row.currency)?;
     let parts = OrderParts {
         id: OrderId::parse(&row.id).map_err(corrupt)?,
@@ -124,8 +134,13 @@ pub(super) fn restore_order(
         shipments: shipments.into_iter().map(restore_shipment).collect::<Result<_, _>>()?,
         review: from_json_opt::<StoredReview>(row.review.as_deref())?.map(restore_review),
         cancellation_reason: row.cancellation_reason,
+        returns: returns.into_iter().map(|r| restore_return(r, currency)).collect::<Result<_, _>>()?,
+        journal,
     };
-    Ok(Order::restore(parts))
+    let order = Order::restore(parts);
+    // Refused here rather than failing later: balances are read off these entries.
+    order.checked_balance().map_err(corrupt)?;
+    Ok(order)
 }
 
 fn restore_line(row: order_lines::Model, currency: Currency) -> Result<OrderLine, StoreError> {
@@ -161,6 +176,154 @@ pub(super) fn restore_shipment(row: shipments::Model) -> Result<Shipment, StoreE
         created_at: row.created_at,
         updated_at: row.updated_at,
     })
+}
+
+/// The refund's storage form: amounts as integer minor units of the order's currency.
+#[derive(Serialize, Deserialize)]
+struct StoredRefund {
+    gross_minor: i64,
+    amount_minor: i64,
+    restocking_fee_minor: i64,
+    cap_applied: String,
+    comments: Option<String>,
+    entry_id: Option<uuid::Uuid>,
+    processed_at: DateTime<Utc>,
+}
+
+pub(super) fn return_row(order: &Order, index: usize, r: &Return) -> Result<returns::Model, StoreError> {
+    let refund = r.refund.as_ref().map(|f| StoredRefund {
+        gross_minor: f.gross.minor(),
+        amount_minor: f.amount.minor(),
+        restocking_fee_minor: f.restocking_fee.minor(),
+        cap_applied: f.cap_applied.as_str().to_owned(),
+        comments: f.comments.clone(),
+        entry_id: f.entry_id,
+        processed_at: f.processed_at,
+    });
+    Ok(returns::Model {
+        id: r.id.to_string(),
+        tenant_id: order.tenant_id().as_str().to_owned(),
+        order_id: order.id().to_string(),
+        position: position(index)?,
+        status: r.status.as_str().to_owned(),
+        lines: to_json(&r.lines)?,
+        reason: r.reason.clone(),
+        decline_reason: r.decline_reason.clone(),
+        refund: refund.as_ref().map(to_json).transpose()?,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
+}
+
+fn restore_return(row: returns::Model, currency: Currency) -> Result<Return, StoreError> {
+    let refund = from_json_opt::<StoredRefund>(row.refund.as_deref())?
+        .map(|f| {
+            Ok::<_, StoreError>(Refund {
+                gross: Money::from_minor(f.gross_minor, currency),
+                amount: Money::from_minor(f.amount_minor, currency),
+                restocking_fee: Money::from_minor(f.restocking_fee_minor, currency),
+                cap_applied: CapApplied::parse(&f.cap_applied)
+                    .ok_or_else(|| corrupt(format!("refund cap '{}'", f.cap_applied)))?,
+                comments: f.comments,
+                entry_id: f.entry_id,
+                processed_at: f.processed_at,
+            })
+        })
+        .transpose()?;
+    Ok(Return {
+        id: ReturnId::parse(&row.id).map_err(corrupt)?,
+        status: ReturnStatus::parse(&row.status).ok_or_else(|| corrupt(format!("return status '{}'", row.status)))?,
+        lines: from_json(&row.lines)?,
+        reason: row.reason,
+        decline_reason: row.decline_reason,
+        refund,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+pub(super) fn entry_rows(
+    tenant: &TenantId,
+    entry: &JournalEntry,
+) -> Result<(journal_entries::Model, Vec<journal_postings::Model>), StoreError> {
+    let order_id = entry.order_id().map(|o| o.to_string());
+    let row = journal_entries::Model {
+        id: entry.id().to_string(),
+        tenant_id: tenant.as_str().to_owned(),
+        order_id: order_id.clone(),
+        kind: entry.kind().as_str().to_owned(),
+        idempotency_key: entry.idempotency_key().to_owned(),
+        reference: entry.reference().map(str::to_owned),
+        method: entry.method().map(str::to_owned),
+        occurred_at: entry.occurred_at(),
+    };
+    let postings = entry
+        .postings()
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Ok(journal_postings::Model {
+                entry_id: row.id.clone(),
+                position: position(i)?,
+                tenant_id: row.tenant_id.clone(),
+                order_id: order_id.clone(),
+                account: p.account().as_string(),
+                side: p.side().as_str().to_owned(),
+                amount_minor: p.amount().minor(),
+                currency: p.amount().currency().code().to_owned(),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok((row, postings))
+}
+
+/// One posting with its entry's columns, as the journal loads read them.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub(super) struct PostingWithEntry {
+    pub entry_id: String,
+    pub account: String,
+    pub side: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub order_id: Option<String>,
+    pub kind: String,
+    pub idempotency_key: String,
+    pub reference: Option<String>,
+    pub method: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Rebuilds entries from postings sorted by (entry id, position). Each entry is checked again by
+/// `JournalEntry::new`, so a damaged row is refused rather than unbalancing the books.
+pub(super) fn restore_entries(rows: Vec<PostingWithEntry>) -> Result<Vec<JournalEntry>, StoreError> {
+    let mut entries = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while let Some(first) = rows.next() {
+        let mut postings = vec![restore_posting(&first)?];
+        while let Some(next) = rows.next_if(|r| r.entry_id == first.entry_id) {
+            postings.push(restore_posting(&next)?);
+        }
+        let meta = EntryMeta::new(
+            uuid::Uuid::parse_str(&first.entry_id).map_err(corrupt)?,
+            first.idempotency_key,
+            first.occurred_at,
+        )
+        .with_details(first.reference, first.method);
+        let kind = EntryKind::parse(&first.kind).ok_or_else(|| corrupt(format!("entry kind '{}'", first.kind)))?;
+        let order_id = first.order_id.as_deref().map(OrderId::parse).transpose().map_err(corrupt)?;
+        entries.push(JournalEntry::new(meta, kind, order_id, postings).map_err(corrupt)?);
+    }
+    Ok(entries)
+}
+
+fn restore_posting(row: &PostingWithEntry) -> Result<Posting, StoreError> {
+    let account = Account::parse(&row.account).map_err(corrupt)?;
+    let amount = Money::from_minor(row.amount_minor, currency(&row.currency)?);
+    match row.side.as_str() {
+        "DEBIT" => Ok(Posting::debit(account, amount)),
+        "CREDIT" => Ok(Posting::credit(account, amount)),
+        other => Err(corrupt(format!("posting side '{other}'"))),
+    }
 }
 
 pub(super) fn idempotency_row(tenant: &TenantId, r: &IdempotencyRecord) -> idempotency_keys::Model {

@@ -1,12 +1,23 @@
 //! The `OrderStore` port: reads through the read pool, writes through transactions on the write
 //! pool (on SQLite a single connection, so writers queue instead of failing with SQLITE_BUSY).
 
-use application::ports::{OrderPage, OrderQuery, OrderStore, OrderTx, StoreError};
+use application::ports::{
+    CurrencyTotals, LedgerPage, LedgerQuery, OrderPage, OrderQuery, OrderStore, OrderTx, StoreError,
+};
 use async_trait::async_trait;
-use domain::{OrderId, ShipmentId, TenantId, order::Order};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait};
+use domain::{Currency, OrderId, ShipmentId, TenantId, order::Order};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sea_query::{Alias, Expr, Func, Query},
+};
 
-use super::{errors::store_error, loading, order_tx::SeaOrderTx};
+use super::{
+    entities::{journal_entries, journal_postings},
+    errors::store_error,
+    loading,
+    order_tx::SeaOrderTx,
+};
 
 pub(super) struct SeaOrderStore {
     pub(super) reader: DatabaseConnection,
@@ -50,6 +61,72 @@ impl OrderStore for SeaOrderStore {
         rows.truncate(wanted);
         let orders = loading::whole(&self.reader, rows).await?;
         Ok(OrderPage { orders, has_next_page })
+    }
+
+    async fn ledger_entries(&self, tenant: &TenantId, query: &LedgerQuery) -> Result<LedgerPage, StoreError> {
+        use journal_entries::Column as E;
+        let f = &query.filter;
+        let wanted = query.first.min(loading::MAX_PAGE);
+        let ids: Vec<String> = journal_entries::Entity::find()
+            .select_only()
+            .column(E::Id)
+            .filter(E::TenantId.eq(tenant.as_str()))
+            .apply_if(f.order_id, |q, id| q.filter(E::OrderId.eq(id.to_string())))
+            .apply_if(f.account, |q, account| {
+                let with_account = Query::select()
+                    .column(journal_postings::Column::EntryId)
+                    .from(journal_postings::Entity)
+                    .and_where(journal_postings::Column::TenantId.eq(tenant.as_str()))
+                    .and_where(journal_postings::Column::Account.eq(account.as_string()))
+                    .to_owned();
+                q.filter(E::Id.in_subquery(with_account))
+            })
+            .apply_if(query.after, |q, after| q.filter(E::Id.gt(after.to_string())))
+            .order_by_asc(E::Id)
+            .limit(wanted + 1)
+            .into_tuple()
+            .all(&self.reader)
+            .await
+            .map_err(store_error)?;
+        let has_next_page = ids.len() as u64 > wanted;
+        let page = &ids[..ids.len().min(usize::try_from(wanted).unwrap_or(usize::MAX))];
+        let entries = loading::entries_by_id(&self.reader, tenant.as_str(), page).await?;
+        Ok(LedgerPage { entries, has_next_page })
+    }
+
+    async fn trial_balance(&self, tenant: &TenantId) -> Result<Vec<CurrencyTotals>, StoreError> {
+        use journal_postings::Column as P;
+        // PostgreSQL sums BIGINT as NUMERIC; the cast brings it back to one integer type.
+        let total =
+            Func::cast_as(Func::sum(Expr::col((journal_postings::Entity, P::AmountMinor))), Alias::new("BIGINT"));
+        let rows: Vec<(String, String, i64)> = journal_postings::Entity::find()
+            .select_only()
+            .column(P::Currency)
+            .column(P::Side)
+            .column_as(Expr::from(total), "total")
+            .filter(P::TenantId.eq(tenant.as_str()))
+            .group_by(P::Currency)
+            .group_by(P::Side)
+            .order_by_asc(P::Currency)
+            .into_tuple()
+            .all(&self.reader)
+            .await
+            .map_err(store_error)?;
+        let mut totals: Vec<CurrencyTotals> = Vec::new();
+        for (code, side, sum) in rows {
+            let currency = Currency::new(&code)
+                .map_err(|e| StoreError::Internal(format!("stored data is unreadable: currency {e}")))?;
+            if totals.last().is_none_or(|t| t.currency != currency) {
+                totals.push(CurrencyTotals { currency, debits: 0, credits: 0 });
+            }
+            let t = totals.last_mut().expect("pushed above");
+            match side.as_str() {
+                "DEBIT" => t.debits += i128::from(sum),
+                "CREDIT" => t.credits += i128::from(sum),
+                other => return Err(StoreError::Internal(format!("stored data is unreadable: side '{other}'"))),
+            }
+        }
+        Ok(totals)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

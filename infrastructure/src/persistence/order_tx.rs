@@ -1,14 +1,12 @@
-//! One tenant's write transaction. It remembers the shipments of every order it has read or
-//! written, so `update_order` writes only the shipments that changed without reading them again.
+//! One tenant's write transaction. It remembers every order it has read or written, so
+//! `update_order` writes only the children that changed (shipments, returns, new journal entries)
+//! without reading them again.
 
 use std::collections::HashMap;
 
 use application::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError};
 use async_trait::async_trait;
-use domain::{
-    OrderId, ShipmentId, TenantId,
-    order::{Order, Shipment},
-};
+use domain::{OrderId, ReturnId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
     DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, QuerySelect, TransactionTrait,
     sea_query::{Expr, OnConflict},
@@ -26,18 +24,18 @@ const ORDER_NUMBER_COUNTER: &str = "order_number";
 pub(super) struct SeaOrderTx {
     tx: DatabaseTransaction,
     tenant: TenantId,
-    /// Shipments as stored in this transaction, per order: the base `update_order` diffs against.
-    stored_shipments: HashMap<OrderId, Vec<Shipment>>,
+    /// Orders as stored in this transaction: the base `update_order` diffs against.
+    stored: HashMap<OrderId, Order>,
 }
 
 impl SeaOrderTx {
     pub(super) fn new(tx: DatabaseTransaction, tenant: TenantId) -> Self {
-        Self { tx, tenant, stored_shipments: HashMap::new() }
+        Self { tx, tenant, stored: HashMap::new() }
     }
 
     fn remember(&mut self, order: Option<Order>) -> Option<Order> {
         if let Some(o) = &order {
-            self.stored_shipments.insert(o.id(), o.shipments().to_vec());
+            self.stored.insert(o.id(), o.clone());
         }
         order
     }
@@ -53,10 +51,12 @@ impl SeaOrderTx {
         }
     }
 
-    async fn stored_shipments(&self, order: OrderId) -> Result<Vec<Shipment>, StoreError> {
-        match self.stored_shipments.get(&order) {
+    async fn stored(&self, order: OrderId) -> Result<Order, StoreError> {
+        match self.stored.get(&order) {
             Some(known) => Ok(known.clone()),
-            None => loading::shipments_of(&self.tx, &self.tenant, order).await,
+            None => loading::one(&self.tx, loading::by_id(&self.tenant, order))
+                .await?
+                .ok_or_else(|| StoreError::Conflict(format!("order {order} is no longer stored"))),
         }
     }
 }
@@ -70,6 +70,11 @@ impl OrderTx for SeaOrderTx {
 
     async fn lock_order_of_shipment(&mut self, id: ShipmentId) -> Result<Option<Order>, StoreError> {
         let order = loading::one(&self.tx, loading::by_shipment(&self.tenant, id).lock_exclusive()).await?;
+        Ok(self.remember(order))
+    }
+
+    async fn lock_order_of_return(&mut self, id: ReturnId) -> Result<Option<Order>, StoreError> {
+        let order = loading::one(&self.tx, loading::by_return(&self.tenant, id).lock_exclusive()).await?;
         Ok(self.remember(order))
     }
 
@@ -111,22 +116,22 @@ impl OrderTx for SeaOrderTx {
         } else {
             writing::insert_order(&self.tx, order).await?;
         }
-        self.stored_shipments.insert(order.id(), order.shipments().to_vec());
+        self.stored.insert(order.id(), order.clone());
         Ok(())
     }
 
     async fn update_order(&mut self, order: &Order, expected_version: i64) -> Result<(), StoreError> {
         self.ensure_own(order.tenant_id(), "an order")?;
-        let before = self.stored_shipments(order.id()).await?;
-        let plan = ShipmentChanges::between(&before, order);
+        let before = self.stored(order.id()).await?;
+        let plan = ShipmentChanges::between(before.shipments(), order);
         if plan.sets_tracking_reference {
             let savepoint = self.tx.begin().await.map_err(store_error)?;
-            let written = writing::update_order(&savepoint, order, expected_version, &plan).await;
+            let written = writing::update_order(&savepoint, order, expected_version, &plan, &before).await;
             writing::settle(savepoint, written).await?;
         } else {
-            writing::update_order(&self.tx, order, expected_version, &plan).await?;
+            writing::update_order(&self.tx, order, expected_version, &plan, &before).await?;
         }
-        self.stored_shipments.insert(order.id(), order.shipments().to_vec());
+        self.stored.insert(order.id(), order.clone());
         Ok(())
     }
 

@@ -2,7 +2,11 @@
 //! shipments that changed. Generic over the connection so they run in a transaction or a savepoint.
 
 use application::ports::StoreError;
-use domain::order::{Order, Shipment};
+use domain::{
+    TenantId,
+    ledger::JournalEntry,
+    order::{Order, Shipment},
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter,
     QuerySelect,
@@ -10,7 +14,7 @@ use sea_orm::{
 };
 
 use super::{
-    entities::{order_lines, orders, shipments},
+    entities::{journal_entries, journal_postings, order_lines, orders, returns, shipments},
     errors::store_error,
     mapping,
 };
@@ -48,6 +52,44 @@ pub(super) async fn insert_order<C: ConnectionTrait>(conn: &C, order: &Order) ->
         .map(|(i, s)| mapping::shipment_row(order, i, s).map(IntoActiveModel::into_active_model))
         .collect::<Result<Vec<_>, _>>()?;
     shipments::Entity::insert_many(ships).exec_without_returning(conn).await.map_err(store_error)?;
+    let rets = order
+        .returns()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| mapping::return_row(order, i, r).map(IntoActiveModel::into_active_model))
+        .collect::<Result<Vec<_>, _>>()?;
+    returns::Entity::insert_many(rets).exec_without_returning(conn).await.map_err(store_error)?;
+    insert_entries(conn, order.tenant_id(), order.journal().iter()).await
+}
+
+/// Appends journal entries with their postings. An entry whose idempotency key another entry of
+/// the tenant holds is not written (DO NOTHING keeps a PostgreSQL transaction usable) and the
+/// whole write answers `Duplicate("idempotencyKey")`, so the caller's transaction is dropped.
+pub(super) async fn insert_entries<'a, C: ConnectionTrait>(
+    conn: &C,
+    tenant: &TenantId,
+    entries: impl Iterator<Item = &'a JournalEntry>,
+) -> Result<(), StoreError> {
+    let mut rows = Vec::new();
+    let mut postings = Vec::new();
+    for entry in entries {
+        let (row, lines) = mapping::entry_rows(tenant, entry)?;
+        rows.push(row.into_active_model());
+        postings.extend(lines.into_iter().map(IntoActiveModel::into_active_model));
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let wanted = rows.len() as u64;
+    let written = journal_entries::Entity::insert_many(rows)
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .exec_without_returning(conn)
+        .await
+        .map_err(store_error)?;
+    if written != wanted {
+        return Err(StoreError::Duplicate("idempotencyKey".to_owned()));
+    }
+    journal_postings::Entity::insert_many(postings).exec_without_returning(conn).await.map_err(store_error)?;
     Ok(())
 }
 
@@ -113,6 +155,7 @@ pub(super) async fn update_order<C: ConnectionTrait>(
     order: &Order,
     expected_version: i64,
     changes: &ShipmentChanges<'_>,
+    before: &Order,
 ) -> Result<(), StoreError> {
     let row = mapping::order_row(order)?;
     let updated = orders::Entity::update_many()
@@ -146,6 +189,9 @@ pub(super) async fn update_order<C: ConnectionTrait>(
             .await
             .map_err(store_error)?;
     }
+    write_returns(conn, order, before).await?;
+    let new_entries = order.journal().iter().filter(|e| !before.journal().iter().any(|b| b.id() == e.id()));
+    insert_entries(conn, order.tenant_id(), new_entries).await?;
     if changes.upserts.is_empty() {
         return Ok(());
     }
@@ -161,6 +207,39 @@ pub(super) async fn update_order<C: ConnectionTrait>(
         .map_err(store_error)?;
     if written != changes.upserts.len() as u64 {
         return Err(StoreError::Internal(format!("a shipment id of order {} belongs to another order", order.id())));
+    }
+    Ok(())
+}
+
+/// Returns are never removed from an order: new and changed ones are upserted in one statement.
+async fn write_returns<C: ConnectionTrait>(conn: &C, order: &Order, before: &Order) -> Result<(), StoreError> {
+    let changed: Vec<_> = order
+        .returns()
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| before.returns().get(*i) != Some(*r))
+        .map(|(i, r)| mapping::return_row(order, i, r).map(IntoActiveModel::into_active_model))
+        .collect::<Result<_, _>>()?;
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let wanted = changed.len() as u64;
+    use returns::Column as R;
+    let upsert = OnConflict::column(R::Id)
+        .update_columns([R::Position, R::Status, R::Lines, R::Reason, R::DeclineReason, R::Refund, R::UpdatedAt])
+        .action_and_where(
+            Expr::col((returns::Entity, R::TenantId))
+                .eq(Expr::col(("excluded", R::TenantId)))
+                .and(Expr::col((returns::Entity, R::OrderId)).eq(Expr::col(("excluded", R::OrderId)))),
+        )
+        .to_owned();
+    let written = returns::Entity::insert_many(changed)
+        .on_conflict(upsert)
+        .exec_without_returning(conn)
+        .await
+        .map_err(store_error)?;
+    if written != wanted {
+        return Err(StoreError::Internal(format!("a return id of order {} belongs to another order", order.id())));
     }
     Ok(())
 }

@@ -321,3 +321,117 @@ impl From<AuditLogFilter> for application::audit_log::AuditLogFilter {
         }
     }
 }
+
+#[derive(InputObject, Clone, Debug)]
+pub struct RecordPaymentInput {
+    pub order_id: ID,
+    /// In the order's currency; at most what is due (overpayment is refused).
+    pub amount: MoneyInput,
+    /// The payment provider's reference (charge id, transfer reference…).
+    pub reference: Option<String>,
+    /// How the customer paid, e.g. `card` or `bank_transfer`.
+    pub method: Option<String>,
+    /// A replay with the same key returns the original result (also the `Idempotency-Key` header).
+    pub idempotency_key: Option<String>,
+}
+
+impl RecordPaymentInput {
+    pub fn into_command(self, header_key: Option<String>) -> app::RecordPayment {
+        app::RecordPayment {
+            order_id: self.order_id.0,
+            amount: self.amount.into(),
+            reference: self.reference,
+            method: self.method,
+            idempotency_key: self.idempotency_key.or(header_key),
+        }
+    }
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct ReturnLineInput {
+    pub sku: String,
+    pub vendor_id: String,
+    pub quantity: i64,
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct RequestReturnInput {
+    pub order_id: ID,
+    /// Delivered units only, never more than delivered minus already returned.
+    pub lines: Vec<ReturnLineInput>,
+    pub reason: Option<String>,
+    pub expected_version: Option<i64>,
+}
+
+impl From<RequestReturnInput> for app::RequestReturn {
+    fn from(i: RequestReturnInput) -> Self {
+        app::RequestReturn {
+            order_id: i.order_id.0,
+            lines: i
+                .lines
+                .into_iter()
+                .map(|l| app::ReturnLineInput { sku: l.sku, vendor_id: l.vendor_id, quantity: l.quantity })
+                .collect(),
+            reason: i.reason,
+            expected_version: i.expected_version,
+        }
+    }
+}
+
+/// approveReturn.
+#[derive(InputObject, Clone, Debug)]
+pub struct ReturnRefInput {
+    pub id: ID,
+    /// Version of the return's order; CONFLICT unless it still matches.
+    pub expected_version: Option<i64>,
+}
+
+impl From<ReturnRefInput> for app::ReturnRef {
+    fn from(i: ReturnRefInput) -> Self {
+        app::ReturnRef { id: i.id.0, expected_version: i.expected_version }
+    }
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct DeclineReturnInput {
+    pub id: ID,
+    pub reason: Option<String>,
+    pub expected_version: Option<i64>,
+}
+
+impl From<DeclineReturnInput> for app::DeclineReturn {
+    fn from(i: DeclineReturnInput) -> Self {
+        app::DeclineReturn { id: i.id.0, reason: i.reason, expected_version: i.expected_version }
+    }
+}
+
+#[derive(InputObject, Clone, Debug)]
+pub struct ProcessRefundInput {
+    pub return_id: ID,
+    pub comments: Option<String>,
+    /// A replay with the same key returns the original result (also the `Idempotency-Key` header).
+    pub idempotency_key: Option<String>,
+}
+
+impl ProcessRefundInput {
+    pub fn into_command(self, header_key: Option<String>) -> app::ProcessRefund {
+        app::ProcessRefund {
+            return_id: self.return_id.0,
+            comments: self.comments,
+            idempotency_key: self.idempotency_key.or(header_key),
+        }
+    }
+}
+
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct LedgerEntryFilter {
+    pub order_id: Option<ID>,
+    /// Entries with a posting on this account, e.g. `cash` or `receivable:<order id>`.
+    pub account: Option<String>,
+}
+
+impl From<LedgerEntryFilter> for app::LedgerListFilter {
+    fn from(f: LedgerEntryFilter) -> Self {
+        app::LedgerListFilter { order_id: f.order_id.map(|id| id.0), account: f.account }
+    }
+}

@@ -4,7 +4,7 @@ use crate::graphql::{
     context::{principal, services},
     errors::{Payload, UserError, respond},
     inputs::*,
-    types::{Order, Shipment},
+    types::{Order, Refund, Return, Shipment},
     visibility,
 };
 
@@ -46,6 +46,33 @@ pub struct CreateShipmentPayload {
     pub user_errors: Vec<UserError>,
 }
 
+#[derive(SimpleObject, Default)]
+pub struct RecordPaymentPayload {
+    pub order: Option<Order>,
+    /// True when this call replayed an earlier one with the same idempotency key.
+    pub replayed: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ReturnPayload {
+    #[graphql(name = "return")]
+    pub return_: Option<Return>,
+    pub order: Option<Order>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct ProcessRefundPayload {
+    pub refund: Option<Refund>,
+    #[graphql(name = "return")]
+    pub return_: Option<Return>,
+    pub order: Option<Order>,
+    /// True when this call replayed an earlier one with the same idempotency key.
+    pub replayed: bool,
+    pub user_errors: Vec<UserError>,
+}
+
 macro_rules! payload {
     ($($t:ty),*) => {$(
         impl Payload for $t {
@@ -55,7 +82,20 @@ macro_rules! payload {
         }
     )*};
 }
-payload!(OrderPayload, CreateOrderPayload, ShipmentPayload, CreateShipmentPayload);
+payload!(
+    OrderPayload,
+    CreateOrderPayload,
+    ShipmentPayload,
+    CreateShipmentPayload,
+    RecordPaymentPayload,
+    ReturnPayload,
+    ProcessRefundPayload
+);
+
+fn return_payload(v: application::orders::ReturnView) -> ReturnPayload {
+    let ret = Return::from(v);
+    ReturnPayload { order: Some(ret.order_handle()), return_: Some(ret), user_errors: vec![] }
+}
 
 fn order_payload(o: domain::order::Order) -> OrderPayload {
     OrderPayload { order: Some(o.into()), user_errors: vec![] }
@@ -173,5 +213,64 @@ impl Mutation {
         input: ShipmentRefInput,
     ) -> async_graphql::Result<ShipmentPayload> {
         respond(services(ctx).orders.cancel_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+    }
+
+    /// Records a payment against what the order owes (debit cash / credit its receivable).
+    /// The order must be confirmed and not cancelled; overpayment is refused.
+    #[graphql(visible = "visibility::payment_record")]
+    async fn record_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPaymentInput,
+    ) -> async_graphql::Result<RecordPaymentPayload> {
+        let r = services(ctx).orders.record_payment(principal(ctx)?, input.into_command(header_key(ctx))).await;
+        respond(r, |o| RecordPaymentPayload { order: Some(o.value.into()), replayed: o.replayed, user_errors: vec![] })
+    }
+
+    /// Asks to send delivered units back: REQUESTED.
+    #[graphql(visible = "visibility::return_request")]
+    async fn request_return(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestReturnInput,
+    ) -> async_graphql::Result<ReturnPayload> {
+        respond(services(ctx).orders.request_return(principal(ctx)?, input.into()).await, return_payload)
+    }
+
+    /// REQUESTED → APPROVED.
+    #[graphql(visible = "visibility::return_approve")]
+    async fn approve_return(&self, ctx: &Context<'_>, input: ReturnRefInput) -> async_graphql::Result<ReturnPayload> {
+        respond(services(ctx).orders.approve_return(principal(ctx)?, input.into()).await, return_payload)
+    }
+
+    /// REQUESTED → DECLINED; the units may be asked back again later.
+    #[graphql(visible = "visibility::return_approve")]
+    async fn decline_return(
+        &self,
+        ctx: &Context<'_>,
+        input: DeclineReturnInput,
+    ) -> async_graphql::Result<ReturnPayload> {
+        respond(services(ctx).orders.decline_return(principal(ctx)?, input.into()).await, return_payload)
+    }
+
+    /// Refunds an APPROVED return once: Σ(unit price × quantity) less the restocking fee, capped
+    /// by the tenant's max_refund_amount and by what was paid and not yet refunded.
+    #[graphql(visible = "visibility::refund_process")]
+    async fn process_refund(
+        &self,
+        ctx: &Context<'_>,
+        input: ProcessRefundInput,
+    ) -> async_graphql::Result<ProcessRefundPayload> {
+        let r = services(ctx).orders.process_refund(principal(ctx)?, input.into_command(header_key(ctx))).await;
+        respond(r, |o| {
+            let ret = Return::from(o.value);
+            ProcessRefundPayload {
+                refund: ret.refund_of(),
+                order: Some(ret.order_handle()),
+                return_: Some(ret),
+                replayed: o.replayed,
+                user_errors: vec![],
+            }
+        })
     }
 }

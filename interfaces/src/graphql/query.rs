@@ -1,4 +1,7 @@
-use application::{audit_log::AuditLogQuery, orders::OrderListQuery};
+use application::{
+    audit_log::AuditLogQuery,
+    orders::{LedgerListQuery, OrderListQuery},
+};
 use async_graphql::{
     Context, ID, Object,
     connection::{Connection, Edge},
@@ -7,8 +10,8 @@ use async_graphql::{
 use crate::graphql::{
     context::{principal, provider_admin, services},
     errors::query,
-    inputs::{AuditLogFilter, OrderFilter},
-    types::{AuditEntry, Me, Order, Plan, Shipment, Tenant},
+    inputs::{AuditLogFilter, LedgerEntryFilter, OrderFilter},
+    types::{AuditEntry, LedgerEntry, Me, Order, Plan, Shipment, Tenant, TrialBalance},
     visibility,
 };
 
@@ -67,6 +70,30 @@ impl Query {
         let q = OrderListQuery { first: first.map(i64::from), after, filter: filter.unwrap_or_default().into() };
         let page = query(services(ctx).orders.orders(principal(ctx)?, q).await)?;
         Ok(connection(page.orders, page.has_next_page, |o| (o.id().to_string(), Order::from(o))))
+    }
+
+    /// The tenant's journal, oldest first. `first` ≤ 100 (default 20); `after` is a cursor from a
+    /// previous page. Filter by order, or by an account such as `cash` or `receivable:<order id>`.
+    #[graphql(
+        visible = "visibility::ledger_read",
+        complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
+    async fn ledger_entries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<LedgerEntryFilter>,
+    ) -> async_graphql::Result<Connection<String, LedgerEntry>> {
+        let q = LedgerListQuery { first: first.map(i64::from), after, filter: filter.unwrap_or_default().into() };
+        let page = query(services(ctx).orders.ledger_entries(principal(ctx)?, q).await)?;
+        Ok(connection(page.entries, page.has_next_page, |e| (e.id().to_string(), LedgerEntry(e))))
+    }
+
+    /// Debits and credits of the tenant's books per currency; each nets to zero.
+    #[graphql(visible = "visibility::ledger_read")]
+    async fn trial_balance(&self, ctx: &Context<'_>) -> async_graphql::Result<TrialBalance> {
+        query(services(ctx).orders.trial_balance(principal(ctx)?).await).map(TrialBalance::from)
     }
 
     /// The tenant's audit trail, newest first: every state-changing call, refused ones included.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tenant_oms::app;
 
 pub use jwks::sign_rs256;
-pub use ops::{line, mutation_doc as ops_doc, order_input};
+pub use ops::{line, line_in, mutation_doc as ops_doc, order_input};
 pub use tokens::{Claims, hs256_with_public_key, sign_es256 as tokens_es256, unsigned};
 
 pub const TENANT_A: &str = "tenant_a";
@@ -28,6 +28,10 @@ pub const ROLES: &str = "tenant_roles";
 pub const QUOTA: &str = "tenant_quota";
 /// On a plan allowing 5 requests a minute and queries of complexity 40 at most.
 pub const TIGHT: &str = "tenant_tight";
+/// Refund terms: 10 % restocking fee, at most 150.00 per refund.
+pub const REFUND_150: &str = "tenant_refund150";
+/// Refund terms: 10 % restocking fee, at most 500.00 per refund.
+pub const REFUND_500: &str = "tenant_refund500";
 
 /// Every secret in the test config: none may ever appear in a response, log or audit record.
 pub const SECRETS: &[&str] = &[
@@ -136,6 +140,10 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
             BASIC: {"plan": "basic", "status": "active", "idp": shared_idp},
             QUOTA: {"plan": "quota5", "status": "active", "idp": shared_idp},
             TIGHT: {"plan": "tight", "status": "active", "idp": shared_idp},
+            REFUND_150: {"plan": "standard", "status": "active", "idp": shared_idp,
+                         "tenant_config": {"restocking_fee_percent": 10, "max_refund_amount": "150.00"}},
+            REFUND_500: {"plan": "standard", "status": "active", "idp": shared_idp,
+                         "tenant_config": {"restocking_fee_percent": 10, "max_refund_amount": "500.00"}},
             ROLES: {"plan": "standard", "status": "active", "idp": shared_idp,
                     "tenant_config": {"roles": {"viewer": ["order:read"], "boss": ["*"]}}},
             TENANT_B: {"plan": "standard", "status": "active", "idp": {

@@ -5,6 +5,7 @@
 mod creation;
 mod order_transitions;
 mod props;
+mod returns;
 mod review;
 mod rollup;
 mod shipments;

@@ -19,7 +19,14 @@ async fn directory_maps_plan_status_and_settings() {
     assert_eq!(profile.id.as_str(), "tenant_123");
     assert_eq!(profile.plan, "standard");
     assert_eq!(profile.status, TenantStatus::Active);
-    assert_eq!(profile.settings, TenantSettings { auto_confirm_orders: false });
+    assert_eq!(
+        profile.settings,
+        TenantSettings {
+            auto_confirm_orders: false,
+            restocking_fee_percent: Some("10".to_owned()),
+            max_refund_amount: Some("500.00".to_owned()),
+        }
+    );
     assert_eq!(catalog.tenant(&tenant("nobody")).await.unwrap(), None);
 }
 

@@ -438,7 +438,8 @@ pub async fn config_migration_rolls_back_cleanly(db: &Database) {
     assert_eq!(tx.next_order_number().await.unwrap(), 1);
     tx.commit().await.unwrap();
 
-    Migrator::down(&db.writer, Some(1)).await.unwrap();
+    // The ledger migration came after it and is rolled back first.
+    Migrator::down(&db.writer, Some(2)).await.unwrap();
     db.migrate().await.unwrap();
 
     assert_eq!(store.current().await.unwrap(), ConfigSnapshot::default());

@@ -8,6 +8,7 @@ mod config;
 mod fixtures;
 mod harness;
 mod isolation;
+mod ledger;
 mod listing;
 mod round_trip;
 mod writes;
@@ -83,6 +84,9 @@ contracts!(
     config::config_taken_version_is_a_conflict,
     config::config_migration_rolls_back_cleanly,
     config::config_import_writes_only_what_changed,
+    ledger::journal_and_returns_round_trip,
+    ledger::journal_keys_are_unique_per_tenant,
+    ledger::journal_pages_filter_and_balance_per_tenant,
 );
 
 #[tokio::test]

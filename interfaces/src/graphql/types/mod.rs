@@ -3,13 +3,17 @@
 mod audit;
 mod common;
 mod config;
+mod ledger;
 mod order;
 mod platform;
+mod returns;
 mod shipment;
 
 pub use audit::AuditEntry;
 pub use common::{Address, Customer, Me, Money, Package, Pickup};
 pub use config::{ConfigChange, OutboundWebhook, RoleGrant, TenantConfig};
+pub use ledger::{CurrencyBalance, EntryKind, LedgerEntry, OrderBalance, PaymentStatus, Posting, Side, TrialBalance};
 pub use order::{Order, OrderLine, OrderStatus, Review, ReviewDecision};
 pub use platform::{Plan, Tenant, TenantStatus};
+pub use returns::{CapApplied, Refund, Return, ReturnLine, ReturnStatus};
 pub use shipment::{Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};

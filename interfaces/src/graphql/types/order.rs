@@ -4,7 +4,7 @@ use async_graphql::{Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use domain::order as model;
 
-use crate::graphql::types::{Address, Customer, Money, Shipment};
+use crate::graphql::types::{Address, Customer, Money, OrderBalance, PaymentStatus, Return, Shipment};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "domain::order::OrderStatus", rename_items = "SCREAMING_SNAKE_CASE")]
@@ -48,6 +48,15 @@ impl Order {
     async fn status(&self) -> OrderStatus {
         self.0.status().into()
     }
+    /// Derived from the order's journal entries.
+    async fn payment_status(&self) -> PaymentStatus {
+        self.0.payment_status().into()
+    }
+    /// total, paid, refunded and due, read off the order's journal entries (loaded with the order,
+    /// so a page of orders costs no query per order).
+    async fn balance(&self) -> OrderBalance {
+        self.0.balance().into()
+    }
     async fn currency(&self) -> &'static str {
         self.0.currency().code()
     }
@@ -62,6 +71,9 @@ impl Order {
     }
     async fn shipments(&self) -> Vec<Shipment> {
         self.0.shipments().iter().map(|s| Shipment::new(self.0.clone(), s.id)).collect()
+    }
+    async fn returns(&self) -> Vec<Return> {
+        self.0.returns().iter().map(|r| Return::new(self.0.clone(), r.id)).collect()
     }
     /// Sum of all lines.
     async fn total(&self) -> async_graphql::Result<Money> {
@@ -130,6 +142,11 @@ impl OrderLine {
     async fn quantity_allocated(&self) -> u32 {
         let l = self.line();
         self.order.allocated(&l.sku, &l.vendor_id)
+    }
+    /// Units in returns that were not declined.
+    async fn quantity_returned(&self) -> u32 {
+        let l = self.line();
+        self.order.returned(&l.sku, &l.vendor_id)
     }
     /// Units shipped, in transit or delivered.
     async fn quantity_shipped(&self) -> u64 {

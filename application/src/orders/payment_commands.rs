@@ -1,0 +1,78 @@
+//! recordPayment: a customer's payment against what an order owes.
+//!
+//! Decisions where the spec is silent:
+//! - only an order whose receivable exists can be paid: PENDING and CANCELLED orders answer
+//!   INVALID_STATE (nothing is owed), as does a fully paid one (nothing is due);
+//! - overpayment and a currency other than the order's are VALIDATION_FAILED on `amount`;
+//! - without an idempotency key every call is a new payment (as with createOrder);
+//! - the key's content is the order, the amount (exact minor units, so `"10.0"` = `"10.00"`),
+//!   the reference and the method: any difference is IDEMPOTENCY_CONFLICT.
+
+use domain::ledger::EntryMeta;
+use serde::Serialize;
+
+use crate::{
+    AppError, Permission, Principal,
+    audit_trail::AuditDraft,
+    orders::{
+        Orders, Outcome,
+        change::Target,
+        commands::RecordPayment,
+        idempotency::{fingerprint, normalise_key},
+        inputs,
+        keyed_change::Keyed,
+    },
+};
+use domain::order::Order;
+
+const OPERATION: &str = "recordPayment";
+
+#[derive(Serialize)]
+struct PaymentContent<'a> {
+    order_id: &'a str,
+    amount_minor: i64,
+    currency: &'a str,
+    reference: Option<&'a str>,
+    method: Option<&'a str>,
+}
+
+fn trimmed(text: Option<&str>) -> Option<String> {
+    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+impl Orders {
+    pub async fn record_payment(&self, p: &Principal, input: RecordPayment) -> Result<Outcome<Order>, AppError> {
+        let mut audit = AuditDraft::new(p, OPERATION, &input);
+        audit.order(&input.order_id);
+        let result = async {
+            let access = self.authorize(p, Permission::PaymentRecord).await?;
+            let target = Target::order_at(&input.order_id, "orderId")?;
+            let key = normalise_key(input.idempotency_key.as_deref())?;
+            let amount = inputs::money(&input.amount, &["amount"])?;
+            let (reference, method) = (trimmed(input.reference.as_deref()), trimmed(input.method.as_deref()));
+            let content = PaymentContent {
+                order_id: input.order_id.trim(),
+                amount_minor: amount.minor(),
+                currency: amount.currency().code(),
+                reference: reference.as_deref(),
+                method: method.as_deref(),
+            };
+            let keyed = Keyed {
+                operation: OPERATION,
+                fingerprint: fingerprint(OPERATION, &content),
+                resource_id: input.order_id.trim().to_owned(),
+                key: key.clone(),
+            };
+            // Without a key of the caller's, the entry still needs one unique in the tenant.
+            let entry_key = key.unwrap_or_else(|| format!("payment:{}", self.ids.new_id()));
+            self.change_with_key(&access, p, &mut audit, target.named_by("orderId"), &keyed, |o, now| {
+                let meta = EntryMeta::new(self.ids.new_id(), entry_key.clone(), now)
+                    .with_details(reference.clone(), method.clone());
+                o.record_payment(meta, amount, now).map(|_| ()).map_err(AppError::from)
+            })
+            .await
+        }
+        .await;
+        self.settle(audit, result).await
+    }
+}
