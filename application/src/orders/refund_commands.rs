@@ -6,7 +6,9 @@
 //! - the terms are read when the refund is processed (not when the return was requested): the
 //!   tenant's current policy decides;
 //! - an unreadable `restocking_fee_percent` or `max_refund_amount` (one `config check` reports)
-//!   refuses the refund with INVALID_STATE instead of guessing the tenant's policy.
+//!   refuses the refund with INVALID_STATE instead of guessing the tenant's policy;
+//! - an order holding no payment that is not yet refunded refuses the refund (INVALID_STATE):
+//!   a refund of nothing would still book the restocking fee as income never received.
 
 use domain::{
     Currency,

@@ -162,6 +162,15 @@ impl Order {
             // The transition refuses it with the reason; checked before anything is booked.
             ret.clone().transition(ReturnStatus::Refunded, now)?;
         }
+        // A refund of nothing would still book the restocking fee: income from money never
+        // received. Refused, so the return stays APPROVED until there is a payment to return.
+        if self.balance().refundable().minor() == 0 {
+            return Err(DomainError::invalid_state(format!(
+                "order {} holds no payment to refund; record the payment first, or decline the return",
+                self.parts.number
+            ))
+            .into());
+        }
         let mut lines = Vec::with_capacity(ret.lines.len());
         for l in &ret.lines {
             let line =

@@ -191,6 +191,22 @@ fn only_approved_returns_are_refunded() {
     assert_eq!(o.journal().len(), 2);
 }
 
+#[test]
+fn nothing_paid_means_nothing_to_refund_and_no_fee_is_booked() {
+    let mut o = OrderBuilder::new().with(line_of("A", V, 3, usd(10_000))).build();
+    o.sync_receivable(Uuid::from_u128(1), now()).expect("book");
+    add_shipment(&mut o, 1, &[("A", 3)], ShipmentStatus::Delivered);
+    let id = approved_return_of_two(&mut o);
+    let before = (o.version(), o.journal().len());
+    let err = o.refund_return(id, entry(6, "r"), &policy(10, None), None, later()).unwrap_err();
+    assert!(
+        matches!(err, LedgerError::Domain(DomainError::InvalidState(ref m)) if m.contains("no payment")),
+        "{err:?}"
+    );
+    assert_eq!((o.version(), o.journal().len()), before, "nothing booked, nothing changed");
+    assert_eq!(o.return_by_id(id).map(|r| r.status), Some(ReturnStatus::Approved));
+}
+
 proptest! {
     /// Whatever sequence of requests and declines, the units held by returns never exceed the
     /// delivered units of any line, and the order's books stay balanced.
