@@ -99,7 +99,8 @@ pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) 
         Arc::new(UuidV7Ids),
     ));
     let session = Arc::new(Session::new(catalog.clone()));
-    let audit = Arc::new(AuditTrail::new(catalog.clone(), audit_log.clone()));
+    let audit =
+        Arc::new(AuditTrail::new(catalog.clone(), audit_log.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
     let platform = Arc::new(Platform::new(
         catalog.clone(),
         config.clone(),

@@ -338,3 +338,37 @@ async fn admin_operations_are_audited_and_no_secret_leaks_anywhere() {
     }
     assert!(log.contains("finished processing request"), "the log is captured");
 }
+
+#[tokio::test]
+async fn calls_by_the_wrong_kind_of_caller_are_refused_and_audited() {
+    let app = TestApp::spawn().await;
+    let provider = app.jwks.sign_provider("sara", &["saas_admin"]);
+    let alice = app.token_a("alice");
+
+    let body = app.gql(&alice, UPSERT_PLAN, json!({"input": {"name": "basic", "permissions": []}})).await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let body = app
+        .gql(&provider, &ops_doc("createOrder"), json!({"input": order_input("x-1", vec![line("A", 1, "1.00")])}))
+        .await;
+    assert_eq!(error_code(&body), Some("FORBIDDEN"), "{body}");
+    let query = app.gql(&provider, "{ orders { nodes { id } } }", json!({})).await;
+    assert_eq!(error_code(&query), Some("FORBIDDEN"));
+    for answer in [&body, &query] {
+        assert!(!answer.to_string().contains("auditPending"), "an internal mark leaked: {answer}");
+    }
+
+    let tenant_trail =
+        app.gql(&alice, "{ auditLog(first: 10) { nodes { actor action outcome input } } }", json!({})).await;
+    let records = tenant_trail["data"]["auditLog"]["nodes"].as_array().unwrap().clone();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        (records[0]["action"].as_str(), records[0]["outcome"].as_str()),
+        (Some("upsertPlan"), Some("FORBIDDEN"))
+    );
+    assert_eq!(records[0]["actor"], "alice");
+    let platform = app.gql(&provider, PROVIDER_AUDIT, json!({})).await;
+    let platform = platform["data"]["auditLog"]["nodes"].as_array().unwrap().clone();
+    let refused: Vec<_> = platform.iter().filter(|r| r["outcome"] == "FORBIDDEN").collect();
+    assert_eq!(refused.len(), 1, "queries are not audited, the refused mutation is: {platform:?}");
+    assert_eq!((refused[0]["action"].as_str(), refused[0]["actor"].as_str()), (Some("createOrder"), Some("sara")));
+}

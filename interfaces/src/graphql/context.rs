@@ -1,7 +1,10 @@
 use application::{AppError, ErrorCode, Principal, ProviderAdmin};
 use async_graphql::Context;
 
-use crate::{Services, graphql::errors::top_level};
+use crate::{
+    Services,
+    graphql::{errors::top_level, refusal_audit::unaudited},
+};
 
 pub fn services<'a>(ctx: &Context<'a>) -> &'a Services {
     ctx.data_unchecked::<Services>()
@@ -12,10 +15,10 @@ pub fn services<'a>(ctx: &Context<'a>) -> &'a Services {
 /// means the schema ran without one, which is refused rather than served anonymously.
 pub fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
     if ctx.data_opt::<ProviderAdmin>().is_some() {
-        return Err(top_level(AppError::new(
+        return Err(unaudited(top_level(AppError::new(
             ErrorCode::Forbidden,
             "this operation belongs to a tenant's users; provider administrators use the provider operations",
-        )));
+        ))));
     }
     ctx.data_opt::<Principal>().ok_or_else(|| top_level(AppError::unauthenticated("a bearer token is required")))
 }
@@ -26,7 +29,7 @@ pub fn provider_admin<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Provid
         return Ok(admin);
     }
     if ctx.data_opt::<Principal>().is_some() {
-        return Err(top_level(AppError::new(ErrorCode::Forbidden, "this is a provider operation")));
+        return Err(unaudited(top_level(AppError::new(ErrorCode::Forbidden, "this is a provider operation"))));
     }
     Err(top_level(AppError::unauthenticated("a bearer token is required")))
 }

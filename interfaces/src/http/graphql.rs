@@ -9,7 +9,9 @@ use axum::{
 use application::Caller;
 
 use crate::{
-    graphql::{mutation::IdempotencyHeader, query_budget::ComplexityBudget, visibility::PlanView},
+    graphql::{
+        mutation::IdempotencyHeader, query_budget::ComplexityBudget, refusal_audit::strip_mark, visibility::PlanView,
+    },
     http::{AppState, REQUEST_ID, auth::authenticate, problem::graphql_error, rate_limit::RetryAfter},
 };
 
@@ -51,6 +53,7 @@ pub(crate) async fn execute(
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        strip_mark(ext);
         if ext.get("code").is_none() {
             ext.set("code", Value::from(classify(&error.message)));
         }
