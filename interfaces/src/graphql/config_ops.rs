@@ -8,7 +8,7 @@ use crate::graphql::{
         RotateWebhookSecretInput, SetTenantStatusInput, UpdateTenantConfigInput, UpsertPlanInput, UpsertTenantInput,
     },
     context::{principal, provider_admin, services},
-    errors::{Payload, UserError, query, respond},
+    errors::{UserError, payload, query, respond},
     types::{Plan, Tenant, TenantConfig},
     visibility,
 };
@@ -38,15 +38,6 @@ pub struct TenantConfigPayload {
     pub user_errors: Vec<UserError>,
 }
 
-macro_rules! payload {
-    ($($t:ty),*) => {$(
-        impl Payload for $t {
-            fn failed(user_errors: Vec<UserError>) -> Self {
-                Self { user_errors, ..Default::default() }
-            }
-        }
-    )*};
-}
 payload!(PlanPayload, TenantPayload, RotateWebhookSecretPayload, TenantConfigPayload);
 
 #[derive(Default)]

@@ -53,6 +53,18 @@ pub trait Payload: Sized {
     fn failed(errors: Vec<UserError>) -> Self;
 }
 
+/// Implements [`Payload`] for payload types whose other fields all have defaults.
+macro_rules! payload {
+    ($($t:ty),*) => {$(
+        impl $crate::graphql::errors::Payload for $t {
+            fn failed(user_errors: Vec<$crate::graphql::errors::UserError>) -> Self {
+                Self { user_errors, ..Default::default() }
+            }
+        }
+    )*};
+}
+pub(crate) use payload;
+
 /// Splits a use-case result: success and business failures become a payload; authentication,
 /// authorization, limits and internal failures become top-level errors.
 pub fn respond<T, P: Payload>(result: Result<T, AppError>, ok: impl FnOnce(T) -> P) -> async_graphql::Result<P> {

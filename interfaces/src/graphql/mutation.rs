@@ -2,7 +2,7 @@ use async_graphql::{Context, Object, SimpleObject};
 
 use crate::graphql::{
     context::{principal, services},
-    errors::{Payload, UserError, respond},
+    errors::{UserError, payload, respond},
     inputs::*,
     types::{Order, Refund, Return, Shipment},
     visibility,
@@ -73,15 +73,6 @@ pub struct ProcessRefundPayload {
     pub user_errors: Vec<UserError>,
 }
 
-macro_rules! payload {
-    ($($t:ty),*) => {$(
-        impl Payload for $t {
-            fn failed(user_errors: Vec<UserError>) -> Self {
-                Self { user_errors, ..Default::default() }
-            }
-        }
-    )*};
-}
 payload!(
     OrderPayload,
     CreateOrderPayload,
