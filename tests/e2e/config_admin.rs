@@ -372,3 +372,19 @@ async fn calls_by_the_wrong_kind_of_caller_are_refused_and_audited() {
     assert_eq!(refused.len(), 1, "queries are not audited, the refused mutation is: {platform:?}");
     assert_eq!((refused[0]["action"].as_str(), refused[0]["actor"].as_str()), (Some("createOrder"), Some("sara")));
 }
+
+#[tokio::test]
+async fn concurrent_edits_without_expected_version_all_land_one_version_each() {
+    let app = TestApp::spawn().await;
+    let alice = app.token_a("alice");
+    let edits = (0..20).map(|i| {
+        let input = json!({"input": {"maxRefundAmount": format!("{i}.00")}});
+        let (app, alice) = (&app, &alice);
+        async move { app.gql(alice, UPDATE_CONFIG, input).await }
+    });
+    let answers = futures::future::join_all(edits).await;
+    let mut versions: Vec<i64> =
+        answers.iter().map(|a| ok(a, "updateTenantConfig")["tenantConfig"]["version"].as_i64().unwrap()).collect();
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=20).collect::<Vec<_>>(), "every edit is its own version, none lost");
+}

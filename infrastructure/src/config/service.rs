@@ -17,18 +17,22 @@ use super::{ConfigCatalog, documents::describe_change, model::SaasConfig};
 pub struct ConfigService {
     pub(super) store: Arc<dyn ConfigStore>,
     pub(super) catalog: Arc<ConfigCatalog>,
+    /// Edits through this instance run one at a time: config changes are rare, and queueing
+    /// them here spares an edit that named no `expectedVersion` a needless conflict with its
+    /// neighbour. Other instances' edits are met by the store's version check and a retry.
+    edit_lock: tokio::sync::Mutex<()>,
 }
 
-/// How many times an edit that named no `expectedVersion` is retried when another writer got
+/// How many times an edit that named no `expectedVersion` is retried when another instance got
 /// to the document first (each retry merges onto the newer version).
-const RETRIES: usize = 3;
+const RETRIES: usize = 5;
 
 impl ConfigService {
     /// Reads the stored config into a fresh catalog.
     pub async fn load(store: Arc<dyn ConfigStore>) -> Result<Self, StoreError> {
         let snapshot = store.current().await?;
         let catalog = Arc::new(ConfigCatalog::from_store(&snapshot));
-        Ok(Self { store, catalog })
+        Ok(Self { store, catalog, edit_lock: tokio::sync::Mutex::new(()) })
     }
 
     pub fn catalog(&self) -> Arc<ConfigCatalog> {
@@ -83,6 +87,7 @@ impl ConfigService {
     where
         F: FnMut(Option<&Value>) -> Result<Value, ConfigEditError>,
     {
+        let _one_at_a_time = self.edit_lock.lock().await;
         let mut attempt = 0;
         loop {
             attempt += 1;
