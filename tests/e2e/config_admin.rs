@@ -388,3 +388,30 @@ async fn concurrent_edits_without_expected_version_all_land_one_version_each() {
     versions.sort_unstable();
     assert_eq!(versions, (1..=20).collect::<Vec<_>>(), "every edit is its own version, none lost");
 }
+
+#[tokio::test]
+async fn a_config_file_wins_only_when_it_is_newer_than_the_stored_config() {
+    use tenant_oms::app::ConfigSource;
+    let app = TestApp::spawn().await;
+    let provider = app.jwks.sign_provider("sara", &["saas_admin"]);
+    let limit = async |instance: &TestApp| {
+        let plans = instance.gql(&provider, "{ plans { name limits { ordersPerMonth } version } }", json!({})).await;
+        let basic = plans["data"]["plans"].as_array().unwrap().iter().find(|p| p["name"] == "basic").unwrap().clone();
+        (basic["limits"]["ordersPerMonth"].as_i64(), basic["version"].as_i64().unwrap())
+    };
+    let edit = json!({"input": {"name": "basic", "limits": {"ordersPerMonth": 7}}});
+    ok(&app.gql(&provider, UPSERT_PLAN, edit).await, "upsertPlan");
+    let file = || crate::support::saas_config(&app.jwks.base_url());
+
+    // A restart with a file older than the stored change serves the stored change.
+    let old = chrono::Utc::now() - chrono::Duration::hours(1);
+    let restarted =
+        app.instance_with(ConfigSource::File { config: file(), path: "old.json".into(), modified: Some(old) }).await;
+    assert_eq!(limit(&restarted).await, (Some(7), 2));
+
+    // A file changed after it wins: its plan becomes a new version, nothing is rewritten in place.
+    let new = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let updated =
+        app.instance_with(ConfigSource::File { config: file(), path: "new.json".into(), modified: Some(new) }).await;
+    assert_eq!(limit(&updated).await, (None, 3));
+}

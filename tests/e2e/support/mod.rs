@@ -180,7 +180,12 @@ impl TestApp {
     /// Another instance of the service on the same database, started without a config file
     /// (it serves the stored config), as a second process behind a load balancer would be.
     pub async fn second_instance(&self) -> TestApp {
-        let addr = serve(&self.database, app::ConfigSource::Stored).await;
+        self.instance_with(app::ConfigSource::Stored).await
+    }
+
+    /// Another instance on the same database, started with `source` as its config.
+    pub async fn instance_with(&self, source: app::ConfigSource) -> TestApp {
+        let addr = serve(&self.database, source).await;
         TestApp {
             addr,
             client: reqwest::Client::new(),
