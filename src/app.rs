@@ -13,7 +13,7 @@ use application::{
 use axum::Router;
 use chrono::{DateTime, Utc};
 use infrastructure::{
-    config::{ConfigCatalog, ConfigService, SaasConfig, import},
+    config::{ConfigService, SaasConfig, import},
     identity::JwtVerifier,
     persistence::Database,
 };
@@ -26,11 +26,10 @@ use tokio::net::TcpListener;
 /// How often an instance looks for config changes made by other instances.
 pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Everything a server needs, already connected and migrated.
+/// Everything a server needs, already connected and migrated. The config service lives on in
+/// the use cases that edit it (its poller stops when the last of them is dropped).
 pub struct App {
     pub router: Router,
-    pub catalog: Arc<ConfigCatalog>,
-    pub config: Arc<ConfigService>,
 }
 
 /// Where the served config comes from. The database holds it (versioned); a file only seeds or
@@ -116,7 +115,7 @@ pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) 
         Arc::new(UuidV7Ids),
     ));
     let services = Services { orders, session, audit, platform, tenant_configs, verifier };
-    Ok(App { router: router(services, http), catalog, config })
+    Ok(App { router: router(services, http) })
 }
 
 /// Connects, migrates, and returns the database.

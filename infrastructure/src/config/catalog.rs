@@ -12,7 +12,6 @@ use application::{
     ports::{ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings},
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use domain::TenantId;
 
 use super::{
@@ -26,15 +25,8 @@ struct Snapshot {
     tenants: HashMap<String, Arc<TenantProfile>>,
     /// The config store's revision this config was read at (0: not from the store).
     revision: i64,
-    versions: HashMap<(ConfigKind, String), StoredVersion>,
-}
-
-/// Who wrote the version of a document the catalog serves, and when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredVersion {
-    pub version: i64,
-    pub changed_by: String,
-    pub changed_at: DateTime<Utc>,
+    /// The stored version of each document served.
+    versions: HashMap<(ConfigKind, String), i64>,
 }
 
 /// Readers get an `Arc` snapshot, so a request sees one consistent config even if it is replaced
@@ -71,9 +63,9 @@ impl ConfigCatalog {
         self.snapshot().revision
     }
 
-    /// The stored version of one document as served now.
-    pub fn version_of(&self, kind: ConfigKind, key: &str) -> Option<StoredVersion> {
-        self.snapshot().versions.get(&(kind, key.to_owned())).cloned()
+    /// The stored version of one document as served now (0: not stored).
+    pub fn version_of(&self, kind: ConfigKind, key: &str) -> i64 {
+        self.snapshot().versions.get(&(kind, key.to_owned())).copied().unwrap_or(0)
     }
 
     pub fn replace(&self, config: SaasConfig) {
@@ -88,15 +80,7 @@ impl ConfigCatalog {
         for bad in &unreadable {
             tracing::error!(kind = bad.kind.as_str(), key = %bad.key, error = %bad.error, "stored config document is unreadable; left out");
         }
-        let versions = snapshot
-            .documents
-            .iter()
-            .map(|d| {
-                let stored =
-                    StoredVersion { version: d.version, changed_by: d.changed_by.clone(), changed_at: d.changed_at };
-                ((d.kind, d.key.clone()), stored)
-            })
-            .collect();
+        let versions = snapshot.documents.iter().map(|d| ((d.kind, d.key.clone()), d.version)).collect();
         let fresh = Arc::new(compile(config, snapshot.revision, versions));
         let mut current = self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         if current.revision > snapshot.revision {
@@ -113,7 +97,7 @@ impl ConfigCatalog {
     }
 }
 
-fn compile(config: SaasConfig, revision: i64, versions: HashMap<(ConfigKind, String), StoredVersion>) -> Snapshot {
+fn compile(config: SaasConfig, revision: i64, versions: HashMap<(ConfigKind, String), i64>) -> Snapshot {
     let tenants = config
         .tenants
         .iter()

@@ -20,7 +20,7 @@ mod unknown_keys;
 #[cfg(test)]
 mod tests;
 
-pub use catalog::{ConfigCatalog, StoredVersion};
+pub use catalog::ConfigCatalog;
 pub use check::ConfigProblem;
 pub use documents::{ConfigDocument, PROVIDER_KEY, assemble, split};
 pub use import::{IMPORTED_BY, ImportReport, import};

@@ -43,12 +43,6 @@ pub(crate) fn tenant_view(id: &str, tenant: &TenantEntry, version: i64) -> Tenan
     }
 }
 
-impl ConfigCatalog {
-    fn version(&self, kind: ConfigKind, key: &str) -> i64 {
-        self.version_of(kind, key).map_or(0, |v| v.version)
-    }
-}
-
 #[async_trait]
 impl ProviderDirectory for ConfigCatalog {
     async fn plans(&self) -> Result<Vec<PlanView>, StoreError> {
@@ -56,17 +50,17 @@ impl ProviderDirectory for ConfigCatalog {
         Ok(config
             .plans
             .iter()
-            .map(|(name, plan)| plan_view(name, plan, self.version(ConfigKind::Plan, name)))
+            .map(|(name, plan)| plan_view(name, plan, self.version_of(ConfigKind::Plan, name)))
             .collect())
     }
 
     async fn tenants(&self) -> Result<Vec<TenantView>, StoreError> {
         let config = self.current();
-        Ok(config.tenants.iter().map(|(id, t)| tenant_view(id, t, self.version(ConfigKind::Tenant, id))).collect())
+        Ok(config.tenants.iter().map(|(id, t)| tenant_view(id, t, self.version_of(ConfigKind::Tenant, id))).collect())
     }
 
     async fn tenant(&self, id: &str) -> Result<Option<TenantView>, StoreError> {
         let config = self.current();
-        Ok(config.tenants.get(id).map(|t| tenant_view(id, t, self.version(ConfigKind::Tenant, id))))
+        Ok(config.tenants.get(id).map(|t| tenant_view(id, t, self.version_of(ConfigKind::Tenant, id))))
     }
 }
