@@ -8,8 +8,9 @@ use domain::TenantId;
 
 use crate::{
     AppError, Caller, ErrorCode, Permission, Principal, ProviderAdmin,
+    audit_trail::{AuditDraft, settle},
     paging::{cursor, page_size},
-    ports::{AuditFilter, AuditLog, AuditPage, AuditQuery, AuditRecord, Clock, IdGenerator, TenantDirectory},
+    ports::{AuditFilter, AuditLog, AuditPage, AuditQuery, Clock, IdGenerator, TenantDirectory},
     session::authorize,
 };
 
@@ -53,26 +54,9 @@ impl AuditTrail {
     /// tenant user calling a provider operation, or the reverse): recorded like any refusal, on
     /// the tenant's trail or the platform's. A failure to record is logged, not returned.
     pub async fn record_refused_call(&self, caller: &Caller, action: &str, code: ErrorCode) {
-        let (tenant_id, actor, request_id) = match caller {
-            Caller::Tenant(p) => (Some(p.tenant_id.clone()), p.subject.clone(), p.request_id.clone()),
-            Caller::Provider(a) => (None, a.subject.clone(), a.request_id.clone()),
-        };
-        let record = AuditRecord {
-            id: self.ids.new_id(),
-            tenant_id,
-            actor,
-            action: action.to_owned(),
-            order_id: None,
-            target_ids: Vec::new(),
-            // The input was never read; it may hold secrets meant for an operation that did not run.
-            input: serde_json::Value::Null,
-            outcome: code.as_str().to_owned(),
-            request_id,
-            occurred_at: self.clock.now(),
-        };
-        if let Err(e) = self.log.record(&record).await {
-            tracing::error!(error = %e, action, "could not write the audit record");
-        }
+        let draft = AuditDraft::for_caller(caller, action.to_owned());
+        let refusal = Err::<(), _>(AppError::new(code, "refused before the operation ran"));
+        let _ = settle(&*self.log, &*self.clock, &*self.ids, draft, refusal).await;
     }
 
     pub async fn audit_log(&self, p: &Principal, query: AuditLogQuery) -> Result<AuditPage, AppError> {

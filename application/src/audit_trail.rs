@@ -2,13 +2,15 @@
 //! its own transaction (`mark_written`); anything else — a refusal, a failure, an idempotent
 //! replay — is settled afterwards as a standalone record carrying the outcome.
 
+use std::borrow::Cow;
+
 use domain::TenantId;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::{
-    AppError, Principal, ProviderAdmin,
-    ports::{AuditLog, AuditRecord, Clock, IdGenerator, OUTCOME_OK},
+    AppError, Caller, Principal, ProviderAdmin,
+    ports::{AuditLog, AuditRecord, Clock, ConfigEdit, IdGenerator, OUTCOME_OK},
 };
 
 /// Ids are recorded as named; an absurdly long one is cut so the trail stays readable.
@@ -18,7 +20,7 @@ pub(crate) struct AuditDraft {
     /// `None`: the platform's own trail (a provider operation on no single tenant).
     tenant_id: Option<TenantId>,
     actor: String,
-    action: &'static str,
+    action: Cow<'static, str>,
     request_id: Option<String>,
     input: Value,
     order_id: Option<String>,
@@ -36,7 +38,7 @@ impl AuditDraft {
         Self {
             tenant_id: Some(p.tenant_id.clone()),
             actor: p.subject.clone(),
-            action,
+            action: Cow::Borrowed(action),
             request_id: p.request_id.clone(),
             input: serde_json::to_value(input).unwrap_or(Value::Null),
             order_id: None,
@@ -56,9 +58,28 @@ impl AuditDraft {
         Self {
             tenant_id: tenant,
             actor: admin.subject.clone(),
-            action,
+            action: Cow::Borrowed(action),
             request_id: admin.request_id.clone(),
             input: serde_json::to_value(input).unwrap_or(Value::Null),
+            order_id: None,
+            target_ids: Vec::new(),
+            written: false,
+        }
+    }
+
+    /// A call refused before its use case ran, named by the field it called: its input was never
+    /// read (it may hold secrets meant for an operation that did not run), so none is recorded.
+    pub(crate) fn for_caller(caller: &Caller, action: String) -> Self {
+        let (tenant_id, actor, request_id) = match caller {
+            Caller::Tenant(p) => (Some(p.tenant_id.clone()), p.subject.clone(), p.request_id.clone()),
+            Caller::Provider(a) => (None, a.subject.clone(), a.request_id.clone()),
+        };
+        Self {
+            tenant_id,
+            actor,
+            action: Cow::Owned(action),
+            request_id,
+            input: Value::Null,
             order_id: None,
             target_ids: Vec::new(),
             written: false,
@@ -89,7 +110,7 @@ impl AuditDraft {
             id: ids.new_id(),
             tenant_id: self.tenant_id.clone(),
             actor: self.actor.clone(),
-            action: self.action.to_owned(),
+            action: self.action.clone().into_owned(),
             order_id: self.order_id.clone(),
             target_ids: self.target_ids.clone(),
             input: self.input.clone(),
@@ -122,7 +143,35 @@ pub(crate) async fn settle<T>(
         Err(e) => e.code.as_str(),
     };
     if let Err(e) = log.record(&draft.record(outcome, clock, ids)).await {
-        tracing::error!(error = %e, action = draft.action, "could not write the audit record");
+        tracing::error!(error = %e, action = %draft.action, "could not write the audit record");
     }
     result
+}
+
+/// A configuration change and its one audit record: `authorized` refuses it before anything is
+/// read; otherwise `change` gets the record to commit with the change, changed by the draft's
+/// actor. A refusal or failure is recorded on its own, like any other call's.
+pub(crate) async fn audited_config_edit<T, Fut>(
+    log: &dyn AuditLog,
+    clock: &dyn Clock,
+    ids: &dyn IdGenerator,
+    mut draft: AuditDraft,
+    authorized: Result<(), AppError>,
+    change: impl FnOnce(ConfigEdit) -> Fut,
+) -> Result<T, AppError>
+where
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let result = match authorized {
+        Ok(()) => {
+            let edit = ConfigEdit { changed_by: draft.actor.clone(), audit: draft.ok_record(clock, ids) };
+            let result = change(edit).await;
+            if result.is_ok() {
+                draft.mark_written();
+            }
+            result
+        }
+        Err(e) => Err(e),
+    };
+    settle(log, clock, ids, draft, result).await
 }

@@ -7,11 +7,11 @@ use serde::Serialize;
 
 use crate::{
     AppError, ErrorCode, ProviderAdmin,
-    audit_trail::{AuditDraft, settle},
+    audit_trail::{AuditDraft, audited_config_edit},
     paging::page_size,
     ports::{
-        AuditLog, Clock, ConfigEdit, ConfigEditor, IdGenerator, PlanChange, PlanView, ProviderDirectory, TenantChange,
-        TenantStatus, TenantView,
+        AuditLog, Clock, ConfigEdit, ConfigEditError, ConfigEditor, IdGenerator, PlanChange, PlanView,
+        ProviderDirectory, TenantChange, TenantStatus, TenantView,
     },
 };
 
@@ -47,6 +47,14 @@ fn trail_of(id: &str) -> Option<TenantId> {
     TenantId::new(id).ok()
 }
 
+/// The editor reports a missing tenant without knowing which input field named it.
+fn missing_tenant_at(field: &'static str) -> impl FnOnce(ConfigEditError) -> AppError {
+    move |e| {
+        let e = AppError::from(e);
+        if e.code == ErrorCode::NotFound { e.with_field(&[field]) } else { e }
+    }
+}
+
 fn tenant_id(id: &str) -> Result<TenantId, AppError> {
     TenantId::new(id).map_err(|e| AppError::from(e).under(&["id"]))
 }
@@ -64,24 +72,12 @@ impl Platform {
 
     /// Runs one audited provider operation: the record commits with the change, or is written
     /// on its own with the refusal.
-    async fn audited<T, F, Fut>(&self, mut draft: AuditDraft, admin: &ProviderAdmin, op: F) -> Result<T, AppError>
+    async fn audited<T, F, Fut>(&self, draft: AuditDraft, admin: &ProviderAdmin, op: F) -> Result<T, AppError>
     where
         F: FnOnce(ConfigEdit) -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
-        let result = match require_admin(admin) {
-            Ok(()) => {
-                let edit =
-                    ConfigEdit { changed_by: admin.subject.clone(), audit: draft.ok_record(&*self.clock, &*self.ids) };
-                let result = op(edit).await;
-                if result.is_ok() {
-                    draft.mark_written();
-                }
-                result
-            }
-            Err(e) => Err(e),
-        };
-        settle(&*self.audit, &*self.clock, &*self.ids, draft, result).await
+        audited_config_edit(&*self.audit, &*self.clock, &*self.ids, draft, require_admin(admin), op).await
     }
 
     pub async fn upsert_plan(&self, admin: &ProviderAdmin, change: PlanChange) -> Result<PlanView, AppError> {
@@ -109,21 +105,13 @@ impl Platform {
         #[derive(Serialize)]
         struct Input<'a> {
             id: &'a str,
-            status: &'static str,
+            status: TenantStatus,
         }
-        let label = match status {
-            TenantStatus::Active => "ACTIVE",
-            TenantStatus::Suspended => "SUSPENDED",
-        };
-        let mut draft = AuditDraft::provider(admin, trail_of(id), "setTenantStatus", &Input { id, status: label });
+        let mut draft = AuditDraft::provider(admin, trail_of(id), "setTenantStatus", &Input { id, status });
         draft.target(id);
         self.audited(draft, admin, |edit| async move {
-            tenant_id(id)?;
-            if self.directory.tenant(id).await?.is_none() {
-                return Err(AppError::not_found("tenant", id).with_field(&["id"]));
-            }
-            let change = TenantChange { id: id.to_owned(), status: Some(status), ..TenantChange::default() };
-            Ok(self.editor.upsert_tenant(change, edit).await?)
+            let tenant = tenant_id(id)?;
+            self.editor.set_tenant_status(&tenant, status, edit).await.map_err(missing_tenant_at("id"))
         })
         .await
     }
@@ -152,10 +140,7 @@ impl Platform {
                     format!("unknown webhook '{webhook}'; expected one of {}", TENANT_WEBHOOKS.join(", ")),
                 ));
             }
-            if self.directory.tenant(tenant).await?.is_none() {
-                return Err(AppError::not_found("tenant", tenant).with_field(&["tenantId"]));
-            }
-            Ok(self.editor.rotate_webhook_secret(&id, webhook, edit).await?)
+            self.editor.rotate_webhook_secret(&id, webhook, edit).await.map_err(missing_tenant_at("tenantId"))
         })
         .await
     }

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use crate::{
     AppError, Permission, Principal,
-    audit_trail::{AuditDraft, settle},
+    audit_trail::{AuditDraft, audited_config_edit},
     paging::page_size,
     ports::{
-        AuditLog, Clock, ConfigChangeView, ConfigEdit, ConfigEditor, IdGenerator, TenantConfigChange, TenantConfigView,
+        AuditLog, Clock, ConfigChangeView, ConfigEditor, IdGenerator, TenantConfigChange, TenantConfigView,
         TenantDirectory,
     },
     session::authorize,
@@ -54,14 +54,10 @@ impl TenantConfigs {
     pub async fn update(&self, p: &Principal, change: TenantConfigChange) -> Result<TenantConfigView, AppError> {
         let mut draft = AuditDraft::new(p, "updateTenantConfig", &change);
         draft.target(&p.tenant_id);
-        let result = async {
-            authorize(&*self.tenants, p, Permission::ConfigWrite).await?;
-            let edit = ConfigEdit { changed_by: p.subject.clone(), audit: draft.ok_record(&*self.clock, &*self.ids) };
-            let view = self.editor.update_tenant_config(&p.tenant_id, change, edit).await?;
-            draft.mark_written();
-            Ok(view)
-        }
-        .await;
-        settle(&*self.audit, &*self.clock, &*self.ids, draft, result).await
+        let authorized = authorize(&*self.tenants, p, Permission::ConfigWrite).await.map(|_| ());
+        audited_config_edit(&*self.audit, &*self.clock, &*self.ids, draft, authorized, |edit| async move {
+            Ok(self.editor.update_tenant_config(&p.tenant_id, change, edit).await?)
+        })
+        .await
     }
 }

@@ -192,6 +192,13 @@ pub enum ConfigEditError {
 pub trait ConfigEditor: Send + Sync {
     async fn upsert_plan(&self, change: PlanChange, edit: ConfigEdit) -> Result<PlanView, ConfigEditError>;
     async fn upsert_tenant(&self, change: TenantChange, edit: ConfigEdit) -> Result<TenantView, ConfigEditError>;
+    /// Suspends or reactivates an existing tenant (`NotFound` when there is none).
+    async fn set_tenant_status(
+        &self,
+        tenant: &TenantId,
+        status: TenantStatus,
+        edit: ConfigEdit,
+    ) -> Result<TenantView, ConfigEditError>;
     /// Replaces the webhook's shared secret with a fresh random one (creating the webhook entry
     /// with defaults when the tenant has none of that name) and returns it: the only time it is
     /// ever shown.

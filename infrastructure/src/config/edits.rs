@@ -167,6 +167,12 @@ fn tenant_config_view(
     }
 }
 
+/// The stored tenant an edit of an existing tenant starts from.
+fn existing_tenant(id: &str, before: Option<&Value>) -> Result<TenantEntry, ConfigEditError> {
+    let document = before.ok_or_else(|| ConfigEditError::NotFound(format!("tenant {id} does not exist")))?;
+    parse(ConfigKind::Tenant, id, document)
+}
+
 fn new_secret() -> String {
     let mut bytes = [0u8; SECRET_BYTES];
     rand::rng().fill_bytes(&mut bytes);
@@ -213,6 +219,24 @@ impl ConfigEditor for ConfigService {
         Ok(tenant_view(&id, &tenant, stored.version))
     }
 
+    async fn set_tenant_status(
+        &self,
+        tenant: &TenantId,
+        status: TenantStatus,
+        edit: ConfigEdit,
+    ) -> Result<TenantView, ConfigEditError> {
+        let id = tenant.as_str();
+        let stored = self
+            .edit(ConfigKind::Tenant, id, None, &edit, |before| {
+                let mut entry = existing_tenant(id, before)?;
+                entry.status = status_text(status).to_owned();
+                Ok(to_document(&entry))
+            })
+            .await?;
+        let entry: TenantEntry = parse(ConfigKind::Tenant, id, &stored.document)?;
+        Ok(tenant_view(id, &entry, stored.version))
+    }
+
     async fn rotate_webhook_secret(
         &self,
         tenant: &TenantId,
@@ -222,8 +246,7 @@ impl ConfigEditor for ConfigService {
         let id = tenant.as_str();
         let secret = new_secret();
         self.edit(ConfigKind::Tenant, id, None, &edit, |before| {
-            let document = before.ok_or_else(|| ConfigEditError::NotFound(format!("tenant {id} does not exist")))?;
-            let mut entry: TenantEntry = parse(ConfigKind::Tenant, id, document)?;
+            let mut entry = existing_tenant(id, before)?;
             let hook = entry.webhooks.entry(webhook.to_owned()).or_insert_with(|| WebhookConfig {
                 provider: Some("standard".to_owned()),
                 shared_secret: None,
