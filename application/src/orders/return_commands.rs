@@ -1,10 +1,13 @@
 //! requestReturn, approveReturn, declineReturn: returns live in the Order aggregate like
 //! shipments, so they change through the one order-changing path.
 
+use chrono::{DateTime, Utc};
 use domain::{
-    ReturnId,
+    DomainError, ReturnId,
     order::{NewReturn, Order, Return},
 };
+
+use serde::Serialize;
 
 use crate::{
     AppError, Permission, Principal,
@@ -55,44 +58,43 @@ impl Orders {
     }
 
     pub async fn approve_return(&self, p: &Principal, input: ReturnRef) -> Result<ReturnView, AppError> {
-        let mut audit = AuditDraft::new(p, "approveReturn", &input);
-        audit.target(&input.id);
-        let result = async {
-            let access = self.authorize(p, Permission::ReturnApprove).await?;
-            let id = Target::return_id(&input.id, "id")?;
-            let order = self
-                .change_order(
-                    &access,
-                    p,
-                    &mut audit,
-                    Target::Return(id).named_by("id"),
-                    input.expected_version,
-                    |o, now| o.approve_return(id, now),
-                )
-                .await?;
-            Ok(ReturnView { order, return_id: id })
-        }
-        .await;
-        self.settle(audit, result).await
+        self.decide_return(p, "approveReturn", &input, &input.id, input.expected_version, |o, id, now| {
+            o.approve_return(id, now)
+        })
+        .await
     }
 
-    /// Declining needs the same permission as approving: both are the tenant's decision.
     pub async fn decline_return(&self, p: &Principal, input: DeclineReturn) -> Result<ReturnView, AppError> {
-        let mut audit = AuditDraft::new(p, "declineReturn", &input);
-        audit.target(&input.id);
+        let reason = input.reason.as_deref();
+        self.decide_return(p, "declineReturn", &input, &input.id, input.expected_version, |o, id, now| {
+            o.decline_return(id, reason, now)
+        })
+        .await
+    }
+
+    /// Approving and declining are the tenant's one decision on a return, so both need
+    /// `return:approve`, and both change the order through the one order-changing path.
+    async fn decide_return<F>(
+        &self,
+        p: &Principal,
+        operation: &'static str,
+        input: &impl Serialize,
+        return_id: &str,
+        expected_version: Option<i64>,
+        decide: F,
+    ) -> Result<ReturnView, AppError>
+    where
+        F: Fn(&mut Order, ReturnId, DateTime<Utc>) -> Result<(), DomainError> + Send + Sync,
+    {
+        let mut audit = AuditDraft::new(p, operation, input);
+        audit.target(return_id);
         let result = async {
             let access = self.authorize(p, Permission::ReturnApprove).await?;
-            let id = Target::return_id(&input.id, "id")?;
-            let reason = input.reason.as_deref();
+            let id = Target::return_id(return_id, "id")?;
             let order = self
-                .change_order(
-                    &access,
-                    p,
-                    &mut audit,
-                    Target::Return(id).named_by("id"),
-                    input.expected_version,
-                    |o, now| o.decline_return(id, reason, now),
-                )
+                .change_order(&access, p, &mut audit, Target::Return(id).named_by("id"), expected_version, |o, now| {
+                    decide(o, id, now)
+                })
                 .await?;
             Ok(ReturnView { order, return_id: id })
         }
