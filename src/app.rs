@@ -13,7 +13,7 @@ use application::{
 use axum::Router;
 use chrono::{DateTime, Utc};
 use infrastructure::{
-    config::{ConfigService, SaasConfig, import},
+    config::{ConfigService, SaasConfig, import_onto},
     identity::JwtVerifier,
     persistence::Database,
 };
@@ -66,14 +66,21 @@ async fn load_config(database: &Database, source: ConfigSource) -> anyhow::Resul
         }
         ConfigSource::Stored => None,
     };
-    if let Some((config, origin)) = to_import {
-        let report = import(store.as_ref(), &config, &origin)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot import the SaaS config: {e}"))?;
-        tracing::info!(file = %origin, written = report.written.len(), unchanged = report.unchanged, "SaaS config imported");
-    }
-    let service =
-        ConfigService::load(store).await.map_err(|e| anyhow::anyhow!("cannot read the stored config: {e}"))?;
+    // The config read above is served as it is unless an import changed it.
+    let service = match to_import {
+        Some((config, origin)) => {
+            let report = import_onto(store.as_ref(), &stored, &config, &origin)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot import the SaaS config: {e}"))?;
+            tracing::info!(file = %origin, written = report.written.len(), unchanged = report.unchanged, "SaaS config imported");
+            if report.written.is_empty() {
+                ConfigService::serving(store, &stored)
+            } else {
+                ConfigService::load(store).await.map_err(|e| anyhow::anyhow!("cannot read the stored config: {e}"))?
+            }
+        }
+        None => ConfigService::serving(store, &stored),
+    };
     for problem in service.catalog().current().check() {
         tracing::warn!(%problem, "stored SaaS config problem");
     }

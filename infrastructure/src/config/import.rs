@@ -2,7 +2,7 @@
 //! stored version becomes a new version by `config-file`; identical documents are left alone, so
 //! importing the same file twice changes nothing.
 
-use application::ports::{AuditRecord, ConfigKind, ConfigStore, ConfigWrite, StoreError};
+use application::ports::{AuditRecord, ConfigKind, ConfigSnapshot, ConfigStore, ConfigWrite, StoreError};
 use chrono::Utc;
 use serde_json::json;
 
@@ -45,7 +45,17 @@ impl std::fmt::Display for ImportReport {
 /// Writes the file's documents that differ from the store's, all in one transaction with one
 /// platform audit record, or nothing. `origin` names the file in that record.
 pub async fn import(store: &dyn ConfigStore, config: &SaasConfig, origin: &str) -> Result<ImportReport, StoreError> {
-    let current = store.current().await?;
+    import_onto(store, &store.current().await?, config, origin).await
+}
+
+/// [`import`] onto `current`, the store's config as the caller just read it (a document changed
+/// since is caught by the write's version check, which then refuses the whole import).
+pub async fn import_onto(
+    store: &dyn ConfigStore,
+    current: &ConfigSnapshot,
+    config: &SaasConfig,
+    origin: &str,
+) -> Result<ImportReport, StoreError> {
     let documents = split(config);
     let mut report = ImportReport::default();
     let mut writes = Vec::new();

@@ -23,7 +23,7 @@ mod tests;
 pub use catalog::ConfigCatalog;
 pub use check::ConfigProblem;
 pub use documents::{ConfigDocument, PROVIDER_KEY, assemble, split};
-pub use import::{IMPORTED_BY, ImportReport, import};
+pub use import::{IMPORTED_BY, ImportReport, import, import_onto};
 pub use keys::{PemKeyError, SUPPORTED_ALGORITHMS, decode_public_key_pem, is_https_or_loopback, supported_algorithm};
 pub use load::ConfigError;
 pub use model::{

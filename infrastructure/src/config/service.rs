@@ -8,7 +8,7 @@ use std::{
 };
 
 use application::ports::{
-    ConfigEdit, ConfigEditError, ConfigKind, ConfigStore, ConfigVersion, ConfigWrite, StoreError,
+    ConfigEdit, ConfigEditError, ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite, StoreError,
 };
 use serde_json::Value;
 
@@ -31,8 +31,13 @@ impl ConfigService {
     /// Reads the stored config into a fresh catalog.
     pub async fn load(store: Arc<dyn ConfigStore>) -> Result<Self, StoreError> {
         let snapshot = store.current().await?;
-        let catalog = Arc::new(ConfigCatalog::from_store(&snapshot));
-        Ok(Self { store, catalog, edit_lock: tokio::sync::Mutex::new(()) })
+        Ok(Self::serving(store, &snapshot))
+    }
+
+    /// Serves `snapshot`, the store's config as the caller just read it.
+    pub fn serving(store: Arc<dyn ConfigStore>, snapshot: &ConfigSnapshot) -> Self {
+        let catalog = Arc::new(ConfigCatalog::from_store(snapshot));
+        Self { store, catalog, edit_lock: tokio::sync::Mutex::new(()) }
     }
 
     pub fn catalog(&self) -> Arc<ConfigCatalog> {
