@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::DomainError;
+use crate::{DomainError, identifier};
 
 macro_rules! uuid_id {
     ($name:ident, $what:literal) => {
@@ -50,22 +50,9 @@ macro_rules! name_id {
         pub struct $name(String);
 
         impl $name {
-            /// Trimmed, non-empty, at most the stated length, no control characters.
+            /// See [`crate::identifier::required`]: trimmed, NFC, bounded, nothing invisible.
             pub fn new(value: impl AsRef<str>) -> Result<Self, DomainError> {
-                let v = value.as_ref().trim();
-                if v.is_empty() {
-                    return Err(DomainError::validation(&[], concat!($what, " must not be empty")));
-                }
-                if v.chars().count() > $max {
-                    return Err(DomainError::validation(
-                        &[],
-                        format!(concat!($what, " must be at most {} characters"), $max),
-                    ));
-                }
-                if v.chars().any(char::is_control) {
-                    return Err(DomainError::validation(&[], concat!($what, " must not contain control characters")));
-                }
-                Ok(Self(v.to_owned()))
+                identifier::required($what, value.as_ref(), $max).map(Self)
             }
 
             pub fn as_str(&self) -> &str {
@@ -131,6 +118,26 @@ mod tests {
         assert!(Sku::new("   ").is_err());
         assert!(Sku::new("a\u{0}b").is_err());
         assert!(VendorId::new("v".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn a_decomposed_and_a_composed_sku_are_the_same_sku() {
+        let decomposed = Sku::new("CAFE\u{301}-1").unwrap();
+        let composed = Sku::new("CAF\u{c9}-1").unwrap();
+        assert_eq!(decomposed, composed);
+        assert_eq!(VendorId::new("vendo\u{308}r").unwrap(), VendorId::new("vend\u{f6}r").unwrap());
+    }
+
+    #[test]
+    fn names_refuse_invisible_and_bidi_characters() {
+        for c in ['\u{200B}', '\u{00AD}', '\u{FEFF}', '\u{2060}', '\u{202E}', '\u{2067}', '\u{061C}', '\u{180E}'] {
+            let Err(DomainError::Validation { field, message }) = Sku::new(format!("AB{c}C")) else {
+                panic!("U+{:04X} accepted in a sku", c as u32);
+            };
+            assert!(field.is_empty());
+            assert_eq!(message, "sku must not contain invisible formatting or bidirectional control characters");
+            assert!(VendorId::new(format!("v{c}1")).is_err(), "U+{:04X} accepted in a vendorId", c as u32);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod events;
+pub mod identifier;
 pub mod ids;
 pub mod ledger;
 pub mod money;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 pub use books::{MAX_METHOD, MAX_REFERENCE};
 pub use line::{NewOrderLine, OrderLine};
-pub use returns::{NewReturn, Refund, Return, ReturnLine, ReturnStatus};
+pub use returns::{MAX_RETURNS_PER_ORDER, NewReturn, Refund, Return, ReturnLine, ReturnStatus};
 pub use rollup::{LineProgress, progress, roll_up};
 pub use shipment::{Dispatch, Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};
 pub use status::OrderStatus;
@@ -25,6 +25,7 @@ pub use values::{Address, AddressInput, Customer, Package, Pickup};
 use crate::{
     Currency, DomainError, Money, OrderId, ShipmentId, Sku, TenantId, VendorId,
     events::{DomainEvent, EventData, EventType},
+    identifier,
     ledger::JournalEntry,
     order::values::optional_text,
 };
@@ -34,6 +35,9 @@ pub const MAX_LINES: usize = 500;
 /// Longest free-text comment or reason; one limit, because a rejection's comments become the
 /// cancellation reason.
 pub const MAX_COMMENT: usize = 2000;
+/// Most shipments one order may hold, cancelled ones included: each is a stored row that every
+/// load of the order reads back, and the roll-up walks them all.
+pub const MAX_SHIPMENTS_PER_ORDER: usize = 200;
 
 /// A review requested on an order; while undecided, the order is on hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,7 +136,8 @@ impl Order {
             }
             lines.push(line);
         }
-        let external_ref = optional_text("externalRef", input.external_ref.as_deref(), 255)?;
+        let external_ref = identifier::optional("externalRef", input.external_ref.as_deref(), 255)
+            .map_err(|e| e.at(&["externalRef"]))?;
         let mut order = Order {
             parts: OrderParts {
                 id: input.id,
@@ -368,6 +373,12 @@ impl Order {
                 self.parts.number
             )));
         }
+        if self.parts.shipments.len() >= MAX_SHIPMENTS_PER_ORDER {
+            return Err(DomainError::validation(
+                &[],
+                format!("an order holds at most {MAX_SHIPMENTS_PER_ORDER} shipments; cancelled ones count too"),
+            ));
+        }
         if input.items.is_empty() {
             return Err(DomainError::validation(&["items"], "a shipment needs at least one item"));
         }
@@ -444,8 +455,8 @@ impl Order {
                 self.parts.number
             )));
         }
-        let tracking = optional_text("trackingReference", Some(&dispatch.tracking_reference), 128)?
-            .ok_or_else(|| DomainError::validation(&["trackingReference"], "trackingReference must not be empty"))?;
+        let tracking = identifier::required("trackingReference", &dispatch.tracking_reference, 128)
+            .map_err(|e| e.at(&["trackingReference"]))?;
         let label_url = optional_text("labelUrl", dispatch.label_url.as_deref(), 2048)?;
         if let Some(url) = &label_url
             && !is_http_url(url)

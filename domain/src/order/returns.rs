@@ -14,6 +14,10 @@ use crate::{
     order::{MAX_COMMENT, Order, progress, values::optional_text},
 };
 
+/// Most returns one order may hold, declined ones included: each is a stored row that every load
+/// of the order reads back, and each new request walks them all.
+pub const MAX_RETURNS_PER_ORDER: usize = 200;
+
 /// Normative return states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReturnStatus {
@@ -145,6 +149,12 @@ impl Order {
         }
         if self.return_by_id(input.id).is_some() {
             return Err(DomainError::validation(&["id"], format!("return {} already exists", input.id)));
+        }
+        if self.parts.returns.len() >= MAX_RETURNS_PER_ORDER {
+            return Err(DomainError::validation(
+                &[],
+                format!("an order holds at most {MAX_RETURNS_PER_ORDER} returns; declined ones count too"),
+            ));
         }
         let mut lines: Vec<ReturnLine> = Vec::with_capacity(input.lines.len());
         for (i, (sku, vendor_id, quantity)) in input.lines.iter().enumerate() {

@@ -183,6 +183,35 @@ fn create_refuses_a_too_long_external_ref() {
 }
 
 #[test]
+fn create_normalises_the_external_ref_and_refuses_invisible_characters() {
+    let o = OrderBuilder::standard().external_ref(" ext-cafe\u{301} ").build();
+    assert_eq!(o.external_ref(), Some("ext-caf\u{e9}"));
+    for bad in ["ext\u{200B}1", "ext\u{202E}1", "ext\u{2066}1", "\u{FEFF}ext1", "ext\n1"] {
+        assert_eq!(create_field(OrderBuilder::standard().external_ref(bad)), path(&["externalRef"]), "{bad:?}");
+    }
+    let Err(DomainError::Validation { message, .. }) =
+        OrderBuilder::standard().external_ref("ext\u{200F}1").try_build()
+    else {
+        panic!("a right-to-left mark was accepted in externalRef");
+    };
+    assert_eq!(message, "externalRef must not contain invisible formatting or bidirectional control characters");
+}
+
+#[test]
+fn create_refuses_a_line_sku_or_vendor_with_an_invisible_character() {
+    let b = OrderBuilder::new().with(line("A\u{2060}", 1));
+    assert_eq!(create_field(b), path(&["lines", "0", "sku"]));
+    let b = OrderBuilder::new().with(line("A", 1)).with(line_of("B", "v\u{180E}2", 1, usd(1)));
+    assert_eq!(create_field(b), path(&["lines", "1", "vendorId"]));
+}
+
+#[test]
+fn create_sees_a_decomposed_and_a_composed_sku_as_one_line() {
+    let b = OrderBuilder::new().with(line("CAF\u{c9}", 1)).with(line("CAFE\u{301}", 1));
+    assert_eq!(create_field(b), path(&["lines", "1"]));
+}
+
+#[test]
 fn create_reports_the_first_bad_line() {
     let b = OrderBuilder::new().with(line("A", 1)).with(line("B", 0)).with(line_of("C", V, 1, usd(-5)));
     assert_eq!(create_field(b), path(&["lines", "1", "quantity"]));

@@ -7,7 +7,7 @@ use super::*;
 use crate::{
     ReturnId,
     ledger::{CapApplied, EntryKind, EntryMeta, FeeRate, LedgerError, PaymentStatus, Posted, RefundPolicy},
-    order::{NewReturn, ReturnStatus},
+    order::{MAX_RETURNS_PER_ORDER, NewReturn, ReturnStatus},
 };
 
 fn rid(n: u128) -> ReturnId {
@@ -243,4 +243,34 @@ fn a_dispatched_shipment_books_its_carrier_cost_once() {
     let pending = add_shipment(&mut o, 2, &[("B", 1)], ShipmentStatus::Pending);
     o.book_shipment_cost(pending, Uuid::from_u128(4), now()).unwrap();
     assert_eq!(o.journal().len(), 2, "no cost, nothing booked");
+}
+
+#[test]
+fn the_201st_return_is_refused_while_the_200th_is_accepted_and_declined_ones_count() {
+    // 300 units delivered: after 200 one-unit returns, units are left, so only the cap refuses.
+    let mut o = OrderBuilder::new().with(line("A", 300)).build();
+    add_shipment(&mut o, 1, &[("A", 300)], ShipmentStatus::Delivered);
+    let cap = MAX_RETURNS_PER_ORDER as u128;
+    for n in 1..cap {
+        o.request_return(new_return(n, &[("A", 1)]), now()).expect("request");
+        o.decline_return(rid(n), None, now()).expect("decline");
+    }
+    accepted(&mut o, &["return.requested"], |o| o.request_return(new_return(cap, &[("A", 1)]), later()));
+    assert_eq!(o.returns().len(), 200);
+    let no_field: &[&str] = &[];
+    let msg = refused_field(&mut o, no_field, |o| o.request_return(new_return(cap + 1, &[("A", 1)]), later()));
+    assert!(msg.starts_with("an order holds at most 200 returns"), "{msg}");
+    assert_eq!(o.returns().len(), 200);
+}
+
+#[test]
+fn a_return_line_in_decomposed_form_finds_the_composed_line_and_invisible_ones_are_refused() {
+    let mut o = OrderBuilder::new().with(line("CAF\u{c9}", 2)).build();
+    add_shipment(&mut o, 1, &[("CAF\u{c9}", 2)], ShipmentStatus::Delivered);
+    refused_field(&mut o, &["lines", "0", "sku"], |o| {
+        o.request_return(new_return(1, &[("CAF\u{c9}\u{200D}", 1)]), later())
+    });
+    let id =
+        accepted(&mut o, &["return.requested"], |o| o.request_return(new_return(1, &[("CAFE\u{301}", 2)]), later()));
+    assert_eq!(o.return_by_id(id).unwrap().lines[0].sku.as_str(), "CAF\u{c9}");
 }

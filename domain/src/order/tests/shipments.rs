@@ -1,6 +1,7 @@
 //! Shipment commands: create (with allocation), confirm, dispatch, deliver, cancel.
 
 use super::*;
+use crate::order::MAX_SHIPMENTS_PER_ORDER;
 
 const OK: bool = true;
 const REFUSED: bool = false;
@@ -313,4 +314,65 @@ fn cancel_shipment_in_a_partially_shipped_order_keeps_the_roll_up() {
     let s = add_shipment(&mut o, 5, &[("B", 1)], ShipmentStatus::Confirmed);
     accepted(&mut o, &["shipment.cancelled"], |o| o.cancel_shipment(s, later()));
     assert_eq!(o.status(), OrderStatus::PartiallyShipped);
+}
+
+// --- cap: at most MAX_SHIPMENTS_PER_ORDER shipments, cancelled ones included ---------------------
+
+const NO_FIELD: &[&str] = &[];
+
+#[test]
+fn the_201st_shipment_is_refused_while_the_200th_is_accepted() {
+    // Units to spare, so that only the cap can refuse.
+    let mut o = OrderBuilder::new().with(line("A", 1_000)).build();
+    let cap = MAX_SHIPMENTS_PER_ORDER as u128;
+    for n in 1..cap {
+        add_shipment(&mut o, n, &[("A", 1)], ShipmentStatus::Pending);
+    }
+    accepted(&mut o, &["shipment.created"], |o| o.create_shipment(new_shipment(sid(cap), &[("A", 1)]), later()));
+    assert_eq!(o.shipments().len(), 200);
+    let msg = refused_field(&mut o, NO_FIELD, |o| o.create_shipment(new_shipment(sid(cap + 1), &[("A", 1)]), later()));
+    assert!(msg.starts_with("an order holds at most 200 shipments"), "{msg}");
+}
+
+#[test]
+fn cancelled_shipments_count_towards_the_cap() {
+    // One unit, handed back by every cancellation: allocation never refuses, the cap does.
+    let mut o = OrderBuilder::new().with(line("A", 1)).build();
+    let cap = MAX_SHIPMENTS_PER_ORDER as u128;
+    for n in 1..=cap {
+        add_shipment(&mut o, n, &[("A", 1)], ShipmentStatus::Cancelled);
+    }
+    refused_field(&mut o, NO_FIELD, |o| o.create_shipment(new_shipment(sid(cap + 1), &[("A", 1)]), later()));
+}
+
+// --- identifiers: NFC, nothing invisible --------------------------------------------------------
+
+#[test]
+fn a_shipment_item_in_decomposed_form_finds_the_composed_line() {
+    let mut o = OrderBuilder::new().with(line("CAF\u{c9}", 2)).build();
+    let id = accepted(&mut o, &["shipment.created"], |o| {
+        o.create_shipment(new_shipment(sid(1), &[("CAFE\u{301}", 2)]), later())
+    });
+    assert_eq!(o.shipment(id).unwrap().items[0].sku.as_str(), "CAF\u{c9}");
+}
+
+#[test]
+fn a_shipment_item_with_an_invisible_character_is_refused() {
+    let mut o = order_in(OrderStatus::Confirmed);
+    refused_items(&mut o, &[("A\u{200B}", V, 1)], items_path(0, &["sku"]));
+    refused_items(&mut o, &[("A", "v\u{202E}1", 1)], items_path(0, &["vendorId"]));
+}
+
+#[test]
+fn a_tracking_reference_is_normalised_and_refuses_invisible_characters() {
+    let (mut o, id) = order_with_shipment(ShipmentStatus::Confirmed);
+    for bad in ["TRK\u{200B}1", "TRK\u{2067}1", "\u{FEFF}TRK1", "TRK\u{AD}1", "TRK\n1"] {
+        let d = dispatch(bad);
+        refused_field(&mut o, &["trackingReference"], |o| o.dispatch_shipment(id, d, later()));
+    }
+    accepted(&mut o, &["shipment.dispatched"], |o| o.dispatch_shipment(id, dispatch(" Z\u{dc}RICH-1 "), later()));
+    let (mut p, pid) = order_with_shipment(ShipmentStatus::Confirmed);
+    p.dispatch_shipment(pid, dispatch("ZU\u{308}RICH-1"), later()).unwrap();
+    assert_eq!(o.shipment(id).unwrap().tracking_reference, p.shipment(pid).unwrap().tracking_reference);
+    assert_eq!(o.shipment(id).unwrap().tracking_reference.as_deref(), Some("Z\u{dc}RICH-1"));
 }
