@@ -14,5 +14,5 @@ mod tests;
 
 pub use crypto::install_crypto_provider;
 pub use dev_token::DevTokenIssuer;
-pub use jwks::JwksSettings;
+pub use jwks::{JwksSettings, http_client};
 pub use verifier::JwtVerifier;

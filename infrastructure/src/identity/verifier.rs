@@ -25,12 +25,26 @@ pub struct JwtVerifier {
 }
 
 impl JwtVerifier {
+    /// `http` fetches the IdPs' JWK sets: build it with [`super::http_client`], which follows no
+    /// redirects (a redirect is refused either way, but a client that follows one has already
+    /// sent a request wherever it pointed).
     pub fn new(catalog: Arc<ConfigCatalog>, http: reqwest::Client) -> Self {
         Self::with_jwks_settings(catalog, http, JwksSettings::default())
     }
 
     pub fn with_jwks_settings(catalog: Arc<ConfigCatalog>, http: reqwest::Client, settings: JwksSettings) -> Self {
         Self { catalog, jwks: JwksCache::new(http, settings), prepared: RwLock::new(None) }
+    }
+
+    /// Key-set ages measured on `now`, so tests can age a set without waiting.
+    #[cfg(test)]
+    pub(super) fn with_jwks_clock(
+        catalog: Arc<ConfigCatalog>,
+        http: reqwest::Client,
+        settings: JwksSettings,
+        now: super::jwks::Now,
+    ) -> Self {
+        Self { catalog, jwks: JwksCache::with_clock(http, settings, now), prepared: RwLock::new(None) }
     }
 
     /// The prepared form of the catalog's current config, rebuilt when the config was replaced.

@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp
 use serde_json::{Value, json};
 
 use crate::config::{ConfigCatalog, SaasConfig};
-use crate::identity::{JwksSettings, JwtVerifier, install_crypto_provider};
+use crate::identity::{JwksSettings, JwtVerifier, http_client, install_crypto_provider};
 
 pub const TENANT_A_KEY: &str = include_str!("../../../../tests/fixtures/tenant_a_rsa.key.pem");
 pub const TENANT_A_PUB: &str = include_str!("../../../../tests/fixtures/tenant_a_rsa.pub.pem");
@@ -83,7 +83,12 @@ pub fn fast_jwks() -> JwksSettings {
 pub fn verifier_with(config: SaasConfig, settings: JwksSettings) -> (JwtVerifier, Arc<ConfigCatalog>) {
     install_crypto_provider();
     let catalog = Arc::new(ConfigCatalog::new(config));
-    (JwtVerifier::with_jwks_settings(Arc::clone(&catalog), reqwest::Client::new(), settings), catalog)
+    (JwtVerifier::with_jwks_settings(Arc::clone(&catalog), client(), settings), catalog)
+}
+
+/// The client production gives the verifier.
+pub fn client() -> reqwest::Client {
+    http_client().expect("HTTP client")
 }
 
 pub fn verifier(jwks_uri: &str) -> JwtVerifier {
