@@ -1,5 +1,6 @@
 //! `tenant-oms config check FILE`: every problem in the document at once, each with its key path.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use domain::TenantId;
@@ -7,6 +8,10 @@ use jsonwebtoken::AlgorithmFamily;
 
 use super::keys::{
     SUPPORTED_ALGORITHMS, decode_public_key_pem, family_name, is_https_or_loopback, supported_algorithm,
+};
+use super::limits::{
+    MAX_EVENT_PATTERN_CHARS, MAX_IDP_NAME_CHARS, MAX_ROLE_NAME_CHARS, MAX_ROLES, MAX_URL_CHARS, MAX_WEBHOOK_EVENTS,
+    max_permissions_per_role, too_long,
 };
 use super::model::{
     CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, ProviderConfig, SaasConfig,
@@ -140,19 +145,18 @@ impl Problems {
         if idp.audience.as_deref().is_none_or(|s| s.trim().is_empty()) {
             self.push(join(path, "audience"), "missing: without it a token minted for another app would be accepted");
         }
+        for (key, value) in [("issuer", &idp.issuer), ("audience", &idp.audience)] {
+            if value.as_deref().is_some_and(|v| too_long(v, MAX_IDP_NAME_CHARS)) {
+                self.push(join(path, key), format!("longer than {MAX_IDP_NAME_CHARS} characters"));
+            }
+        }
         let no_key = idp.jwks_uri.is_none() && idp.public_key_pem.is_none() && idp.hs256_secret.is_none();
         if no_key {
             self.push(path, "no key: give `jwks_uri`, `public_key_pem` or (local development only) `hs256_secret`");
         }
         self.idp_algorithms(path, idp);
         if let Some(uri) = &idp.jwks_uri {
-            match reqwest::Url::parse(uri) {
-                Err(_) => self.push(join(path, "jwks_uri"), "not a URL"),
-                Ok(url) if !is_https_or_loopback(&url) => {
-                    self.push(join(path, "jwks_uri"), "must be https (plain http only for localhost or 127.0.0.1)")
-                }
-                Ok(_) => {}
-            }
+            self.remote_url(&join(path, "jwks_uri"), uri);
         }
         if let Some(secret) = &idp.hs256_secret
             && secret.expose().len() < 32
@@ -256,16 +260,40 @@ impl Problems {
         {
             self.push(join(path, "max_refund_amount"), "must be a non-negative decimal amount such as \"500.00\"");
         }
-        for (role, permissions) in config.roles.iter().flatten() {
-            for (i, permission) in permissions.iter().enumerate() {
-                let known = permission == ALL_PLAN_PERMISSIONS || is_tenant_permission(permission);
-                if !known {
-                    self.push(format!("{path}.roles.{role}[{i}]"), format!("unknown permission `{permission}`"));
-                }
-            }
+        if let Some(roles) = &config.roles {
+            self.roles(&join(path, "roles"), roles);
         }
         if let Some(webhook) = &config.outbound_webhook {
             self.outbound_webhook(&join(path, "outbound_webhook"), webhook);
+        }
+    }
+
+    /// Past a size bound only the bound is reported: checking (and listing) every entry of an
+    /// oversized list is the work the bound is there to spare.
+    fn roles(&mut self, path: &str, roles: &BTreeMap<String, Vec<String>>) {
+        if roles.len() > MAX_ROLES {
+            self.push(path, format!("{} roles; at most {MAX_ROLES}", roles.len()));
+            return;
+        }
+        let max_permissions = max_permissions_per_role();
+        for (role, permissions) in roles {
+            if too_long(role, MAX_ROLE_NAME_CHARS) {
+                // The path would hold the whole name: name the role by its start only.
+                let start: String = role.chars().take(16).collect();
+                self.push(path, format!("role `{start}…` has a name longer than {MAX_ROLE_NAME_CHARS} characters"));
+                continue;
+            }
+            let at = join(path, role);
+            if permissions.len() > max_permissions {
+                self.push(at, format!("{} permissions; at most {max_permissions}", permissions.len()));
+                continue;
+            }
+            for (i, permission) in permissions.iter().enumerate() {
+                let known = permission == ALL_PLAN_PERMISSIONS || is_tenant_permission(permission);
+                if !known {
+                    self.push(format!("{at}[{i}]"), format!("unknown permission `{permission}`"));
+                }
+            }
         }
     }
 
@@ -275,9 +303,23 @@ impl Problems {
         if webhook.secret.as_ref().is_none_or(|s| s.is_empty()) {
             self.push(join(path, "secret"), "missing: receivers could not verify the events are ours");
         }
+        let events = join(path, "events");
+        if webhook.events.len() > MAX_WEBHOOK_EVENTS {
+            self.push(events, format!("{} patterns; at most {MAX_WEBHOOK_EVENTS}", webhook.events.len()));
+            return;
+        }
+        for (i, pattern) in webhook.events.iter().enumerate() {
+            if too_long(pattern, MAX_EVENT_PATTERN_CHARS) {
+                self.push(format!("{events}[{i}]"), format!("longer than {MAX_EVENT_PATTERN_CHARS} characters"));
+            }
+        }
     }
 
     fn remote_url(&mut self, path: &str, value: &str) {
+        if too_long(value, MAX_URL_CHARS) {
+            self.push(path, format!("longer than {MAX_URL_CHARS} characters"));
+            return;
+        }
         match reqwest::Url::parse(value) {
             Err(_) => self.push(path, "not a URL"),
             Ok(url) if !is_https_or_loopback(&url) => {

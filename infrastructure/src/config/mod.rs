@@ -8,6 +8,7 @@ mod documents;
 mod edits;
 mod import;
 mod keys;
+mod limits;
 mod load;
 mod model;
 mod permissions;

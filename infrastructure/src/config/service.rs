@@ -8,7 +8,8 @@ use std::{
 };
 
 use application::ports::{
-    ConfigEdit, ConfigEditError, ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite, StoreError,
+    AuditLog, ConfigEdit, ConfigEditError, ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite,
+    StoreError,
 };
 use serde_json::Value;
 
@@ -21,6 +22,10 @@ pub struct ConfigService {
     /// them here spares an edit that named no `expectedVersion` a needless conflict with its
     /// neighbour. Other instances' edits are met by the store's version check and a retry.
     edit_lock: tokio::sync::Mutex<()>,
+    /// Where the record of an edit that changes nothing goes: with no version to commit with, it
+    /// is written on its own. Without it such an edit is stored as a version after all, as that
+    /// is what carries its record: every call stays on the trail.
+    audit: Option<Arc<dyn AuditLog>>,
 }
 
 /// How many times an edit that named no `expectedVersion` is retried when another instance got
@@ -37,7 +42,13 @@ impl ConfigService {
     /// Serves `snapshot`, the store's config as the caller just read it.
     pub fn serving(store: Arc<dyn ConfigStore>, snapshot: &ConfigSnapshot) -> Self {
         let catalog = Arc::new(ConfigCatalog::from_store(snapshot));
-        Self { store, catalog, edit_lock: tokio::sync::Mutex::new(()) }
+        Self { store, catalog, edit_lock: tokio::sync::Mutex::new(()), audit: None }
+    }
+
+    /// Edits that change nothing then store no version; their audit records go to `log`.
+    pub fn with_audit_log(mut self, log: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
     }
 
     pub fn catalog(&self) -> Arc<ConfigCatalog> {
@@ -81,6 +92,8 @@ impl ConfigService {
     /// Merges an edit onto the latest version of (kind, key) and appends the result with the
     /// call's audit record. `merge` gets the latest document (None when there is none) and
     /// returns the new one, or a refusal. `expected`: the version the caller based the edit on.
+    /// A merge that equals the latest document is answered with that version, unchanged (see
+    /// `audit`): a repeated or empty edit must not bury the real changes in the history.
     pub(super) async fn edit<F>(
         &self,
         kind: ConfigKind,
@@ -105,6 +118,16 @@ impl ConfigService {
             }
             let before = latest.as_ref().map(|v| &v.document);
             let document = merge(before)?;
+            if let (Some(latest), Some(audit)) = (&latest, &self.audit)
+                && latest.document == document
+            {
+                // Logged, not returned, like every standalone record: the answer does not
+                // depend on the trail.
+                if let Err(e) = audit.record(&edit.audit).await {
+                    tracing::error!(error = %e, action = %edit.audit.action, "could not write the audit record");
+                }
+                return Ok(latest.clone());
+            }
             let write = ConfigWrite {
                 kind,
                 key: key.to_owned(),

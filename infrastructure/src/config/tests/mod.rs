@@ -3,8 +3,10 @@
 mod catalog;
 mod check;
 mod documents;
+mod edits;
 mod parsing;
 mod secrets;
+mod sizes;
 
 /// A clean config using every key of SPEC.md section 3.
 pub(super) const SPEC_EXAMPLE: &str = r#"{
