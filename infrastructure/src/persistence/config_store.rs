@@ -30,15 +30,32 @@ use super::{
 const REVISION_COUNTER_TENANT: &str = "";
 const REVISION_COUNTER: &str = "config_revision";
 
-/// Latest version of every document, in one statement: one snapshot on both backends. Grouping
-/// finds each document's latest version in one pass over the primary key, where a "no newer
-/// version exists" subquery would compare every version with its siblings. Identifiers quoted:
-/// `key` is a keyword.
-const LATEST_VERSIONS: &str = r#"SELECT c."kind", c."key", c."version", c."document", c."changed_by", c."changed_at", c."summary", c."revision"
-FROM "config_versions" AS c
-JOIN (
-    SELECT "kind", "key", MAX("version") AS "version" FROM "config_versions" GROUP BY "kind", "key"
-) AS l ON l."kind" = c."kind" AND l."key" = c."key" AND l."version" = c."version"
+/// Latest version of every document, in one statement: one snapshot on both backends. Neither
+/// backend skips through an index on its own, so the recursion does: `kinds` and `docs` step from
+/// one (kind, key) to the next by a seek into the primary key each, and the latest version of
+/// each document is one more seek. The cost grows with the number of documents, not with their
+/// history; a GROUP BY read every version ever written (an edit-happy tenant admin would slow
+/// every instance's refresh). Comparisons stay on single columns: SQLite seeks a row-value
+/// comparison by its first column only. Identifiers quoted: `key` is a keyword.
+const LATEST_VERSIONS: &str = r#"WITH RECURSIVE
+"kinds"("kind") AS (
+    SELECT MIN("kind") FROM "config_versions"
+    UNION ALL
+    SELECT (SELECT MIN(n."kind") FROM "config_versions" AS n WHERE n."kind" > k."kind")
+    FROM "kinds" AS k WHERE k."kind" IS NOT NULL
+),
+"docs"("kind", "key") AS (
+    SELECT k."kind", (SELECT MIN(n."key") FROM "config_versions" AS n WHERE n."kind" = k."kind")
+    FROM "kinds" AS k WHERE k."kind" IS NOT NULL
+    UNION ALL
+    SELECT d."kind", (SELECT MIN(n."key") FROM "config_versions" AS n WHERE n."kind" = d."kind" AND n."key" > d."key")
+    FROM "docs" AS d WHERE d."key" IS NOT NULL
+)
+SELECT c."kind", c."key", c."version", c."document", c."changed_by", c."changed_at", c."summary", c."revision"
+FROM "docs" AS d
+JOIN "config_versions" AS c ON c."kind" = d."kind" AND c."key" = d."key" AND c."version" = (
+    SELECT MAX(v."version") FROM "config_versions" AS v WHERE v."kind" = d."kind" AND v."key" = d."key"
+)
 ORDER BY c."kind", c."key""#;
 
 pub(super) struct SeaConfigStore {

@@ -35,11 +35,33 @@ impl std::fmt::Debug for Database {
     }
 }
 
+/// When SQLite counts a commit as done. PostgreSQL ignores it: its commits follow the server's
+/// `synchronous_commit`, durable unless an operator turned that off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: every commit is flushed to disk before it is acknowledged, so an
+    /// acknowledged payment survives a power cut. For serving.
+    Full,
+    /// `synchronous=NORMAL`: in WAL mode a power cut may lose the last commits (never corrupt
+    /// the file), for fewer flushes. For tests and the demo.
+    #[default]
+    Normal,
+}
+
 impl Database {
-    /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://...`.
+    /// `sqlite://path?mode=rwc`, `sqlite::memory:` or `postgres://...`, with `Durability::Normal`.
     pub async fn connect(url: &str) -> Result<Database, StoreError> {
+        Self::connect_with(url, Durability::Normal).await
+    }
+
+    /// `connect` with `Durability::Full`: what a serving process uses.
+    pub async fn connect_durable(url: &str) -> Result<Database, StoreError> {
+        Self::connect_with(url, Durability::Full).await
+    }
+
+    pub async fn connect_with(url: &str, durability: Durability) -> Result<Database, StoreError> {
         match backend_of(url)? {
-            Backend::Sqlite => sqlite::connect(url).await,
+            Backend::Sqlite => sqlite::connect(url, durability).await,
             Backend::Postgres => postgres::connect(url, None).await,
         }
     }
@@ -55,7 +77,10 @@ impl Database {
 
     /// Applies the migrations not yet applied; running it again changes nothing.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.writer, None).await.map_err(store_error)
+        match self.backend {
+            Backend::Sqlite => Migrator::up(&self.writer, None).await.map_err(store_error),
+            Backend::Postgres => postgres::migrate(&self.writer).await,
+        }
     }
 
     pub fn order_store(&self) -> Arc<dyn OrderStore> {
@@ -81,6 +106,31 @@ impl Database {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
+    }
+
+    /// Bytes the data occupies: the pages of the SQLite file (the WAL aside), or every relation
+    /// of the connection's schema on PostgreSQL. For operators and for tests that bound growth.
+    pub async fn storage_bytes(&self) -> Result<u64, StoreError> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()"
+            }
+            Backend::Postgres => {
+                "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'm')"
+            }
+        };
+        let backend = self.reader.get_database_backend();
+        let row = self
+            .reader
+            .query_one_raw(Statement::from_string(backend, sql))
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| StoreError::Internal("the size query returned no row".to_owned()))?;
+        let bytes: i64 = row.try_get("", "bytes").map_err(store_error)?;
+        Ok(u64::try_from(bytes).unwrap_or(0))
     }
 
     /// Closes the pools; on SQLite the last connection to close checkpoints the WAL.

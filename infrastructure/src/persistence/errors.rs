@@ -1,5 +1,7 @@
-//! Database errors in port terms. Messages carry the driver's own words (for logs) and never the
-//! statement text or connection URL; the application decides what a client sees.
+//! Database errors in port terms. A `Conflict`'s text reaches the client as it is, so it is
+//! fixed and says nothing of the schema; the driver's words and the constraint go to the log here.
+//! `Unavailable` and `Internal` carry the driver's words: the application only logs those and
+//! answers "internal error". No message carries the statement text or the connection URL.
 
 use application::ports::StoreError;
 use sea_orm::{
@@ -8,6 +10,9 @@ use sea_orm::{
 };
 
 use super::keys::{self, Violation};
+
+/// The whole of what a client learns about a transaction that lost to a concurrent one.
+pub(super) const CONCURRENT_CHANGE: &str = "a concurrent change interfered; retry";
 
 pub(super) fn store_error(err: DbErr) -> StoreError {
     match err {
@@ -36,8 +41,14 @@ fn database_error(db: &dyn sqlx::error::DatabaseError) -> StoreError {
     if db.kind() == ErrorKind::UniqueViolation {
         return match violated_key(db) {
             Some(key) => match key.violation {
-                Violation::Duplicate(name) => StoreError::Duplicate(name.to_owned()),
-                Violation::LostRace => StoreError::Conflict(format!("a concurrent writer took {} first", key.name)),
+                Violation::Duplicate(name) => {
+                    tracing::debug!(key = key.name, "unique key taken");
+                    StoreError::Duplicate(name.to_owned())
+                }
+                Violation::LostRace => {
+                    tracing::warn!(key = key.name, "a concurrent writer took a unique key first");
+                    StoreError::Conflict(CONCURRENT_CHANGE.to_owned())
+                }
                 Violation::Bug => StoreError::Internal(format!("unique key {} violated", key.name)),
             },
             None => StoreError::Internal(format!("unique constraint violated: {}", db.message())),
@@ -45,9 +56,17 @@ fn database_error(db: &dyn sqlx::error::DatabaseError) -> StoreError {
     }
     match code.as_str() {
         // PostgreSQL: serialization failure, deadlock. The transaction lost a race; a retry may win.
-        "40001" | "40P01" => StoreError::Conflict(format!("concurrent transaction interfered: {}", db.message())),
-        // PostgreSQL: connection exceptions, shutdown, too many connections, out of resources.
-        c if c.starts_with("08") || c.starts_with("53") || c.starts_with("57P") => {
+        "40001" | "40P01" => {
+            tracing::warn!(code = %code, error = db.message(), "transaction lost to a concurrent one");
+            StoreError::Conflict(CONCURRENT_CHANGE.to_owned())
+        }
+        // PostgreSQL: connection exceptions, shutdown, too many connections, out of resources;
+        // and the session limits `postgres` sets: lock or statement timeout, idle transaction.
+        c if c.starts_with("08")
+            || c.starts_with("53")
+            || c.starts_with("57P")
+            || matches!(c, "55P03" | "57014" | "25P03") =>
+        {
             StoreError::Unavailable(format!("database error {c}: {}", db.message()))
         }
         // SQLite: SQLITE_BUSY and its extended codes (517 = BUSY_SNAPSHOT, 261 = BUSY_RECOVERY).

@@ -63,6 +63,9 @@ pub(super) const ORDER_LINES_PK: UniqueKey = UniqueKey {
 };
 pub(super) const SHIPMENTS_PK: UniqueKey =
     UniqueKey { name: "pk_shipments", table: "shipments", columns: &["id"], violation: Violation::Bug, primary: true };
+/// Superseded by `SHIPMENTS_TENANT_CARRIER_TRACKING` (it made a reference unique across
+/// tenants, so one tenant could learn of and squat another's). Kept, outside `ALL`, because the
+/// first migration creates it from here and a shipped migration must keep doing what it did.
 pub(super) const SHIPMENTS_CARRIER_TRACKING: UniqueKey = UniqueKey {
     name: "ux_shipments_carrier_tracking",
     table: "shipments",
@@ -70,6 +73,22 @@ pub(super) const SHIPMENTS_CARRIER_TRACKING: UniqueKey = UniqueKey {
     violation: Violation::Duplicate("trackingReference"),
     primary: false,
 };
+/// A tracking reference is unique per tenant and carrier; `carrier` holds `carrier_key`.
+pub(super) const SHIPMENTS_TENANT_CARRIER_TRACKING: UniqueKey = UniqueKey {
+    name: "ux_shipments_tenant_carrier_tracking",
+    table: "shipments",
+    columns: &["tenant_id", "carrier", "tracking_reference"],
+    violation: Violation::Duplicate("trackingReference"),
+    primary: false,
+};
+
+/// The carrier as the tracking key compares it: "DHL" and " dhl" are one carrier. Done here
+/// rather than by `lower()` in the index, because SQLite's `lower()` folds ASCII only and
+/// PostgreSQL's follows the database locale: the key must mean the same on both.
+pub(super) fn carrier_key(carrier: &str) -> String {
+    carrier.trim().to_lowercase()
+}
+
 pub(super) const TENANT_COUNTERS_PK: UniqueKey = UniqueKey {
     name: "pk_tenant_counters",
     table: "tenant_counters",
@@ -145,7 +164,7 @@ pub(super) const ALL: [&UniqueKey; 17] = [
     &ORDERS_TENANT_EXTERNAL_REF,
     &ORDER_LINES_PK,
     &SHIPMENTS_PK,
-    &SHIPMENTS_CARRIER_TRACKING,
+    &SHIPMENTS_TENANT_CARRIER_TRACKING,
     &TENANT_COUNTERS_PK,
     &IDEMPOTENCY_KEYS_PK,
     &OUTBOX_EVENTS_PK,

@@ -17,9 +17,12 @@ use domain::{
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use super::entities::{
-    audit_log, config_versions, idempotency_keys, journal_entries, journal_postings, order_lines, orders,
-    outbox_events, returns, shipments,
+use super::{
+    entities::{
+        audit_log, config_versions, idempotency_keys, journal_entries, journal_postings, order_lines, orders,
+        outbox_events, returns, shipments,
+    },
+    keys,
 };
 
 /// The review's storage form; the domain type is deliberately free of serde attributes.
@@ -91,7 +94,7 @@ pub(super) fn shipment_row(order: &Order, index: usize, s: &Shipment) -> Result<
         status: s.status.as_str().to_owned(),
         mode: s.mode.as_str().to_owned(),
         provider: s.provider.clone(),
-        carrier: s.carrier().to_owned(),
+        carrier: keys::carrier_key(s.carrier()),
         items: to_json(&s.items)?,
         address: s.address.as_ref().map(to_json).transpose()?,
         package: s.package.as_ref().map(to_json).transpose()?,

@@ -24,4 +24,4 @@ mod sqlite;
 mod tests;
 mod writing;
 
-pub use database::Database;
+pub use database::{Database, Durability};

@@ -19,6 +19,9 @@ use super::{
     order_tx::SeaOrderTx,
 };
 
+/// 2^32: splits an amount into the halves `trial_balance` sums.
+const HALF: i64 = 1 << 32;
+
 pub(super) struct SeaOrderStore {
     pub(super) reader: DatabaseConnection,
     pub(super) writer: DatabaseConnection,
@@ -96,14 +99,20 @@ impl OrderStore for SeaOrderStore {
 
     async fn trial_balance(&self, tenant: &TenantId) -> Result<Vec<CurrencyTotals>, StoreError> {
         use journal_postings::Column as P;
+        // A plain SUM of amounts overflows 64 bits after a few large postings (SQLite then fails,
+        // PostgreSQL's cast back to BIGINT too). Summed as high and low 32-bit halves instead,
+        // neither sum can overflow before 2^31 postings of one tenant, currency and side; the
+        // halves are put together in i128. Amounts are positive (a CHECK says so), so division
+        // and remainder split them alike on both backends.
+        let amount = || Expr::col((journal_postings::Entity, P::AmountMinor));
         // PostgreSQL sums BIGINT as NUMERIC; the cast brings it back to one integer type.
-        let total =
-            Func::cast_as(Func::sum(Expr::col((journal_postings::Entity, P::AmountMinor))), Alias::new("BIGINT"));
-        let rows: Vec<(String, String, i64)> = journal_postings::Entity::find()
+        let sum = |half: Expr| Func::cast_as(Func::sum(half), Alias::new("BIGINT"));
+        let rows: Vec<(String, String, i64, i64)> = journal_postings::Entity::find()
             .select_only()
             .column(P::Currency)
             .column(P::Side)
-            .column_as(Expr::from(total), "total")
+            .column_as(Expr::from(sum(sea_orm::ExprTrait::div(amount(), HALF))), "high")
+            .column_as(Expr::from(sum(sea_orm::ExprTrait::modulo(amount(), HALF))), "low")
             .filter(P::TenantId.eq(tenant.as_str()))
             .group_by(P::Currency)
             .group_by(P::Side)
@@ -113,16 +122,17 @@ impl OrderStore for SeaOrderStore {
             .await
             .map_err(store_error)?;
         let mut totals: Vec<CurrencyTotals> = Vec::new();
-        for (code, side, sum) in rows {
+        for (code, side, high, low) in rows {
             let currency = Currency::new(&code)
                 .map_err(|e| StoreError::Internal(format!("stored data is unreadable: currency {e}")))?;
             if totals.last().is_none_or(|t| t.currency != currency) {
                 totals.push(CurrencyTotals { currency, debits: 0, credits: 0 });
             }
             let t = totals.last_mut().expect("pushed above");
+            let sum = i128::from(high) * i128::from(HALF) + i128::from(low);
             match side.as_str() {
-                "DEBIT" => t.debits += i128::from(sum),
-                "CREDIT" => t.credits += i128::from(sum),
+                "DEBIT" => t.debits += sum,
+                "CREDIT" => t.credits += sum,
                 other => return Err(StoreError::Internal(format!("stored data is unreadable: side '{other}'"))),
             }
         }

@@ -3,11 +3,13 @@
 use std::{sync::Arc, time::Duration};
 
 use application::ports::StoreError;
-use sea_orm::{ConnectOptions, ConnectionTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm_migration::MigratorTrait;
 
 use super::{
     database::{Backend, Database},
     errors::store_error,
+    migrations::Migrator,
 };
 
 /// Enough for a burst of requests on a small host without exhausting PostgreSQL's default 100.
@@ -18,6 +20,14 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 const STATEMENT_CACHE: usize = 512;
 /// Connections idle longer than this are pinged before use; busy ones are trusted.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+/// No statement runs longer: a runaway query cannot hold a connection (and its locks) for good.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(15);
+/// A statement waiting this long for a lock gives up, so a stuck transaction makes the requests
+/// behind it fail fast instead of queueing them all.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+/// The server ends a session that sits in an open transaction this long (a task that stalled
+/// between statements): its locks are released rather than held until the process dies.
+const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database, StoreError> {
     let mut options = options(url);
@@ -54,6 +64,30 @@ fn options(url: &str) -> ConnectOptions {
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false)
-        .map_sqlx_postgres_opts(|o| o.statement_cache_capacity(STATEMENT_CACHE));
+        // Startup parameters, so every connection the pool ever opens has them, from its first
+        // statement on; a SET after connecting would miss connections opened later.
+        .map_sqlx_postgres_opts(|o| {
+            o.statement_cache_capacity(STATEMENT_CACHE).options([
+                ("statement_timeout", millis(STATEMENT_TIMEOUT)),
+                ("lock_timeout", millis(LOCK_TIMEOUT)),
+                ("idle_in_transaction_session_timeout", millis(IDLE_IN_TRANSACTION_TIMEOUT)),
+            ])
+        });
     options
+}
+
+fn millis(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
+}
+
+/// Migrations run in one transaction that lifts the statement timeout: building an index over a
+/// large table may take longer than any request should. `SET LOCAL` ends with the transaction,
+/// so the connection goes back to the pool with its limits. The lock timeout stays: a migration
+/// that cannot get its table lock soon fails and changes nothing, rather than queueing every
+/// request behind it. (No migration may therefore need to run outside a transaction.)
+pub(super) async fn migrate(pool: &DatabaseConnection) -> Result<(), StoreError> {
+    let tx = pool.begin().await.map_err(store_error)?;
+    tx.execute_unprepared("SET LOCAL statement_timeout = 0").await.map_err(store_error)?;
+    Migrator::up(&tx, None).await.map_err(store_error)?;
+    tx.commit().await.map_err(store_error)
 }

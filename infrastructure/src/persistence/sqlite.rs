@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use super::{
-    database::{Backend, Database},
+    database::{Backend, Database, Durability},
     errors::store_error,
 };
 
@@ -35,21 +35,27 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// hundredth new order.
 const WRITER_CHECKPOINT_PAGES: &str = "10000";
 
-pub(super) async fn connect(url: &str) -> Result<Database, StoreError> {
+pub(super) async fn connect(url: &str, durability: Durability) -> Result<Database, StoreError> {
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let writer = sea_orm::Database::connect(options(url, 1, true)).await.map_err(store_error)?;
+    let writer = sea_orm::Database::connect(options(url, durability, 1, true)).await.map_err(store_error)?;
     let alive = Arc::new(());
     let reader = if in_memory {
         writer.clone()
     } else {
-        let reader = sea_orm::Database::connect(options(url, READERS, false)).await.map_err(store_error)?;
+        let reader = sea_orm::Database::connect(options(url, durability, READERS, false)).await.map_err(store_error)?;
         tokio::spawn(checkpoint_in_background(reader.clone(), Arc::downgrade(&alive)));
         reader
     };
     Ok(Database { backend: Backend::Sqlite, reader, writer, alive })
 }
 
-fn options(url: &str, max_connections: u32, writer: bool) -> ConnectOptions {
+fn options(url: &str, durability: Durability, max_connections: u32, writer: bool) -> ConnectOptions {
+    // Only the writer commits, so the readers' setting costs nothing; one setting for every
+    // connection leaves no doubt about which one a checkpoint ran under.
+    let synchronous = match durability {
+        Durability::Full => SqliteSynchronous::Full,
+        Durability::Normal => SqliteSynchronous::Normal,
+    };
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(max_connections)
@@ -57,9 +63,9 @@ fn options(url: &str, max_connections: u32, writer: bool) -> ConnectOptions {
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(synchronous)
                 .foreign_keys(true)
                 .busy_timeout(BUSY_TIMEOUT)
                 .statement_cache_capacity(STATEMENT_CACHE)

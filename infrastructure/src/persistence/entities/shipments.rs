@@ -13,7 +13,8 @@ pub struct Model {
     pub status: String,
     pub mode: String,
     pub provider: Option<String>,
-    /// `Shipment::carrier()`: the scope in which a tracking reference is unique.
+    /// `keys::carrier_key(Shipment::carrier())`: with the tenant, the scope in which a tracking
+    /// reference is unique. Written only; a load derives the carrier from `provider`.
     pub carrier: String,
     /// JSON of `Vec<domain::order::ShipmentItem>`.
     #[sea_orm(column_type = "Text")]

@@ -5,6 +5,7 @@ mod m20250601_000001_order_tables;
 mod m20261123_000002_audit_log;
 mod m20261123_000003_config_versions;
 mod m20261123_000004_ledger;
+mod m20261124_000005_tracking_per_tenant;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_audit_log::Migration),
             Box::new(m20261123_000003_config_versions::Migration),
             Box::new(m20261123_000004_ledger::Migration),
+            Box::new(m20261124_000005_tracking_per_tenant::Migration),
         ]
     }
 }

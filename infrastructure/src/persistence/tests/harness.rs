@@ -18,11 +18,18 @@ enum Cleanup {
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = TempDir::new();
-        let url = format!("sqlite://{}?mode=rwc", dir.0.join("oms.db").display());
-        let db = Database::connect(&url).await.expect("open SQLite");
+        let db = Database::connect(&sqlite_url(&dir)).await.expect("open SQLite");
         assert_eq!(db.backend_name(), "sqlite");
         db.migrate().await.expect("migrate SQLite");
         TestDb { db, cleanup: Cleanup::Directory(dir) }
+    }
+
+    /// The URL `sqlite()` opened, for a second handle on the same file.
+    pub fn sqlite_url(&self) -> Option<String> {
+        match &self.cleanup {
+            Cleanup::Directory(dir) => Some(sqlite_url(dir)),
+            Cleanup::Schema { .. } => None,
+        }
     }
 
     /// None when `TEST_DATABASE_URL` is unset; panics when it is set but unusable.
@@ -52,6 +59,10 @@ impl TestDb {
             }
         }
     }
+}
+
+fn sqlite_url(dir: &TempDir) -> String {
+    format!("sqlite://{}?mode=rwc", dir.0.join("oms.db").display())
 }
 
 struct TempDir(PathBuf);

@@ -2,7 +2,7 @@ use application::ports::{IdempotencyRecord, OrderFilter, OrderQuery, OutboxEvent
 use domain::{TenantId, order::Order};
 use uuid::Uuid;
 
-use super::fixtures::{Spec, assert_same, at, order, ship, tenant};
+use super::fixtures::{Spec, assert_same, at, dispatch, order, ship, tenant};
 use crate::persistence::Database;
 
 async fn stored_order_of_acme(db: &Database) -> Order {
@@ -103,4 +103,31 @@ pub async fn keys_are_unique_per_tenant_only(db: &Database) {
     tx.commit().await.unwrap();
 
     assert_same(&store.order_by_external_ref(&globex, "shared-ref").await.unwrap().unwrap(), &theirs);
+}
+
+/// Another tenant may hold the same carrier's reference (learning nothing of the first); within
+/// one tenant a reference is taken, however the carrier's name is spelled.
+pub async fn tracking_references_are_unique_per_tenant(db: &Database) {
+    let store = db.order_store();
+    let dispatched = async |tenant_id: &str, number: &str, provider: &str| {
+        let mut o = order(tenant_id, number);
+        let id = ship(&mut o, 1, Some(provider), at(1));
+        dispatch(&mut o, id, "TRK-SHARED", at(2));
+        let mut tx = store.begin(o.tenant_id()).await.unwrap();
+        let written = tx.insert_order(&o).await;
+        tx.commit().await.unwrap();
+        written
+    };
+    assert_eq!(dispatched("acme", "ORD-000001", "DHL").await, Ok(()));
+    assert_eq!(dispatched("globex", "ORD-000001", "DHL").await, Ok(()));
+    assert_eq!(dispatched("initech", "ORD-000001", "dhl").await, Ok(()));
+    let taken = Err(StoreError::Duplicate("trackingReference".to_owned()));
+    assert_eq!(dispatched("acme", "ORD-000002", "DHL").await, taken);
+    assert_eq!(dispatched("acme", "ORD-000003", "dhl").await, taken);
+    assert_eq!(dispatched("globex", "ORD-000002", "Dhl").await, taken);
+    assert_eq!(dispatched("acme", "ORD-000004", "aramex").await, Ok(()), "another carrier's reference");
+
+    for (tenant_id, numbers) in [("acme", 2), ("globex", 1), ("initech", 1)] {
+        assert_eq!(store.orders(&tenant(tenant_id), &everything()).await.unwrap().orders.len(), numbers);
+    }
 }

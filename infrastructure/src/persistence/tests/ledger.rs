@@ -9,7 +9,7 @@ use domain::{
 };
 use uuid::Uuid;
 
-use super::fixtures::{assert_same, at, dispatch, order, ship, tenant};
+use super::fixtures::{Spec, assert_same, at, dispatch, order, ship, tenant};
 use crate::persistence::Database;
 
 fn meta(key: &str) -> EntryMeta {
@@ -122,4 +122,20 @@ pub async fn journal_pages_filter_and_balance_per_tenant(db: &Database) {
     assert!(store.trial_balance(&tenant("nobody")).await.unwrap().is_empty());
     let foreign = LedgerFilter { order_id: Some(a.id()), ..Default::default() };
     assert!(store.ledger_entries(&tenant("globex"), &query(foreign, 10, None)).await.unwrap().entries.is_empty());
+}
+
+/// Each order's books fit in 64 bits (the domain checks that); the tenant's sum of them need not.
+pub async fn trial_balance_sums_beyond_64_bits(db: &Database) {
+    for number in ["ORD-000001", "ORD-000002", "ORD-000003"] {
+        let mut spec = Spec::new("acme", number);
+        spec.lines = vec![("SKU-1", 1, i64::MAX)];
+        let mut o = spec.build();
+        o.sync_receivable(Uuid::now_v7(), at(0)).unwrap();
+        insert(db, &o).await;
+    }
+    insert(db, &booked("acme", "ORD-000004")).await; // 10 × 12.500 KWD
+    let totals = db.order_store().trial_balance(&tenant("acme")).await.unwrap();
+    assert_eq!(totals.len(), 1);
+    let expected = 3 * i128::from(i64::MAX) + 125_000;
+    assert_eq!((totals[0].debits, totals[0].credits), (expected, expected));
 }

@@ -5,12 +5,14 @@
 mod audit;
 mod concurrency;
 mod config;
+mod connections;
 mod fixtures;
 mod harness;
 mod isolation;
 mod ledger;
 mod listing;
 mod round_trip;
+mod tracking_migration;
 mod writes;
 
 /// Generates one `#[tokio::test]` per contract and backend: `sqlite::<name>`, `postgres::<name>`.
@@ -52,6 +54,7 @@ contracts!(
     isolation::other_tenants_see_nothing,
     isolation::other_tenants_cannot_write,
     isolation::keys_are_unique_per_tenant_only,
+    isolation::tracking_references_are_unique_per_tenant,
     writes::stale_version_is_a_conflict,
     writes::duplicate_external_ref_and_number,
     writes::duplicate_tracking_reference_per_carrier,
@@ -87,6 +90,9 @@ contracts!(
     ledger::journal_and_returns_round_trip,
     ledger::journal_keys_are_unique_per_tenant,
     ledger::journal_pages_filter_and_balance_per_tenant,
+    ledger::trial_balance_sums_beyond_64_bits,
+    tracking_migration::tracking_migration_normalises_carriers,
+    tracking_migration::tracking_migration_refuses_a_clash_within_a_tenant,
 );
 
 #[tokio::test]

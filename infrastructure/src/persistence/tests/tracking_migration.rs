@@ -1,0 +1,68 @@
+//! The migration that makes tracking references unique per tenant, applied to data written
+//! before it: carriers as the old code stored them (as spelled), the old key across tenants.
+
+use application::ports::StoreError;
+use domain::order::Order;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
+use sea_orm_migration::MigratorTrait;
+
+use super::fixtures::{at, dispatch, order, ship};
+use crate::persistence::{Database, entities::shipments, migrations::Migrator};
+
+/// Stores a dispatched order, then gives its shipment the carrier the old code would have
+/// written: the provider as spelled.
+async fn stored_before(db: &Database, tenant_id: &str, number: &str, provider: &str, tracking: &str) -> Order {
+    let mut o = order(tenant_id, number);
+    let id = ship(&mut o, 1, Some(provider), at(1));
+    dispatch(&mut o, id, tracking, at(2));
+    let mut tx = db.order_store().begin(o.tenant_id()).await.unwrap();
+    tx.insert_order(&o).await.unwrap();
+    tx.commit().await.unwrap();
+    shipments::Entity::update_many()
+        .col_expr(shipments::Column::Carrier, Expr::val(provider))
+        .filter(shipments::Column::Id.eq(id.to_string()))
+        .exec(&db.writer)
+        .await
+        .unwrap();
+    o
+}
+
+async fn carriers(db: &Database) -> Vec<String> {
+    let mut all: Vec<String> = shipments::Entity::find()
+        .select_only()
+        .column(shipments::Column::Carrier)
+        .into_tuple()
+        .all(&db.reader)
+        .await
+        .unwrap();
+    all.sort();
+    all
+}
+
+pub async fn tracking_migration_normalises_carriers(db: &Database) {
+    Migrator::down(&db.writer, Some(1)).await.unwrap();
+    stored_before(db, "acme", "ORD-000001", "DHL", "TRK-1").await;
+    stored_before(db, "globex", "ORD-000001", "dhl", "TRK-1").await;
+    stored_before(db, "globex", "ORD-000002", "Aramex", "TRK-1").await;
+    assert_eq!(carriers(db).await, ["Aramex", "DHL", "dhl"]);
+
+    db.migrate().await.unwrap();
+    assert_eq!(carriers(db).await, ["aramex", "dhl", "dhl"]);
+    // The new key holds: acme's reference is taken within acme, whatever the spelling.
+    let mut again = order("acme", "ORD-000002");
+    let id = ship(&mut again, 1, Some("Dhl"), at(1));
+    dispatch(&mut again, id, "TRK-1", at(2));
+    let mut tx = db.order_store().begin(again.tenant_id()).await.unwrap();
+    assert_eq!(tx.insert_order(&again).await, Err(StoreError::Duplicate("trackingReference".to_owned())));
+}
+
+pub async fn tracking_migration_refuses_a_clash_within_a_tenant(db: &Database) {
+    Migrator::down(&db.writer, Some(1)).await.unwrap();
+    stored_before(db, "acme", "ORD-000001", "DHL", "TRK-1").await;
+    stored_before(db, "acme", "ORD-000002", "dhl", "TRK-1").await;
+
+    let refused = db.migrate().await;
+    assert!(matches!(&refused, Err(StoreError::Internal(m)) if m.contains("tracking reference")), "{refused:?}");
+    assert_eq!(carriers(db).await, ["DHL", "dhl"], "rolled back");
+    assert_eq!(Migrator::get_pending_migrations(&db.writer).await.unwrap().len(), 1);
+}
