@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
     let built = app::build(&db, app::ConfigSource::Seed(SaasConfig::demo(SECRET)), HttpConfig::default()).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(app::serve(listener, built.router, std::future::pending()));
+    tokio::spawn(app::serve(listener, built, std::future::pending()));
 
     let token = DevTokenIssuer::new(SECRET, SaasConfig::DEMO_ISSUER, SaasConfig::DEMO_AUDIENCE).mint(
         SaasConfig::DEMO_TENANT,

@@ -1,6 +1,6 @@
 //! Builds the running application from a database and a SaaS configuration.
 
-use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use application::{
     audit_log::AuditTrail,
@@ -15,11 +15,11 @@ use chrono::{DateTime, Utc};
 use infrastructure::{
     config::{ConfigService, SaasConfig, import_onto},
     identity::JwtVerifier,
-    persistence::Database,
+    persistence::{Database, Durability},
 };
 use interfaces::{
     Services,
-    http::{HttpConfig, router},
+    http::{HttpConfig, ServerConfig, router, server},
 };
 use tokio::net::TcpListener;
 
@@ -30,6 +30,8 @@ pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// the use cases that edit it (its poller stops when the last of them is dropped).
 pub struct App {
     pub router: Router,
+    /// Connection timers and caps the router is served with.
+    pub server: ServerConfig,
 }
 
 /// Where the served config comes from. The database holds it (versioned); a file only seeds or
@@ -74,12 +76,15 @@ async fn load_config(database: &Database, source: ConfigSource) -> anyhow::Resul
                 .map_err(|e| anyhow::anyhow!("cannot import the SaaS config: {e}"))?;
             tracing::info!(file = %origin, written = report.written.len(), unchanged = report.unchanged, "SaaS config imported");
             if report.written.is_empty() {
-                ConfigService::serving(store, &stored)
+                ConfigService::serving(store, &stored).with_audit_log(database.audit_log())
             } else {
-                ConfigService::load(store).await.map_err(|e| anyhow::anyhow!("cannot read the stored config: {e}"))?
+                ConfigService::load(store)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot read the stored config: {e}"))?
+                    .with_audit_log(database.audit_log())
             }
         }
-        None => ConfigService::serving(store, &stored),
+        None => ConfigService::serving(store, &stored).with_audit_log(database.audit_log()),
     };
     for problem in service.catalog().current().check() {
         tracing::warn!(%problem, "stored SaaS config problem");
@@ -91,10 +96,9 @@ pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) 
     let config = Arc::new(load_config(database, source).await?);
     config.spawn_poller(CONFIG_POLL_INTERVAL);
     let catalog = config.catalog();
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(5))
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
+    // Follows no redirect: a JWKS answer comes from the configured URI or not at all.
+    let client =
+        infrastructure::identity::http_client().map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
     let verifier = Arc::new(JwtVerifier::new(catalog.clone(), client));
     let audit_log = database.audit_log();
     let orders = Arc::new(Orders::new(
@@ -122,25 +126,26 @@ pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) 
         Arc::new(UuidV7Ids),
     ));
     let services = Services { orders, session, audit, platform, tenant_configs, verifier };
-    Ok(App { router: router(services, http) })
+    let server = http.server.clone();
+    Ok(App { router: router(services, http), server })
 }
 
 /// Connects, migrates, and returns the database.
-pub async fn open_database(url: &str) -> anyhow::Result<Database> {
-    let database = Database::connect(url).await.map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
+pub async fn open_database(url: &str, durability: Durability) -> anyhow::Result<Database> {
+    let database =
+        Database::connect_with(url, durability).await.map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
     database.migrate().await.map_err(|e| anyhow::anyhow!("cannot migrate database: {e}"))?;
     Ok(database)
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the drain
+/// deadline of the app's server config).
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    server::serve(listener, app.router, app.server, shutdown).await
 }
 
 /// Ctrl-C or SIGTERM.

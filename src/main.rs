@@ -2,7 +2,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use infrastructure::config::SaasConfig;
+use infrastructure::{config::SaasConfig, persistence::Durability};
 use interfaces::http::HttpConfig;
 use tenant_oms::{app, demo, telemetry};
 use tokio::net::TcpListener;
@@ -103,17 +103,17 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 tracing::warn!("--redis-url is accepted but not used yet: events stay in-process");
             }
             let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
-            start(&listen, &database_url, source, http, None).await?;
+            start(&listen, &database_url, Durability::Full, source, http, None).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, database_url } => {
             let demo = demo::prepare(Duration::from_secs(24 * 3600));
             let source = app::ConfigSource::Seed(demo.config);
-            start(&listen, &database_url, source, HttpConfig::default(), Some(demo.token)).await?;
+            start(&listen, &database_url, Durability::Normal, source, HttpConfig::default(), Some(demo.token)).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database_url } => {
-            app::open_database(&database_url).await?;
+            app::open_database(&database_url, Durability::Full).await?;
             println!("migrations applied to {}", redact_url(&database_url));
             Ok(ExitCode::SUCCESS)
         }
@@ -139,7 +139,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Config { command: ConfigCommand::Import { file, database_url } } => {
             let config = load_valid(&file)?;
-            let database = app::open_database(&database_url).await?;
+            let database = app::open_database(&database_url, Durability::Full).await?;
             let report =
                 infrastructure::config::import(database.config_store().as_ref(), &config, &file.display().to_string())
                     .await
@@ -157,11 +157,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
 async fn start(
     listen: &str,
     database_url: &str,
+    durability: Durability,
     source: app::ConfigSource,
     http: HttpConfig,
     demo_token: Option<String>,
 ) -> anyhow::Result<()> {
-    let database = app::open_database(database_url).await?;
+    let database = app::open_database(database_url, durability).await?;
     let app = app::build(&database, source, http).await?;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -169,7 +170,7 @@ async fn start(
     if let Some(token) = demo_token {
         println!("{}", demo::banner(&addr.to_string(), &token));
     }
-    app::serve(listener, app.router, app::shutdown_signal()).await?;
+    app::serve(listener, app, app::shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -187,10 +188,42 @@ fn load_valid(path: &std::path::Path) -> anyhow::Result<SaasConfig> {
     Ok(config)
 }
 
-/// Database URLs may carry a password; logs never do.
+/// Database URLs may carry a password, in the user info or as a `password=` query parameter;
+/// logs never do.
 fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let mut redacted = match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}://***{}", &url[..scheme_end], &url[at..]),
         _ => url.to_owned(),
+    };
+    if let Some(query_start) = redacted.find('?') {
+        let (base, query) = redacted.split_at(query_start + 1);
+        let query: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _))
+                    if name.eq_ignore_ascii_case("password") || name.eq_ignore_ascii_case("sslpassword") =>
+                {
+                    format!("{name}=***")
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        redacted = format!("{base}{}", query.join("&"));
+    }
+    redacted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_the_log() {
+        assert_eq!(redact_url("postgres://oms:s3cret@db:5432/oms"), "postgres://***@db:5432/oms");
+        assert_eq!(
+            redact_url("postgres://db:5432/oms?user=oms&password=s3cret&sslmode=require"),
+            "postgres://db:5432/oms?user=oms&password=***&sslmode=require"
+        );
+        assert_eq!(redact_url("sqlite://tenant-oms.db?mode=rwc"), "sqlite://tenant-oms.db?mode=rwc");
     }
 }

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use domain::TenantId;
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::{
     AppError, Caller, Principal, ProviderAdmin,
@@ -32,6 +33,30 @@ fn bounded(id: &str) -> String {
     id.chars().take(MAX_ID_LEN).collect()
 }
 
+/// The most of a call's input a record keeps, as serialized JSON. One request may carry a large
+/// input (or the same large variable reused by several mutations): without a bound every refused
+/// call would store all of it, and a client could grow the database far faster than it sends.
+pub const MAX_RECORDED_INPUT_BYTES: usize = 4 * 1024;
+
+/// The input as recorded: itself when small, else a cut-off preview with the full input's size
+/// and SHA-256, so that a record can still be matched with the request that caused it.
+fn bounded_input(input: Value) -> Value {
+    let serialized = input.to_string();
+    if serialized.len() <= MAX_RECORDED_INPUT_BYTES {
+        return input;
+    }
+    let mut cut = MAX_RECORDED_INPUT_BYTES;
+    while !serialized.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    serde_json::json!({
+        "truncated": true,
+        "size": serialized.len(),
+        "sha256": hex::encode(Sha256::digest(serialized.as_bytes())),
+        "preview": &serialized[..cut],
+    })
+}
+
 impl AuditDraft {
     /// `input` must already be free of secrets.
     pub(crate) fn new(p: &Principal, action: &'static str, input: &impl Serialize) -> Self {
@@ -40,7 +65,7 @@ impl AuditDraft {
             actor: p.subject.clone(),
             action: Cow::Borrowed(action),
             request_id: p.request_id.clone(),
-            input: serde_json::to_value(input).unwrap_or(Value::Null),
+            input: bounded_input(serde_json::to_value(input).unwrap_or(Value::Null)),
             order_id: None,
             target_ids: Vec::new(),
             written: false,
@@ -60,7 +85,7 @@ impl AuditDraft {
             actor: admin.subject.clone(),
             action: Cow::Borrowed(action),
             request_id: admin.request_id.clone(),
-            input: serde_json::to_value(input).unwrap_or(Value::Null),
+            input: bounded_input(serde_json::to_value(input).unwrap_or(Value::Null)),
             order_id: None,
             target_ids: Vec::new(),
             written: false,
@@ -174,4 +199,30 @@ where
         Err(e) => Err(e),
     };
     settle(log, clock, ids, draft, result).await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn small_inputs_are_recorded_whole() {
+        let input = json!({"id": "ord-1", "reason": "customer asked"});
+        assert_eq!(bounded_input(input.clone()), input);
+    }
+
+    #[test]
+    fn large_inputs_keep_a_preview_with_their_size_and_hash() {
+        let input = json!({"name": "\u{e9}".repeat(30_000)});
+        let full = input.to_string();
+        let recorded = bounded_input(input);
+        assert_eq!(recorded["truncated"], true);
+        assert_eq!(recorded["size"], full.len());
+        assert_eq!(recorded["sha256"], hex::encode(Sha256::digest(full.as_bytes())));
+        let preview = recorded["preview"].as_str().unwrap();
+        assert!(preview.len() <= MAX_RECORDED_INPUT_BYTES && full.starts_with(preview));
+        assert!(recorded.to_string().len() < 2 * MAX_RECORDED_INPUT_BYTES);
+    }
 }

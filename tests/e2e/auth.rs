@@ -90,13 +90,15 @@ async fn a_subject_of_several_tenants_picks_one_with_x_tenant_id() {
 async fn suspended_tenant_is_refused_on_every_call() {
     let app = TestApp::spawn().await;
     let t = app.jwks.sign(&Claims::for_tenants(&app.jwks.issuer(), "oms", "sam", &[SUSPENDED]));
-    for doc in ["{ me { subject } }", "{ orders { nodes { id } } }"] {
-        let body = app.gql(&t, doc, json!({})).await;
-        assert_eq!(error_code(&body), Some("TENANT_SUSPENDED"), "{body}");
+    // Refused at the HTTP edge, before the body is read: no schema, no introspection.
+    for doc in ["{ me { subject } }", "{ orders { nodes { id } } }", "{ __schema { queryType { name } } }"] {
+        let (status, body) = app.gql_status(&t, doc, json!({})).await;
+        assert_eq!((status, error_code(&body)), (403, Some("TENANT_SUSPENDED")), "{body}");
     }
-    let body =
-        app.gql(&t, &ops_doc("createOrder"), json!({"input": order_input("s-1", vec![line("A", 1, "1.00")])})).await;
-    assert_eq!(error_code(&body), Some("TENANT_SUSPENDED"), "{body}");
+    let (status, body) = app
+        .gql_status(&t, &ops_doc("createOrder"), json!({"input": order_input("s-1", vec![line("A", 1, "1.00")])}))
+        .await;
+    assert_eq!((status, error_code(&body)), (403, Some("TENANT_SUSPENDED")), "{body}");
 }
 
 #[tokio::test]

@@ -98,8 +98,8 @@ async fn suspension_refuses_every_call_until_reactivated() {
         (ops_doc("cancelOrder"), json!({"input": {"id": order["id"]}})),
     ];
     for (doc, vars) in &calls {
-        let body = app.gql(&alice, doc, vars.clone()).await;
-        assert_eq!(error_code(&body), Some("TENANT_SUSPENDED"), "{doc}: {body}");
+        let (status, body) = app.gql_status(&alice, doc, vars.clone()).await;
+        assert_eq!((status, error_code(&body)), (403, Some("TENANT_SUSPENDED")), "{doc}: {body}");
     }
 
     let active = app.gql(&provider, SET_STATUS, json!({"input": {"id": TENANT_A, "status": "ACTIVE"}})).await;

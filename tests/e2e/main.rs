@@ -7,6 +7,7 @@
 mod support;
 
 mod access;
+mod attacks;
 mod audit;
 mod auth;
 mod concurrency;

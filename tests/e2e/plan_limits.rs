@@ -47,3 +47,29 @@ async fn requests_beyond_the_plan_rate_are_refused_with_retry_after() {
     let other = app.gql(&app.token_for(TENANT_A, "alice", &["tenant_admin"]), "{ me { subject } }", json!({})).await;
     assert!(other["errors"].is_null(), "{other}");
 }
+
+#[tokio::test]
+async fn each_mutation_of_a_request_counts_against_the_plan_rate() {
+    let app = TestApp::spawn().await;
+    let token = app.token_for(TIGHT, "tia", &["tenant_admin"]);
+    // All of it inside one UTC minute (the plan allows 5 a minute).
+    let second = chrono::Utc::now().timestamp() % 60;
+    if second >= 50 {
+        tokio::time::sleep(std::time::Duration::from_secs((61 - second) as u64)).await;
+    }
+    let mutations = |n: usize| -> String {
+        let fields: String = (0..n)
+            .map(|i| format!("m{i}: confirmOrder(input: {{id: \"missing\"}}) {{ userErrors {{ code }} }} "))
+            .collect();
+        format!("mutation {{ {fields} }}")
+    };
+    // Six mutations are more than the minute holds: refused, and only the request itself counted.
+    let (status, body) = app.gql_status(&token, &mutations(6), json!({})).await;
+    assert_eq!((status, error_code(&body)), (429, Some("RATE_LIMITED")), "{body}");
+    // Four mutations are four requests: with the refused one, the minute is used up.
+    let (status, body) = app.gql_status(&token, &mutations(4), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["m3"]["userErrors"][0]["code"], "NOT_FOUND", "{body}");
+    let (status, body) = app.gql_status(&token, "{ me { subject } }", json!({})).await;
+    assert_eq!((status, error_code(&body)), (429, Some("RATE_LIMITED")), "{body}");
+}

@@ -88,6 +88,15 @@ impl Orders {
         // Dry run with placeholder identity so that domain validation also happens before any write.
         Order::create(draft(OrderId::from_uuid(uuid::Uuid::nil()), String::new()), true, self.clock.now())?;
 
+        // Looked up as it is stored (NFC). One the domain refuses finds nothing here and is
+        // refused with its field path when the order is built.
+        let external_ref = domain::identifier::optional(
+            "externalRef",
+            input.external_ref.as_deref(),
+            domain::order::MAX_EXTERNAL_REF_LEN,
+        )
+        .ok()
+        .flatten();
         for _ in 0..ATTEMPTS {
             let mut tx = self.store.begin(&p.tenant_id).await?;
             if let Some(key) = &key
@@ -97,8 +106,7 @@ impl Orders {
                 let order = self.replayed_order(tx.as_mut(), &record).await?;
                 return Ok(Outcome { value: order, replayed: true });
             }
-            let external_ref = input.external_ref.as_deref().map(str::trim).filter(|r| !r.is_empty());
-            if let Some(existing) = match external_ref {
+            if let Some(existing) = match external_ref.as_deref() {
                 Some(r) => tx.order_by_external_ref(r).await?,
                 None => None,
             } {

@@ -53,11 +53,13 @@ impl Orders {
 
     pub async fn order_by_external_ref(&self, p: &Principal, external_ref: &str) -> Result<Option<Order>, AppError> {
         self.authorize(p, Permission::OrderRead).await?;
-        let external_ref = external_ref.trim();
-        if external_ref.is_empty() {
+        // Compared as stored (NFC); a reference no order could hold finds nothing.
+        let Ok(Some(external_ref)) =
+            domain::identifier::optional("externalRef", Some(external_ref), domain::order::MAX_EXTERNAL_REF_LEN)
+        else {
             return Ok(None);
-        }
-        Ok(self.store.order_by_external_ref(&p.tenant_id, external_ref).await?)
+        };
+        Ok(self.store.order_by_external_ref(&p.tenant_id, &external_ref).await?)
     }
 
     pub async fn shipment(&self, p: &Principal, id: &str) -> Result<Option<ShipmentView>, AppError> {

@@ -35,6 +35,8 @@ pub const MAX_LINES: usize = 500;
 /// Longest free-text comment or reason; one limit, because a rejection's comments become the
 /// cancellation reason.
 pub const MAX_COMMENT: usize = 2000;
+/// Longest `externalRef`, in characters after NFC normalisation.
+pub const MAX_EXTERNAL_REF_LEN: usize = 255;
 /// Most shipments one order may hold, cancelled ones included: each is a stored row that every
 /// load of the order reads back, and the roll-up walks them all.
 pub const MAX_SHIPMENTS_PER_ORDER: usize = 200;
@@ -136,7 +138,7 @@ impl Order {
             }
             lines.push(line);
         }
-        let external_ref = identifier::optional("externalRef", input.external_ref.as_deref(), 255)
+        let external_ref = identifier::optional("externalRef", input.external_ref.as_deref(), MAX_EXTERNAL_REF_LEN)
             .map_err(|e| e.at(&["externalRef"]))?;
         let mut order = Order {
             parts: OrderParts {

@@ -113,9 +113,7 @@ impl Database {
     pub async fn storage_bytes(&self) -> Result<u64, StoreError> {
         use sea_orm::{ConnectionTrait, Statement};
         let sql = match self.backend {
-            Backend::Sqlite => {
-                "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()"
-            }
+            Backend::Sqlite => "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
             Backend::Postgres => {
                 "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::bigint AS bytes FROM pg_class c \
                  JOIN pg_namespace n ON n.oid = c.relnamespace \

@@ -3,6 +3,7 @@
 pub mod config_inputs;
 pub mod config_ops;
 pub mod context;
+pub mod document_cost;
 pub mod errors;
 pub mod inputs;
 pub mod mutation;

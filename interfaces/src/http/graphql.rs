@@ -1,18 +1,30 @@
-use async_graphql::{ErrorExtensionValues, Value, http::GraphiQLSource};
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse, rejection::GraphQLRejection};
+//! `POST /graphql`. Everything that can be decided from the headers is decided before the body
+//! is read (media type, token, tenant standing, request rate); the document is then parsed once
+//! and measured with its fragments expanded before the engine validates or runs it.
+
+use std::net::SocketAddr;
+
+use async_graphql::{ErrorExtensionValues, ServerError, Value, Variables, http::GraphiQLSource};
 use axum::{
-    extract::State,
-    http::{HeaderMap, StatusCode},
+    Extension,
+    body::Body,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
+use serde::Deserialize;
 
 use application::Caller;
 
 use crate::{
-    graphql::{
-        mutation::IdempotencyHeader, query_budget::ComplexityBudget, refusal_audit::strip_mark, visibility::PlanView,
+    graphql::{document_cost, mutation::IdempotencyHeader, refusal_audit::strip_mark},
+    http::{
+        AppState, REQUEST_ID,
+        client_guard::{authenticate_client, client_address},
+        media::{ResponseMedia, is_json_body},
+        problem::graphql_error,
+        tenant_gate,
     },
-    http::{AppState, REQUEST_ID, auth::authenticate, problem::graphql_error, rate_limit::RetryAfter},
 };
 
 pub(crate) async fn graphiql(State(state): State<AppState>) -> Response {
@@ -22,31 +34,90 @@ pub(crate) async fn graphiql(State(state): State<AppState>) -> Response {
     Html(GraphiQLSource::build().endpoint("/graphql").title("tenant-oms").finish()).into_response()
 }
 
+/// A GraphQL-over-HTTP request body. `null` is accepted wherever a member is optional.
+#[derive(Deserialize)]
+struct WireRequest {
+    query: String,
+    #[serde(default, rename = "operationName")]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Accepted and ignored: no request extension is supported.
+    #[serde(default, rename = "extensions")]
+    _extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl WireRequest {
+    fn into_request(self) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(self.query);
+        if let Some(name) = self.operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(variables) = self.variables {
+            request = request.variables(Variables::from_json(serde_json::Value::Object(variables)));
+        }
+        request
+    }
+}
+
 pub(crate) async fn execute(
     State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    request: Result<GraphQLRequest, GraphQLRejection>,
+    body: Body,
 ) -> Response {
-    let mut caller = match authenticate(&state.services, &headers).await {
-        Ok(c) => c,
-        Err(resp) => return resp,
+    let media = ResponseMedia::negotiate(&headers);
+    if !is_json_body(&headers) {
+        return graphql_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "VALIDATION_FAILED",
+            "POST /graphql takes a JSON body: send Content-Type: application/json",
+        );
+    }
+    let client = client_address(connect.as_ref().map(|Extension(c)| c));
+    let mut caller = match authenticate_client(&state, client, &headers).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
     };
-    caller.set_request_id(headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned));
-    let request = match request {
-        Ok(r) => r.into_inner(),
-        Err(rejection) => {
-            tracing::info!(error = %rejection.0, "unreadable GraphQL request");
+    set_request_id(&mut caller, &headers);
+    let admitted = match tenant_gate::admit(&state, caller).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let bytes = match read_body(body, &headers, state.max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(response) => return response,
+    };
+    let wire: WireRequest = match serde_json::from_slice(&bytes) {
+        Ok(wire) => wire,
+        Err(e) => {
+            tracing::info!(error = %e, "unreadable GraphQL request");
             return graphql_error(
                 StatusCode::BAD_REQUEST,
                 "VALIDATION_FAILED",
-                "the request body is not a GraphQL request (expected JSON {\"query\": ..., \"variables\": ...})",
+                "the request body is not a GraphQL request (expected JSON {\"query\": \"...\", \"variables\": {...}})",
             );
         }
     };
-    let mut request = match attach_caller(&state, request, caller).await {
-        Ok(request) => request,
-        Err(response) => return response,
+    let mut request = wire.into_request();
+    let cost = match request.parsed_query() {
+        Ok(document) => document_cost::measure(document, &state.documents),
+        Err(error) => return request_error(media, error, "VALIDATION_FAILED"),
     };
+    let cost = match cost {
+        Ok(cost) => cost,
+        Err(refusal) => {
+            tracing::info!(reason = %refusal.message(), "query document refused before validation");
+            return request_error(media, ServerError::new(refusal.message(), None), "QUERY_TOO_COMPLEX");
+        }
+    };
+    // The gate counted the request once; each further mutation it runs counts once more.
+    if cost.root_mutation_fields > 1
+        && let Err(refusal) = admitted.charge(&state, cost.root_mutation_fields - 1)
+    {
+        return refusal.into_response();
+    }
+    let mut request = admitted.into_request(request);
     if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         request = request.data(IdempotencyHeader(key.to_owned()));
     }
@@ -58,53 +129,77 @@ pub(crate) async fn execute(
             ext.set("code", Value::from(classify(&error.message)));
         }
     }
-    GraphQLResponse::from(response).into_response()
+    answer(media, &response)
 }
 
-/// Puts the caller (and, for a tenant user, the plan that shapes introspection and caps the
-/// query's cost) into the request, and names it on the request's log span. A tenant over its
-/// plan's request rate is answered 429 RATE_LIMITED here, before any work.
-async fn attach_caller(
-    state: &AppState,
-    request: async_graphql::Request,
-    caller: Caller,
-) -> Result<async_graphql::Request, Response> {
-    let span = tracing::Span::current();
-    match caller {
-        Caller::Tenant(principal) => {
-            span.record("tenant", principal.tenant_id.as_str());
-            span.record("subject", principal.subject.as_str());
-            // A suspended or unknown tenant gets no plan view; its calls are refused by the use cases.
-            let Ok(tenant) = state.services.session.tenant(&principal).await else {
-                return Ok(request.data(principal));
-            };
-            if let Some(limit) = tenant.limits.requests_per_minute
-                && let Err(RetryAfter(seconds)) = state.rate_limiter.admit(principal.tenant_id.as_str(), limit)
-            {
-                return Err(rate_limited(limit, seconds));
-            }
-            let mut request = request.data(principal).data(PlanView(tenant.access.plan()));
-            if let Some(limit) = tenant.limits.max_query_complexity {
-                request = request.data(ComplexityBudget(usize::try_from(limit).unwrap_or(usize::MAX)));
-            }
-            Ok(request)
-        }
-        Caller::Provider(admin) => {
-            span.record("tenant", "(provider)");
-            span.record("subject", admin.subject.as_str());
-            Ok(request.data(admin))
+fn set_request_id(caller: &mut Caller, headers: &HeaderMap) {
+    caller.set_request_id(headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned));
+}
+
+/// The body, at most `limit` bytes: a declared length over it is refused before a byte is read.
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<axum::body::Bytes, Response> {
+    let too_large = || {
+        graphql_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "VALIDATION_FAILED",
+            &format!("the request body is larger than {limit} bytes"),
+        )
+    };
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) if bytes.is_empty() => Err(graphql_error(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_FAILED",
+            "POST /graphql needs a body: {\"query\": \"...\"}",
+        )),
+        Ok(bytes) => Ok(bytes),
+        Err(e) if is_length_limit(&e) => Err(too_large()),
+        Err(e) => {
+            tracing::info!(error = %e, "request body could not be read");
+            Err(graphql_error(StatusCode::BAD_REQUEST, "VALIDATION_FAILED", "the request body could not be read"))
         }
     }
 }
 
-fn rate_limited(limit: u64, retry_after: u64) -> Response {
-    let body = serde_json::json!({ "errors": [{
-        "message": format!("your plan allows {limit} requests per minute; retry in {retry_after} s"),
-        "extensions": { "code": "RATE_LIMITED", "limit": limit, "retryAfter": retry_after }
-    }] });
-    let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
-    response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry_after));
-    response
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// A request that failed before execution: no `data` entry, and 400 where the media type says so.
+fn request_error(media: ResponseMedia, mut error: ServerError, code: &str) -> Response {
+    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("code", Value::from(code));
+    let body = serde_json::to_vec(&serde_json::json!({ "errors": [error] })).unwrap_or_default();
+    media.respond(media.request_error_status(), body)
+}
+
+/// An engine answer. Errors without a path and no data mean the request never ran (validation,
+/// variables, the plan's complexity cap): such an answer carries no `data` entry.
+fn answer(media: ResponseMedia, response: &async_graphql::Response) -> Response {
+    let never_ran = response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty());
+    if never_ran {
+        let body = serde_json::to_vec(&serde_json::json!({ "errors": response.errors })).unwrap_or_default();
+        return media.respond(media.request_error_status(), body);
+    }
+    match serde_json::to_vec(response) {
+        Ok(body) => media.respond(StatusCode::OK, body),
+        Err(e) => {
+            tracing::error!(error = %e, "GraphQL response could not be serialized");
+            graphql_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+        }
+    }
 }
 
 /// Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code yet.

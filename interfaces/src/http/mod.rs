@@ -1,22 +1,29 @@
-//! The axum router: `/graphql` (POST queries, GET GraphiQL), `/healthz`, `/readyz`.
+//! The axum router: `/graphql` (POST queries, GET GraphiQL), `/healthz`, `/readyz`, and the
+//! hyper server that runs it with the timers and caps of the HTTP edge.
 
 mod auth;
+mod client_guard;
 mod graphql;
 mod health;
+mod load_shed;
+mod media;
 mod problem;
 mod rate_limit;
+mod request_id;
+pub mod server;
+mod tenant_gate;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
     http::{HeaderName, Request, StatusCode},
+    middleware,
     routing::get,
 };
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -24,8 +31,10 @@ use tower_http::{
 
 use crate::{
     Services,
-    graphql::{AppSchema, build_schema},
+    graphql::{AppSchema, build_schema, document_cost::DocumentLimits},
 };
+
+pub use server::ServerConfig;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -33,14 +42,33 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpConfig {
     /// Serve GraphiQL on `GET /graphql`.
     pub graphiql: bool,
-    /// Larger request bodies are refused before they are read.
+    /// Larger request bodies are refused (413) without being read past the limit.
     pub max_body_bytes: usize,
+    /// A request (body read, execution, answer) that takes longer is answered 408.
     pub request_timeout: Duration,
+    /// GraphQL requests being served at once; beyond it a request is answered 503 with
+    /// `Retry-After` at once instead of queueing behind the others (health checks are exempt).
+    pub max_in_flight: usize,
+    /// Requests without a valid token that one client address may make per minute; beyond it
+    /// they are answered 429 before any token is verified.
+    pub unauthenticated_per_minute: u64,
+    /// Bounds on a query document, checked before the GraphQL engine sees it.
+    pub documents: DocumentLimits,
+    /// Connection-level timers and caps.
+    pub server: ServerConfig,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { graphiql: true, max_body_bytes: 1024 * 1024, request_timeout: Duration::from_secs(30) }
+        Self {
+            graphiql: true,
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 512,
+            unauthenticated_per_minute: 300,
+            documents: DocumentLimits::default(),
+            server: ServerConfig::default(),
+        }
     }
 }
 
@@ -49,7 +77,11 @@ pub(crate) struct AppState {
     schema: AppSchema,
     services: Services,
     graphiql: bool,
-    rate_limiter: std::sync::Arc<rate_limit::RateLimiter>,
+    max_body_bytes: usize,
+    documents: DocumentLimits,
+    unauthenticated_per_minute: u64,
+    rate_limiter: Arc<rate_limit::RateLimiter>,
+    client_guard: Arc<rate_limit::RateLimiter>,
 }
 
 pub fn router(services: Services, config: HttpConfig) -> Router {
@@ -57,15 +89,24 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         schema: build_schema(services.clone()),
         services,
         graphiql: config.graphiql,
+        max_body_bytes: config.max_body_bytes,
+        documents: config.documents,
+        unauthenticated_per_minute: config.unauthenticated_per_minute,
         rate_limiter: Default::default(),
+        client_guard: Default::default(),
     };
-    Router::new()
+    let in_flight = load_shed::InFlight::new(config.max_in_flight);
+    let graphql_routes = Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route_layer(middleware::from_fn_with_state(in_flight, load_shed::shed_when_full));
+    Router::new()
+        .merge(graphql_routes)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::map_request(request_id::drop_unacceptable_request_id))
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -84,7 +125,6 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(problem::panic_response))
-                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
-                .layer(RequestBodyLimitLayer::new(config.max_body_bytes)),
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout)),
         )
 }

@@ -2,6 +2,7 @@
 
 mod jwks;
 mod ops;
+pub mod process;
 mod tokens;
 
 use std::{net::SocketAddr, sync::Once};
@@ -159,21 +160,28 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
     SaasConfig::from_json_str(&config.to_string()).expect("test SaaS config")
 }
 
-async fn serve(database: &Database, config: app::ConfigSource) -> SocketAddr {
-    let built = app::build(database, config, HttpConfig::default()).await.expect("app");
+async fn serve(database: &Database, config: app::ConfigSource, http: HttpConfig) -> SocketAddr {
+    let built = app::build(database, config, http).await.expect("app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(app::serve(listener, built.router, std::future::pending()));
+    tokio::spawn(app::serve(listener, built, std::future::pending()));
     addr
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like `spawn`, with the HTTP settings changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut HttpConfig)) -> TestApp {
         init();
         let jwks = jwks::JwksServer::start().await;
         let (database, db_dir) = fresh_database().await;
         let config = app::ConfigSource::Seed(saas_config(&jwks.base_url()));
-        let addr = serve(&database, config).await;
+        let mut http = HttpConfig::default();
+        configure(&mut http);
+        let addr = serve(&database, config, http).await;
         TestApp { addr, client: reqwest::Client::new(), jwks, database, _db_dir: db_dir }
     }
 
@@ -185,13 +193,25 @@ impl TestApp {
 
     /// Another instance on the same database, started with `source` as its config.
     pub async fn instance_with(&self, source: app::ConfigSource) -> TestApp {
-        let addr = serve(&self.database, source).await;
+        let addr = serve(&self.database, source, HttpConfig::default()).await;
         TestApp {
             addr,
             client: reqwest::Client::new(),
             jwks: self.jwks.clone(),
             database: self.database.clone(),
             _db_dir: None,
+        }
+    }
+
+    /// What the test's database occupies on disk, in bytes.
+    pub async fn database_bytes(&self) -> u64 {
+        match &self._db_dir {
+            Some(dir) => std::fs::read_dir(dir.path())
+                .expect("database dir")
+                .filter_map(|entry| entry.ok()?.metadata().ok())
+                .map(|metadata| metadata.len())
+                .sum(),
+            None => self.database.storage_bytes().await.expect("database size"),
         }
     }
 
@@ -229,6 +249,12 @@ impl TestApp {
         let status = resp.status().as_u16();
         let body = resp.json::<Value>().await.unwrap_or(Value::Null);
         (status, body)
+    }
+
+    /// Runs a GraphQL document as `token`; returns the HTTP status and the whole body.
+    pub async fn gql_status(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let auth = format!("Bearer {token}");
+        self.post(&[("authorization", &auth)], &json!({"query": query, "variables": variables})).await
     }
 
     /// Runs a GraphQL document as `token`; panics on HTTP failure, returns the whole body.

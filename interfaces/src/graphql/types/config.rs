@@ -64,6 +64,7 @@ pub struct TenantConfig {
 #[ComplexObject]
 impl TenantConfig {
     /// Earlier versions, newest first; `before` is a version number.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn history(
         &self,
         ctx: &Context<'_>,

@@ -1,0 +1,56 @@
+//! The real `tenant-oms` binary, started as a newcomer would (`tenant-oms demo`), for tests of
+//! process-level behaviour such as shutdown on SIGTERM.
+
+use std::{net::SocketAddr, process::Stdio, time::Duration};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+pub struct DemoProcess {
+    pub addr: SocketAddr,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl DemoProcess {
+    /// Starts `tenant-oms demo` on a free loopback port and a fresh SQLite file, and waits until
+    /// it prints the address it listens on.
+    pub async fn start() -> DemoProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("demo.db").display());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenant-oms"))
+            .args(["demo", "--listen", "127.0.0.1:0", "--database-url", &url])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start tenant-oms demo");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read stdout") {
+                if let Some(rest) = line.strip_prefix("export OMS=http://") {
+                    return rest.trim_end_matches("/graphql").parse::<SocketAddr>().expect("listen address");
+                }
+            }
+            panic!("tenant-oms demo exited before printing its address");
+        })
+        .await
+        .expect("tenant-oms demo starts within 60 s");
+        // Keep draining stdout so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        DemoProcess { addr, child, _dir: dir }
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; panics if it is still running after `limit`.
+    pub async fn terminate_within(mut self, limit: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(status) => status.expect("wait"),
+            Err(_) => panic!("tenant-oms was still running {} s after SIGTERM", limit.as_secs()),
+        }
+    }
+}
