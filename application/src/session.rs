@@ -53,14 +53,42 @@ pub(crate) async fn active_tenant(
     Ok(tenant)
 }
 
+/// Proof that a caller was authorized for a permission, with the tenant profile the decision
+/// was made on. Only [`authorize`] makes one (its field is private to this module), so a function
+/// that takes `&Authorized` cannot be reached by a path that skipped the access policy.
+#[derive(Debug, Clone)]
+pub struct Authorized {
+    tenant: Arc<TenantProfile>,
+    permission: Permission,
+}
+
+impl Authorized {
+    pub fn tenant(&self) -> &TenantProfile {
+        &self.tenant
+    }
+
+    /// The permission that was checked.
+    pub fn permission(&self) -> Permission {
+        self.permission
+    }
+}
+
+impl std::ops::Deref for Authorized {
+    type Target = TenantProfile;
+
+    fn deref(&self) -> &TenantProfile {
+        &self.tenant
+    }
+}
+
 /// Active tenant, permission in its plan (else PLAN_FORBIDDEN), granted to a role of the caller
 /// (else FORBIDDEN). Every use case calls this first, naming its permission.
 pub(crate) async fn authorize(
     tenants: &dyn TenantDirectory,
     p: &Principal,
     needed: Permission,
-) -> Result<Arc<TenantProfile>, AppError> {
+) -> Result<Authorized, AppError> {
     let tenant = active_tenant(tenants, p).await?;
     tenant.access.check(&p.roles, needed)?;
-    Ok(tenant)
+    Ok(Authorized { tenant, permission: needed })
 }

@@ -48,3 +48,23 @@ pub(crate) fn check_replay(record: &IdempotencyRecord, operation: &str, fingerpr
     }
     Ok(())
 }
+
+/// A caller's idempotency key as a command uses it: the operation, the key, and the
+/// fingerprint of the content it stands for.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyUse {
+    pub operation: &'static str,
+    pub key: String,
+    pub fingerprint: String,
+}
+
+impl KeyUse {
+    /// The caller's key (none when blank) for `operation` on `content`.
+    pub(crate) fn new<T: Serialize>(
+        operation: &'static str,
+        key: Option<&str>,
+        content: &T,
+    ) -> Result<Option<KeyUse>, AppError> {
+        Ok(normalise_key(key)?.map(|key| KeyUse { operation, key, fingerprint: fingerprint(operation, content) }))
+    }
+}

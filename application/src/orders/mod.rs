@@ -1,21 +1,21 @@
 //! Order and shipment use cases. Each public method is one use case and lives in its own file;
 //! `Orders` only holds the ports they share.
 
-mod change;
 mod commands;
 mod create_order;
 mod create_shipment;
 mod envelope;
 mod idempotency;
 mod inputs;
-mod keyed_change;
 mod ledger_queries;
 mod order_commands;
 mod payment_commands;
 mod queries;
 mod refund_commands;
 mod return_commands;
+mod runner;
 mod shipment_commands;
+mod target;
 
 use std::sync::Arc;
 
@@ -27,8 +27,8 @@ pub use return_commands::ReturnView;
 use crate::{
     AppError, Permission, Principal,
     audit_trail::{AuditDraft, settle},
-    ports::{AuditLog, Clock, IdGenerator, OrderStore, TenantDirectory, TenantProfile},
-    session::authorize,
+    ports::{AuditLog, Clock, IdGenerator, OrderStore, TenantDirectory},
+    session::{Authorized, authorize},
 };
 
 pub struct Orders {
@@ -62,7 +62,7 @@ impl Orders {
     }
 
     /// Every use case starts here, naming the permission it needs.
-    async fn authorize(&self, principal: &Principal, needed: Permission) -> Result<Arc<TenantProfile>, AppError> {
+    async fn authorize(&self, principal: &Principal, needed: Permission) -> Result<Authorized, AppError> {
         authorize(self.tenants.as_ref(), principal, needed).await
     }
 

@@ -13,14 +13,13 @@ use serde::Serialize;
 
 use crate::{
     AppError, Permission, Principal,
-    audit_trail::AuditDraft,
     orders::{
         Orders, Outcome,
-        change::Target,
         commands::RecordPayment,
-        idempotency::{fingerprint, normalise_key},
+        idempotency::KeyUse,
         inputs,
-        keyed_change::Keyed,
+        runner::{Change, Command},
+        target::Target,
     },
 };
 use domain::order::Order;
@@ -42,37 +41,40 @@ fn trimmed(text: Option<&str>) -> Option<String> {
 
 impl Orders {
     pub async fn record_payment(&self, p: &Principal, input: RecordPayment) -> Result<Outcome<Order>, AppError> {
-        let mut audit = AuditDraft::new(p, OPERATION, &input);
-        audit.order(&input.order_id);
-        let result = async {
-            let access = self.authorize(p, Permission::PaymentRecord).await?;
-            let target = Target::order_at(&input.order_id, "orderId")?;
-            let key = normalise_key(input.idempotency_key.as_deref())?;
-            let amount = inputs::money(&input.amount, &["amount"])?;
-            let (reference, method) = (trimmed(input.reference.as_deref()), trimmed(input.method.as_deref()));
-            let content = PaymentContent {
-                order_id: input.order_id.trim(),
-                amount_minor: amount.minor(),
-                currency: amount.currency().code(),
-                reference: reference.as_deref(),
-                method: method.as_deref(),
-            };
-            let keyed = Keyed {
-                operation: OPERATION,
-                fingerprint: fingerprint(OPERATION, &content),
-                resource_id: input.order_id.trim().to_owned(),
-                key: key.clone(),
-            };
-            // Without a key of the caller's, the entry still needs one unique in the tenant.
-            let entry_key = key.unwrap_or_else(|| format!("payment:{}", self.ids.new_id()));
-            self.change_with_key(&access, p, &mut audit, target.named_by("orderId"), &keyed, |o, now| {
-                let meta = EntryMeta::new(self.ids.new_id(), entry_key.clone(), now)
-                    .with_details(reference.clone(), method.clone());
-                o.record_payment(meta, amount, now).map(|_| ()).map_err(AppError::from)
+        let command = Command {
+            action: OPERATION,
+            permission: Permission::PaymentRecord,
+            input: &input,
+            names_order: Some(&input.order_id),
+            names: None,
+        };
+        let outcome = self
+            .run(p, command, |_| {
+                let target = Target::order_at(&input.order_id, "orderId")?;
+                let amount = inputs::money(&input.amount, &["amount"])?;
+                let (reference, method) = (trimmed(input.reference.as_deref()), trimmed(input.method.as_deref()));
+                let content = PaymentContent {
+                    order_id: input.order_id.trim(),
+                    amount_minor: amount.minor(),
+                    currency: amount.currency().code(),
+                    reference: reference.as_deref(),
+                    method: method.as_deref(),
+                };
+                let key = KeyUse::new(OPERATION, input.idempotency_key.as_deref(), &content)?;
+                // Without a key of the caller's, the entry still needs one unique in the tenant.
+                let entry_key =
+                    key.as_ref().map_or_else(|| format!("payment:{}", self.ids.new_id()), |k| k.key.clone());
+                let change = Change::of_order(target, None, move |o, cx| {
+                    let meta = EntryMeta::new(cx.ids.new_id(), entry_key.clone(), cx.now)
+                        .with_details(reference.clone(), method.clone());
+                    o.record_payment(meta, amount, cx.now).map(|_| ()).map_err(AppError::from)
+                });
+                Ok(match key {
+                    Some(key) => change.keyed(key),
+                    None => change,
+                })
             })
-            .await
-        }
-        .await;
-        self.settle(audit, result).await
+            .await?;
+        Ok(Outcome { value: outcome.value.0, replayed: outcome.replayed })
     }
 }

@@ -17,14 +17,13 @@ use domain::{
 
 use crate::{
     AppError, ErrorCode, Permission, Principal,
-    audit_trail::AuditDraft,
     orders::{
         Orders, Outcome,
-        change::Target,
         commands::ProcessRefund,
-        idempotency::{fingerprint, normalise_key},
-        keyed_change::Keyed,
+        idempotency::KeyUse,
         return_commands::ReturnView,
+        runner::{Change, Command},
+        target::Target,
     },
     ports::TenantSettings,
 };
@@ -55,37 +54,33 @@ pub(crate) fn refund_policy(settings: &TenantSettings, currency: Currency) -> Re
 
 impl Orders {
     pub async fn process_refund(&self, p: &Principal, input: ProcessRefund) -> Result<Outcome<ReturnView>, AppError> {
-        let mut audit = AuditDraft::new(p, OPERATION, &input);
-        audit.target(&input.return_id);
-        let result = async {
-            let access = self.authorize(p, Permission::RefundProcess).await?;
-            let return_id = Target::return_id(&input.return_id, "returnId")?;
-            let key = normalise_key(input.idempotency_key.as_deref())?;
-            let keyed = Keyed {
-                operation: OPERATION,
-                fingerprint: fingerprint(OPERATION, &input),
-                resource_id: return_id.to_string(),
-                key: key.clone(),
-            };
-            let entry_key = key.unwrap_or_else(|| format!("refund:{return_id}"));
-            let comments = input.comments.as_deref();
-            let outcome = self
-                .change_with_key(
-                    &access,
-                    p,
-                    &mut audit,
-                    Target::Return(return_id).named_by("returnId"),
-                    &keyed,
-                    |o, now| {
-                        let policy = refund_policy(&access.settings, o.currency())?;
-                        let meta = EntryMeta::new(self.ids.new_id(), entry_key.clone(), now);
-                        o.refund_return(return_id, meta, &policy, comments, now).map(|_| ()).map_err(AppError::from)
-                    },
-                )
-                .await?;
-            Ok(Outcome { value: ReturnView { order: outcome.value, return_id }, replayed: outcome.replayed })
-        }
-        .await;
-        self.settle(audit, result).await
+        let command = Command {
+            action: OPERATION,
+            permission: Permission::RefundProcess,
+            input: &input,
+            names_order: None,
+            names: Some(&input.return_id),
+        };
+        let return_id = Target::return_id(&input.return_id, "returnId");
+        let outcome = self
+            .run(p, command, |_| {
+                let return_id = return_id.clone()?;
+                let key = KeyUse::new(OPERATION, input.idempotency_key.as_deref(), &input)?;
+                let entry_key = key.as_ref().map_or_else(|| format!("refund:{return_id}"), |k| k.key.clone());
+                let comments = input.comments.as_deref();
+                let change = Change::of_order(Target::Return(return_id).named_by("returnId"), None, move |o, cx| {
+                    let policy = refund_policy(&cx.tenant.settings, o.currency())?;
+                    let meta = EntryMeta::new(cx.ids.new_id(), entry_key.clone(), cx.now);
+                    o.refund_return(return_id, meta, &policy, comments, cx.now).map(|_| ()).map_err(AppError::from)
+                })
+                // A replay answers with the return the key was used for.
+                .remembering(move |_, _| return_id.to_string());
+                Ok(match key {
+                    Some(key) => change.keyed(key),
+                    None => change,
+                })
+            })
+            .await?;
+        Ok(Outcome { value: ReturnView { order: outcome.value.0, return_id: return_id? }, replayed: outcome.replayed })
     }
 }

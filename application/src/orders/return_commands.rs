@@ -1,5 +1,5 @@
 //! requestReturn, approveReturn, declineReturn: returns live in the Order aggregate like
-//! shipments, so they change through the one order-changing path.
+//! shipments, so they change through the one order-command runner.
 
 use chrono::{DateTime, Utc};
 use domain::{
@@ -11,11 +11,11 @@ use serde::Serialize;
 
 use crate::{
     AppError, Permission, Principal,
-    audit_trail::AuditDraft,
     orders::{
         Orders,
-        change::Target,
         commands::{DeclineReturn, RequestReturn, ReturnRef},
+        runner::{Change, Command},
+        target::Target,
     },
 };
 
@@ -35,26 +35,28 @@ impl ReturnView {
 
 impl Orders {
     pub async fn request_return(&self, p: &Principal, input: RequestReturn) -> Result<ReturnView, AppError> {
-        let mut audit = AuditDraft::new(p, "requestReturn", &input);
-        audit.order(&input.order_id);
-        let result = async {
-            let access = self.authorize(p, Permission::ReturnRequest).await?;
-            let target = Target::order_at(&input.order_id, "orderId")?;
-            let return_id = ReturnId::from_uuid(self.ids.new_id());
-            let request = NewReturn {
-                id: return_id,
-                lines: input.lines.iter().map(|l| (l.sku.clone(), l.vendor_id.clone(), l.quantity)).collect(),
-                reason: input.reason.clone(),
-            };
-            let order = self
-                .change_order(&access, p, &mut audit, target.named_by("orderId"), input.expected_version, |o, now| {
-                    o.request_return(request.clone(), now).map(|_| ())
-                })
-                .await?;
-            Ok(ReturnView { order, return_id })
-        }
-        .await;
-        self.settle(audit, result).await
+        let command = Command {
+            action: "requestReturn",
+            permission: Permission::ReturnRequest,
+            input: &input,
+            names_order: Some(&input.order_id),
+            names: None,
+        };
+        let return_id = ReturnId::from_uuid(self.ids.new_id());
+        let outcome = self
+            .run(p, command, |_| {
+                let target = Target::order_at(&input.order_id, "orderId")?;
+                let request = NewReturn {
+                    id: return_id,
+                    lines: input.lines.iter().map(|l| (l.sku.clone(), l.vendor_id.clone(), l.quantity)).collect(),
+                    reason: input.reason.clone(),
+                };
+                Ok(Change::of_order(target, input.expected_version, move |o, cx| {
+                    Ok(o.request_return(request.clone(), cx.now).map(|_| ())?)
+                }))
+            })
+            .await?;
+        Ok(ReturnView { order: outcome.value.0, return_id })
     }
 
     pub async fn approve_return(&self, p: &Principal, input: ReturnRef) -> Result<ReturnView, AppError> {
@@ -73,11 +75,11 @@ impl Orders {
     }
 
     /// Approving and declining are the tenant's one decision on a return, so both need
-    /// `return:approve`, and both change the order through the one order-changing path.
+    /// `return:approve`.
     async fn decide_return<F>(
         &self,
         p: &Principal,
-        operation: &'static str,
+        action: &'static str,
         input: &impl Serialize,
         return_id: &str,
         expected_version: Option<i64>,
@@ -86,19 +88,17 @@ impl Orders {
     where
         F: Fn(&mut Order, ReturnId, DateTime<Utc>) -> Result<(), DomainError> + Send + Sync,
     {
-        let mut audit = AuditDraft::new(p, operation, input);
-        audit.target(return_id);
-        let result = async {
-            let access = self.authorize(p, Permission::ReturnApprove).await?;
-            let id = Target::return_id(return_id, "id")?;
-            let order = self
-                .change_order(&access, p, &mut audit, Target::Return(id).named_by("id"), expected_version, |o, now| {
-                    decide(o, id, now)
-                })
-                .await?;
-            Ok(ReturnView { order, return_id: id })
-        }
-        .await;
-        self.settle(audit, result).await
+        let command =
+            Command { action, permission: Permission::ReturnApprove, input, names_order: None, names: Some(return_id) };
+        let id = Target::return_id(return_id, "id");
+        let outcome = self
+            .run(p, command, |_| {
+                let id = id.clone()?;
+                Ok(Change::of_order(Target::Return(id).named_by("id"), expected_version, move |o, cx| {
+                    Ok(decide(o, id, cx.now)?)
+                }))
+            })
+            .await?;
+        Ok(ReturnView { order: outcome.value.0, return_id: id? })
     }
 }

@@ -7,12 +7,12 @@ use domain::{
 
 use crate::{
     AppError, Permission, Principal,
-    audit_trail::AuditDraft,
     orders::{
         Orders, ShipmentView,
-        change::Target,
         commands::{DispatchShipment, ShipmentRef},
         inputs,
+        runner::{Change, Command},
+        target::Target,
     },
 };
 
@@ -41,36 +41,32 @@ impl Orders {
     /// Manual dispatch: the caller gives the carrier's tracking reference, label and cost.
     /// Booking through the tenant's carrier API (no tracking reference given) is not configured yet.
     pub async fn dispatch_shipment(&self, p: &Principal, input: DispatchShipment) -> Result<ShipmentView, AppError> {
-        let mut audit = AuditDraft::new(p, "dispatchShipment", &input);
-        audit.target(&input.id);
-        let result = async {
-            let access = self.authorize(p, Permission::ShipmentDispatch).await?;
-            let id = Target::shipment_id(&input.id)?;
-            let Some(tracking_reference) = input.tracking_reference.clone().filter(|t| !t.trim().is_empty()) else {
-                return Err(AppError::validation(
-                    &["trackingReference"],
-                    "trackingReference is required: no carrier API is configured to book this shipment",
-                ));
-            };
-            let cost = input.cost.as_ref().map(|c| inputs::money(c, &["cost"])).transpose()?;
-            let dispatch = Dispatch { tracking_reference, label_url: input.label_url.clone(), cost };
-            let order = self
-                .change_order(
-                    &access,
-                    p,
-                    &mut audit,
-                    Target::Shipment(id).named_by("id"),
-                    input.expected_version,
-                    |o, now| {
-                        o.dispatch_shipment(id, dispatch.clone(), now)?;
-                        o.book_shipment_cost(id, self.ids.new_id(), now)
-                    },
-                )
-                .await?;
-            Ok(ShipmentView { order, shipment_id: id })
-        }
-        .await;
-        self.settle(audit, result).await
+        let command = Command {
+            action: "dispatchShipment",
+            permission: Permission::ShipmentDispatch,
+            input: &input,
+            names_order: None,
+            names: Some(&input.id),
+        };
+        let id = Target::shipment_id(&input.id, "id");
+        let outcome = self
+            .run(p, command, |_| {
+                let id = id.clone()?;
+                let Some(tracking_reference) = input.tracking_reference.clone().filter(|t| !t.trim().is_empty()) else {
+                    return Err(AppError::validation(
+                        &["trackingReference"],
+                        "trackingReference is required: no carrier API is configured to book this shipment",
+                    ));
+                };
+                let cost = input.cost.as_ref().map(|c| inputs::money(c, &["cost"])).transpose()?;
+                let dispatch = Dispatch { tracking_reference, label_url: input.label_url.clone(), cost };
+                Ok(Change::of_order(Target::Shipment(id).named_by("id"), input.expected_version, move |o, cx| {
+                    o.dispatch_shipment(id, dispatch.clone(), cx.now)?;
+                    Ok(o.book_shipment_cost(id, cx.ids.new_id(), cx.now)?)
+                }))
+            })
+            .await?;
+        Ok(ShipmentView { order: outcome.value.0, shipment_id: id? })
     }
 
     /// The shipment commands that only move a shipment along its state machine.
@@ -82,24 +78,16 @@ impl Orders {
         permission: Permission,
         command: impl Fn(&mut Order, ShipmentId, chrono::DateTime<chrono::Utc>) -> Result<(), DomainError> + Send + Sync,
     ) -> Result<ShipmentView, AppError> {
-        let mut audit = AuditDraft::new(p, action, &input);
-        audit.target(&input.id);
-        let result = async {
-            let access = self.authorize(p, permission).await?;
-            let id = Target::shipment_id(&input.id)?;
-            let order = self
-                .change_order(
-                    &access,
-                    p,
-                    &mut audit,
-                    Target::Shipment(id).named_by("id"),
-                    input.expected_version,
-                    |o, now| command(o, id, now),
-                )
-                .await?;
-            Ok(ShipmentView { order, shipment_id: id })
-        }
-        .await;
-        self.settle(audit, result).await
+        let header = Command { action, permission, input: &input, names_order: None, names: Some(&input.id) };
+        let id = Target::shipment_id(&input.id, "id");
+        let outcome = self
+            .run(p, header, |_| {
+                let id = id.clone()?;
+                Ok(Change::of_order(Target::Shipment(id).named_by("id"), input.expected_version, move |o, cx| {
+                    Ok(command(o, id, cx.now)?)
+                }))
+            })
+            .await?;
+        Ok(ShipmentView { order: outcome.value.0, shipment_id: id? })
     }
 }

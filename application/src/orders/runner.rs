@@ -1,0 +1,412 @@
+//! The order-command runner: the one unit of work through which every command that changes an
+//! order runs, and the only code that begins an order transaction.
+//!
+//! A command names its audit action, permission and input ([`Command`]); once authorized it
+//! turns its input into a domain step on an existing order ([`Change`]) or a new one
+//! ([`Creation`]). The runner then does, in this order:
+//!
+//!  1. draft the call's audit record (every call leaves exactly one, refused ones included);
+//!  2. authorize: active tenant, permission in its plan, granted to a role ([`Authorized`]);
+//!  3. prepare: the command validates its input before anything is read or written;
+//!  4. begin the tenant's transaction;
+//!  5. find: lock the order the target names (NOT_FOUND otherwise); for a new order, look up
+//!     the idempotency key, then the externalRef;
+//!  6. idempotency: a stored key replays its first result (same content) or is refused (other
+//!     content). On an existing order the key is read once the order is locked, so a concurrent
+//!     call with the same key waits for the lock and then replays instead of applying twice;
+//!  7. check the caller's expected version;
+//!  8. apply the domain step, with the books made to follow the order's status before and after
+//!     (an order confirmed before the ledger existed owes its total before it is paid);
+//!  9. write the order (insert, or an update guarded by the version it was read at);
+//! 10. remember the idempotency key with what it produced;
+//! 11. append the order's events to the outbox and the audit record;
+//! 12. count the order against its plan's monthly quota, last: on PostgreSQL the counter row is
+//!     then locked for the commit only, not for the whole transaction;
+//! 13. commit.
+//!
+//! A lost race (the order changed since it was read, a unique key taken by a concurrent
+//! transaction, a commit that failed for either reason) rolls back and runs again from step 4,
+//! at most [`ATTEMPTS`] times, then answers CONFLICT. Anything else ends the call with its error.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use domain::{OrderId, order::Order};
+use serde::Serialize;
+
+use crate::{
+    AppError, ErrorCode, Permission, Principal,
+    audit_trail::AuditDraft,
+    orders::{
+        Orders, Outcome,
+        envelope::envelopes,
+        idempotency::{KeyUse, check_replay},
+        target::Located,
+    },
+    ports::{IdGenerator, IdempotencyRecord, OUTCOME_OK, OrderTx, PlanLimits, StoreError, TenantProfile},
+    session::Authorized,
+};
+
+/// A lost race is run again this many times in all before the caller is told CONFLICT.
+pub(crate) const ATTEMPTS: usize = 3;
+
+/// What every command declares about itself, for authorization and the audit trail.
+pub(crate) struct Command<'a, I: Serialize> {
+    /// The mutation name, recorded as the audit action.
+    pub action: &'static str,
+    pub permission: Permission,
+    /// Recorded (bounded) in the audit record; must hold no secret.
+    pub input: &'a I,
+    /// Ids the input names, recorded even when the call is refused before anything is found:
+    /// the order's, and the shipment's or return's.
+    pub names_order: Option<&'a str>,
+    pub names: Option<&'a str>,
+}
+
+/// What a domain step may use besides the order.
+pub(crate) struct StepContext<'c> {
+    pub now: DateTime<Utc>,
+    pub ids: &'c dyn IdGenerator,
+    /// The caller's tenant as it was authorized (settings, plan limits).
+    pub tenant: &'c TenantProfile,
+}
+
+type Step<'a, T> = Box<dyn FnMut(&mut Order, &StepContext<'_>) -> Result<T, AppError> + Send + 'a>;
+type Remembers<'a, T> = Box<dyn Fn(&Order, &T) -> String + Send + Sync + 'a>;
+type Replays<'a, T> = Box<dyn Fn(&Order, &IdempotencyRecord) -> Result<T, AppError> + Send + Sync + 'a>;
+
+/// A command on an existing order.
+pub(crate) struct Change<'a, T> {
+    pub target: Located,
+    pub expected_version: Option<i64>,
+    pub key: Option<KeyUse>,
+    /// The domain step; it may run more than once (once per attempt), on a freshly read order.
+    pub step: Step<'a, T>,
+    /// The id a remembered key answers a replay with (the order's, a new shipment's…), also
+    /// recorded as a target of the audit record.
+    pub remembers: Remembers<'a, T>,
+    /// The step's result for a replay, from the locked order and the stored key.
+    pub replays: Replays<'a, T>,
+}
+
+impl<'a> Change<'a, ()> {
+    /// A change whose only result is the order itself.
+    pub(crate) fn of_order(
+        target: Located,
+        expected_version: Option<i64>,
+        mut step: impl FnMut(&mut Order, &StepContext<'_>) -> Result<(), AppError> + Send + 'a,
+    ) -> Self {
+        Change {
+            target,
+            expected_version,
+            key: None,
+            step: Box::new(move |order, cx| step(order, cx)),
+            remembers: Box::new(|order, _| order.id().to_string()),
+            replays: Box::new(|_, _| Ok(())),
+        }
+    }
+
+    /// As [`Change::of_order`], idempotent on the caller's key (when given).
+    pub(crate) fn keyed(mut self, key: KeyUse) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// What the key remembers, when it is not the order's id.
+    pub(crate) fn remembering(mut self, remembers: impl Fn(&Order, &()) -> String + Send + Sync + 'a) -> Self {
+        self.remembers = Box::new(remembers);
+        self
+    }
+}
+
+/// The new order's identity, allocated by the runner inside the transaction.
+pub(crate) struct NewOrderSlot {
+    pub id: OrderId,
+    pub number: String,
+}
+
+type Build<'a> = Box<dyn FnMut(NewOrderSlot, &StepContext<'_>) -> Result<Order, AppError> + Send + 'a>;
+
+/// A command that creates an order.
+pub(crate) struct Creation<'a> {
+    pub key: Option<KeyUse>,
+    /// An order of the tenant already holding it is the answer (a replay), not a new order.
+    pub external_ref: Option<String>,
+    pub build: Build<'a>,
+}
+
+/// How one attempt ended. Returned once per attempt and moved straight out: boxing the large
+/// variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Attempt<T> {
+    /// `wrote`: the transaction holds writes to commit (a replay usually holds none).
+    Done { outcome: Outcome<(Order, T)>, wrote: bool },
+    /// A lost race: run again.
+    Retry,
+}
+
+/// The work of one command inside a transaction: steps 5 to 12.
+#[async_trait]
+pub(crate) trait UnitOfWork<T>: Send {
+    async fn attempt(
+        &mut self,
+        orders: &Orders,
+        tx: &mut dyn OrderTx,
+        authorized: &Authorized,
+        audit: &mut AuditDraft,
+    ) -> Result<Attempt<T>, AppError>;
+}
+
+pub(crate) fn order_number(n: i64) -> String {
+    format!("ORD-{n:06}")
+}
+
+impl Orders {
+    /// Runs `command`: authorizes it, lets `prepare` turn its input into work, runs the work in
+    /// one transaction (see the module documentation for the order of steps), and settles the
+    /// audit record. `T` is what the step produced besides the order.
+    pub(crate) async fn run<I, T, W, P>(
+        &self,
+        p: &Principal,
+        command: Command<'_, I>,
+        prepare: P,
+    ) -> Result<Outcome<(Order, T)>, AppError>
+    where
+        I: Serialize,
+        T: Send,
+        W: UnitOfWork<T>,
+        P: FnOnce(&Authorized) -> Result<W, AppError>,
+    {
+        let mut audit = AuditDraft::new(p, command.action, command.input);
+        if let Some(order) = command.names_order {
+            audit.order(order);
+        }
+        if let Some(id) = command.names {
+            audit.target(id);
+        }
+        let result = async {
+            let authorized = self.authorize(p, command.permission).await?;
+            let work = prepare(&authorized)?;
+            self.transact(p, &authorized, &mut audit, work).await
+        }
+        .await;
+        self.settle(audit, result).await
+    }
+
+    async fn transact<T: Send>(
+        &self,
+        p: &Principal,
+        authorized: &Authorized,
+        audit: &mut AuditDraft,
+        mut work: impl UnitOfWork<T>,
+    ) -> Result<Outcome<(Order, T)>, AppError> {
+        for _ in 0..ATTEMPTS {
+            let mut tx = self.store.begin(&p.tenant_id).await?;
+            let (outcome, wrote) = match work.attempt(self, tx.as_mut(), authorized, audit).await? {
+                Attempt::Retry => continue,
+                Attempt::Done { outcome, wrote } => (outcome, wrote),
+            };
+            if !wrote {
+                // Nothing to commit: dropping the transaction releases it.
+                return Ok(outcome);
+            }
+            if !outcome.replayed {
+                tx.append_audit(&audit.record(OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref())).await?;
+            }
+            match tx.commit().await {
+                Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => continue,
+                other => other?,
+            }
+            if !outcome.replayed {
+                audit.mark_written();
+            }
+            return Ok(outcome);
+        }
+        Err(AppError::new(ErrorCode::Conflict, "the order kept changing concurrently; retry"))
+    }
+}
+
+#[async_trait]
+impl<T: Send> UnitOfWork<T> for Change<'_, T> {
+    /// Steps 5 to 11 on an existing order.
+    async fn attempt(
+        &mut self,
+        orders: &Orders,
+        tx: &mut dyn OrderTx,
+        authorized: &Authorized,
+        audit: &mut AuditDraft,
+    ) -> Result<Attempt<T>, AppError> {
+        let mut order = self.target.lock(tx).await?.ok_or_else(|| self.target.not_found())?;
+        audit.order(order.id());
+        if let Some(key) = &self.key
+            && let Some(record) = tx.idempotency_record(&key.key).await?
+        {
+            check_replay(&record, key.operation, &key.fingerprint)?;
+            audit.target(&record.resource_id);
+            let value = (self.replays)(&order, &record)?;
+            return Ok(Attempt::Done { outcome: Outcome { value: (order, value), replayed: true }, wrote: false });
+        }
+        let before = order.version();
+        if let Some(expected) = self.expected_version
+            && expected != before
+        {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("order {} is at version {before}, not {expected}; reload it and retry", order.number()),
+            )
+            .with_field(&["expectedVersion"]));
+        }
+        let ids = orders.ids.as_ref();
+        let cx = StepContext { now: orders.clock.now(), ids, tenant: authorized.tenant() };
+        order.sync_receivable(ids.new_id(), cx.now)?;
+        let value = (self.step)(&mut order, &cx)?;
+        order.sync_receivable(ids.new_id(), cx.now)?;
+        match tx.update_order(&order, before).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Ok(Attempt::Retry),
+            // Another journal entry of the tenant holds the key (a system entry's key, or an
+            // entry booked before keys were remembered): never a second entry under it.
+            Err(StoreError::Duplicate(what)) if what == "idempotencyKey" => {
+                return Err(AppError::new(
+                    ErrorCode::IdempotencyConflict,
+                    "idempotencyKey is already used by another journal entry",
+                )
+                .with_field(&["idempotencyKey"]));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let resource_id = (self.remembers)(&order, &value);
+        if let Some(key) = &self.key
+            && remember(tx, key, &resource_id, cx.now).await?.is_retry()
+        {
+            return Ok(Attempt::Retry);
+        }
+        audit.target(&resource_id);
+        let tenant = order.tenant_id().clone();
+        tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
+        Ok(Attempt::Done { outcome: Outcome { value: (order, value), replayed: false }, wrote: true })
+    }
+}
+
+#[async_trait]
+impl UnitOfWork<()> for Creation<'_> {
+    /// Steps 5 to 12 for a new order.
+    async fn attempt(
+        &mut self,
+        orders: &Orders,
+        tx: &mut dyn OrderTx,
+        authorized: &Authorized,
+        audit: &mut AuditDraft,
+    ) -> Result<Attempt<()>, AppError> {
+        let done = |order: Order, replayed: bool, wrote: bool| Attempt::Done {
+            outcome: Outcome { value: (order, ()), replayed },
+            wrote,
+        };
+        if let Some(key) = &self.key
+            && let Some(record) = tx.idempotency_record(&key.key).await?
+        {
+            check_replay(&record, key.operation, &key.fingerprint)?;
+            let id = OrderId::parse(&record.resource_id).map_err(|_| AppError::internal())?;
+            let order = tx.lock_order(id).await?.ok_or_else(|| {
+                tracing::error!(key = %record.key, "idempotency record points at a missing order");
+                AppError::internal()
+            })?;
+            audit.order(order.id());
+            return Ok(done(order, true, false));
+        }
+        let now = orders.clock.now();
+        if let Some(external_ref) = &self.external_ref
+            && let Some(existing) = tx.order_by_external_ref(external_ref).await?
+        {
+            audit.order(existing.id());
+            // From now on the key answers with the existing order too.
+            let Some(key) = &self.key else { return Ok(done(existing, true, false)) };
+            if remember(tx, key, &existing.id().to_string(), now).await?.is_retry() {
+                return Ok(Attempt::Retry);
+            }
+            return Ok(done(existing, true, true));
+        }
+        let ids = orders.ids.as_ref();
+        let number = order_number(tx.next_order_number().await?);
+        let cx = StepContext { now, ids, tenant: authorized.tenant() };
+        let slot = NewOrderSlot { id: OrderId::from_uuid(ids.new_id()), number };
+        let mut order = (self.build)(slot, &cx)?;
+        // An auto-confirmed order owes its total from the start.
+        order.sync_receivable(ids.new_id(), now)?;
+        match tx.insert_order(&order).await {
+            Err(StoreError::Duplicate(what)) if what == "externalRef" || what == "number" => return Ok(Attempt::Retry),
+            other => other?,
+        }
+        if let Some(key) = &self.key
+            && remember(tx, key, &order.id().to_string(), now).await?.is_retry()
+        {
+            return Ok(Attempt::Retry);
+        }
+        audit.order(order.id());
+        let tenant = order.tenant_id().clone();
+        tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
+        count_against_monthly_quota(tx, authorized.limits, now).await?;
+        Ok(done(order, false, true))
+    }
+}
+
+/// Whether saving the key lost a race with a concurrent call.
+enum Remembered {
+    Saved,
+    Taken,
+}
+
+impl Remembered {
+    fn is_retry(&self) -> bool {
+        matches!(self, Remembered::Taken)
+    }
+}
+
+/// Step 10: the key and what it produced. Taken by a concurrent call: the retry finds it and
+/// replays (or refuses).
+async fn remember(
+    tx: &mut dyn OrderTx,
+    key: &KeyUse,
+    resource_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Remembered, StoreError> {
+    let record = IdempotencyRecord {
+        key: key.key.clone(),
+        operation: key.operation.to_owned(),
+        fingerprint: key.fingerprint.clone(),
+        resource_id: resource_id.to_owned(),
+        created_at: now,
+    };
+    match tx.save_idempotency_record(&record).await {
+        Ok(()) => Ok(Remembered::Saved),
+        Err(StoreError::Duplicate(_)) => Ok(Remembered::Taken),
+        Err(e) => Err(e),
+    }
+}
+
+/// Step 12: counts the order against its calendar month (UTC), always, so that a plan that gains
+/// a quota mid-month knows what was already used. Over the quota the transaction is dropped
+/// (rolled back), with the increment.
+async fn count_against_monthly_quota(
+    tx: &mut dyn OrderTx,
+    limits: PlanLimits,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let used = tx.increment_counter(&format!("orders:{}", now.format("%Y-%m"))).await?;
+    match limits.orders_per_month {
+        Some(limit) if used as u64 > limit => {
+            let resets_at = next_month(now);
+            Err(AppError::new(
+                ErrorCode::LimitExceeded,
+                format!("your plan allows {limit} orders per month; the count resets at {}", resets_at.to_rfc3339()),
+            )
+            .with_detail("limit", limit)
+            .with_detail("resetsAt", resets_at.to_rfc3339()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn next_month(now: DateTime<Utc>) -> DateTime<Utc> {
+    let (y, m) = if now.month() == 12 { (now.year() + 1, 1) } else { (now.year(), now.month() + 1) };
+    Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().unwrap_or(now)
+}
