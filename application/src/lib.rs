@@ -13,6 +13,8 @@ pub mod ports;
 pub mod principal;
 pub mod session;
 pub mod tenant_config;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use access::Permission;
 pub use error::{AppError, ErrorCode};
