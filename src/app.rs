@@ -131,9 +131,12 @@ pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) 
 }
 
 /// Connects, migrates, and returns the database.
-pub async fn open_database(url: &str, durability: Durability) -> anyhow::Result<Database> {
-    let database =
-        Database::connect_with(url, durability).await.map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
+pub async fn open_database(url: &str, schema: Option<&str>, durability: Durability) -> anyhow::Result<Database> {
+    let database = match schema {
+        Some(schema) => Database::connect_in_schema(url, schema).await,
+        None => Database::connect_with(url, durability).await,
+    }
+    .map_err(|e| anyhow::anyhow!("cannot open database: {e}"))?;
     database.migrate().await.map_err(|e| anyhow::anyhow!("cannot migrate database: {e}"))?;
     Ok(database)
 }

@@ -28,6 +28,10 @@ enum Command {
         /// `sqlite://FILE?mode=rwc` (default `./tenant-oms.db`) or `postgres://…`.
         #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
         database_url: String,
+        /// PostgreSQL only: keep every table in this schema (created if missing), so several
+        /// deployments can share one database.
+        #[arg(long, env = "OMS_DATABASE_SCHEMA")]
+        database_schema: Option<String>,
         /// The SaaSConfig JSON file: provider, plans, tenants. Imported into the database when the
         /// database holds no config or the file is newer than its latest change; without it the
         /// database's config is served.
@@ -51,6 +55,10 @@ enum Command {
     Migrate {
         #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
         database_url: String,
+        /// PostgreSQL only: keep every table in this schema (created if missing), so several
+        /// deployments can share one database.
+        #[arg(long, env = "OMS_DATABASE_SCHEMA")]
+        database_schema: Option<String>,
     },
     /// Configuration tools.
     Config {
@@ -71,6 +79,10 @@ enum ConfigCommand {
         file: PathBuf,
         #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
         database_url: String,
+        /// PostgreSQL only: keep every table in this schema (created if missing), so several
+        /// deployments can share one database.
+        #[arg(long, env = "OMS_DATABASE_SCHEMA")]
+        database_schema: Option<String>,
     },
 }
 
@@ -90,7 +102,7 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { listen, database_url, saas_config, redis_url, no_graphiql } => {
+        Command::Serve { listen, database_url, database_schema, saas_config, redis_url, no_graphiql } => {
             let source = match saas_config {
                 Some(path) => {
                     let config = load_valid(&path)?;
@@ -103,17 +115,20 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 tracing::warn!("--redis-url is accepted but not used yet: events stay in-process");
             }
             let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
-            start(&listen, &database_url, Durability::Full, source, http, None).await?;
+            let database =
+                Target { url: &database_url, schema: database_schema.as_deref(), durability: Durability::Full };
+            start(&listen, database, source, http, None).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, database_url } => {
             let demo = demo::prepare(Duration::from_secs(24 * 3600));
             let source = app::ConfigSource::Seed(demo.config);
-            start(&listen, &database_url, Durability::Normal, source, HttpConfig::default(), Some(demo.token)).await?;
+            let database = Target { url: &database_url, schema: None, durability: Durability::Normal };
+            start(&listen, database, source, HttpConfig::default(), Some(demo.token)).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Migrate { database_url } => {
-            app::open_database(&database_url, Durability::Full).await?;
+        Command::Migrate { database_url, database_schema } => {
+            app::open_database(&database_url, database_schema.as_deref(), Durability::Full).await?;
             println!("migrations applied to {}", redact_url(&database_url));
             Ok(ExitCode::SUCCESS)
         }
@@ -137,9 +152,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Config { command: ConfigCommand::Import { file, database_url } } => {
+        Command::Config { command: ConfigCommand::Import { file, database_url, database_schema } } => {
             let config = load_valid(&file)?;
-            let database = app::open_database(&database_url, Durability::Full).await?;
+            let database = app::open_database(&database_url, database_schema.as_deref(), Durability::Full).await?;
             let report =
                 infrastructure::config::import(database.config_store().as_ref(), &config, &file.display().to_string())
                     .await
@@ -154,15 +169,22 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Where the data lives and how durably it is written.
+struct Target<'a> {
+    url: &'a str,
+    schema: Option<&'a str>,
+    durability: Durability,
+}
+
 async fn start(
     listen: &str,
-    database_url: &str,
-    durability: Durability,
+    target: Target<'_>,
     source: app::ConfigSource,
     http: HttpConfig,
     demo_token: Option<String>,
 ) -> anyhow::Result<()> {
-    let database = app::open_database(database_url, durability).await?;
+    let database = app::open_database(target.url, target.schema, target.durability).await?;
+    let database_url = target.url;
     let app = app::build(&database, source, http).await?;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;

@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod concurrency;
 mod config_admin;
+mod durability;
 mod http_edges;
 mod idempotency;
 mod isolation;

@@ -131,6 +131,23 @@ impl Database {
         Ok(u64::try_from(bytes).unwrap_or(0))
     }
 
+    /// The types of the outbox events stored for one aggregate of a tenant, oldest first: for
+    /// operators checking what an order emitted, until the event feed serves it.
+    pub async fn outbox_event_types(&self, tenant: &str, aggregate_id: &str) -> Result<Vec<String>, StoreError> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+        use super::entities::outbox_events;
+        let rows = outbox_events::Entity::find()
+            .filter(outbox_events::Column::TenantId.eq(tenant))
+            .filter(outbox_events::Column::AggregateId.eq(aggregate_id))
+            .order_by_asc(outbox_events::Column::AggregateVersion)
+            .order_by_asc(outbox_events::Column::Id)
+            .all(&self.reader)
+            .await
+            .map_err(store_error)?;
+        Ok(rows.into_iter().map(|row| row.event_type).collect())
+    }
+
     /// Closes the pools; on SQLite the last connection to close checkpoints the WAL.
     pub async fn close(&self) -> Result<(), StoreError> {
         self.reader.close_by_ref().await.map_err(store_error)?;

@@ -46,7 +46,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub jwks: jwks::JwksServer,
-    database: Database,
+    pub database: Database,
+    pub location: DatabaseLocation,
     _db_dir: Option<tempfile::TempDir>,
 }
 
@@ -83,8 +84,16 @@ fn init() {
     });
 }
 
+/// Where a test's database is, as a server process is told it.
+#[derive(Debug, Clone)]
+pub struct DatabaseLocation {
+    pub url: String,
+    /// PostgreSQL: the test's own schema.
+    pub schema: Option<String>,
+}
+
 /// A fresh database: PostgreSQL schema when TEST_DATABASE_URL is set, else a SQLite file.
-async fn fresh_database() -> (Database, Option<tempfile::TempDir>) {
+async fn fresh_database() -> (Database, Option<tempfile::TempDir>, DatabaseLocation) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) => {
             let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
@@ -92,19 +101,24 @@ async fn fresh_database() -> (Database, Option<tempfile::TempDir>) {
                 .await
                 .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unusable: {e}"));
             db.migrate().await.expect("migrations");
-            (db, None)
+            (db, None, DatabaseLocation { url, schema: Some(schema) })
         }
         Err(_) => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("oms.db").display());
             let db = Database::connect(&url).await.expect("sqlite database");
             db.migrate().await.expect("migrations");
-            (db, Some(dir))
+            (db, Some(dir), DatabaseLocation { url, schema: None })
         }
     }
 }
 
 pub fn saas_config(jwks_base: &str) -> SaasConfig {
+    SaasConfig::from_json_str(&saas_config_json(jwks_base).to_string()).expect("test SaaS config")
+}
+
+/// The test SaaS config as JSON, as a config file would hold it.
+pub fn saas_config_json(jwks_base: &str) -> Value {
     let all_permissions: Vec<&str> = infrastructure::config::tenant_permissions().collect();
     let shared_idp = json!({
         "issuer": format!("{jwks_base}/realms/shared"),
@@ -157,7 +171,7 @@ pub fn saas_config(jwks_base: &str) -> SaasConfig {
             }}
         }
     });
-    SaasConfig::from_json_str(&config.to_string()).expect("test SaaS config")
+    config
 }
 
 async fn serve(database: &Database, config: app::ConfigSource, http: HttpConfig) -> SocketAddr {
@@ -177,12 +191,12 @@ impl TestApp {
     pub async fn spawn_with(configure: impl FnOnce(&mut HttpConfig)) -> TestApp {
         init();
         let jwks = jwks::JwksServer::start().await;
-        let (database, db_dir) = fresh_database().await;
+        let (database, db_dir, location) = fresh_database().await;
         let config = app::ConfigSource::Seed(saas_config(&jwks.base_url()));
         let mut http = HttpConfig::default();
         configure(&mut http);
         let addr = serve(&database, config, http).await;
-        TestApp { addr, client: reqwest::Client::new(), jwks, database, _db_dir: db_dir }
+        TestApp { addr, client: reqwest::Client::new(), jwks, database, location, _db_dir: db_dir }
     }
 
     /// Another instance of the service on the same database, started without a config file
@@ -199,6 +213,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             jwks: self.jwks.clone(),
             database: self.database.clone(),
+            location: self.location.clone(),
             _db_dir: None,
         }
     }

@@ -54,3 +54,47 @@ impl DemoProcess {
         }
     }
 }
+
+/// `tenant-oms serve` on a test's database, with a config file, logging JSON to a pipe read for
+/// the address it listens on.
+pub struct ServeProcess {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl ServeProcess {
+    pub async fn start(database: &super::DatabaseLocation, config_file: &std::path::Path) -> ServeProcess {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tenant-oms"));
+        command.args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0", "--database-url", &database.url]);
+        if let Some(schema) = &database.schema {
+            command.args(["--database-schema", schema]);
+        }
+        command.arg("--saas-config").arg(config_file);
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start tenant-oms serve");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read stderr") {
+                let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+                if entry["message"] == "tenant-oms listening" {
+                    return entry["addr"].as_str().expect("addr").parse::<SocketAddr>().expect("listen address");
+                }
+            }
+            panic!("tenant-oms serve exited before listening");
+        })
+        .await
+        .expect("tenant-oms serve starts within 60 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ServeProcess { addr, child }
+    }
+
+    /// SIGKILL: no drain, no flush, no goodbye.
+    pub async fn kill_9(mut self) {
+        self.child.start_kill().expect("kill -9");
+        self.child.wait().await.expect("wait");
+    }
+}
