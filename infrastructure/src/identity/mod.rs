@@ -7,6 +7,7 @@ mod dev_token;
 mod jwks;
 mod prepared;
 mod refusal;
+mod verified;
 mod verifier;
 
 #[cfg(test)]

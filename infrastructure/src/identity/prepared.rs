@@ -3,6 +3,7 @@
 //! A new config version gets a new `PreparedConfig`, which is what invalidates cached keys.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use application::ports::AuthError;
@@ -16,8 +17,12 @@ use crate::config::{IdpConfig, SaasConfig, decode_public_key_pem, supported_algo
 /// Clock skew tolerated on `exp` and `nbf`.
 const LEEWAY_SECONDS: u64 = 30;
 
+/// Source of `PreparedConfig::generation`.
+static GENERATIONS: AtomicU64 = AtomicU64::new(0);
+
 pub(super) struct PreparedConfig {
     config: Arc<SaasConfig>,
+    generation: u64,
     by_issuer: HashMap<String, Vec<PreparedTenant>>,
     provider: Option<PreparedProvider>,
 }
@@ -69,7 +74,14 @@ impl PreparedConfig {
                 keys: OnceLock::new(),
             })
         });
-        Self { config, by_issuer, provider }
+        Self { config, generation: GENERATIONS.fetch_add(1, Ordering::Relaxed), by_issuer, provider }
+    }
+
+    /// Tells this preparation apart from every other in the process, so a result derived from it
+    /// (a verified token) can tell whether the config has been replaced since. A counter rather
+    /// than the config's address: a dropped config's address can be reused by a later one.
+    pub(super) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The provider's IdP, when the token is its: the provider's issuer, no tenant hint, and no

@@ -1,5 +1,7 @@
 //! `TokenVerifier` for the tenants' OIDC identity providers.
 
+#[cfg(test)]
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use application::ports::{AuthError, TokenVerifier};
@@ -12,6 +14,7 @@ use super::claims::{Claims, claim, roles};
 use super::jwks::{JwksCache, JwksSettings};
 use super::prepared::{PreparedConfig, TenantKeys};
 use super::refusal::{from_jwt_error, invalid};
+use super::verified::{DEFAULT_CAPACITY, TokenKey, VerifiedTokens};
 use crate::config::ConfigCatalog;
 
 /// Far above any real IdP's token; refusing bigger ones bounds the work an anonymous caller causes.
@@ -22,6 +25,10 @@ pub struct JwtVerifier {
     catalog: Arc<ConfigCatalog>,
     jwks: JwksCache,
     prepared: RwLock<Option<Arc<PreparedConfig>>>,
+    verified: VerifiedTokens,
+    /// Signatures checked, so tests can tell a cached answer from a verified one.
+    #[cfg(test)]
+    signature_checks: AtomicUsize,
 }
 
 impl JwtVerifier {
@@ -33,10 +40,12 @@ impl JwtVerifier {
     }
 
     pub fn with_jwks_settings(catalog: Arc<ConfigCatalog>, http: reqwest::Client, settings: JwksSettings) -> Self {
-        Self { catalog, jwks: JwksCache::new(http, settings), prepared: RwLock::new(None) }
+        // A verified token is trusted for one key-set refresh interval at most (see VerifiedTokens).
+        let verified = VerifiedTokens::new(DEFAULT_CAPACITY, settings.refresh_after);
+        Self::assemble(catalog, JwksCache::new(http, settings), verified)
     }
 
-    /// Key-set ages measured on `now`, so tests can age a set without waiting.
+    /// Key-set and verified-token ages measured on `now`, so tests can age both without waiting.
     #[cfg(test)]
     pub(super) fn with_jwks_clock(
         catalog: Arc<ConfigCatalog>,
@@ -44,7 +53,37 @@ impl JwtVerifier {
         settings: JwksSettings,
         now: super::jwks::Now,
     ) -> Self {
-        Self { catalog, jwks: JwksCache::with_clock(http, settings, now), prepared: RwLock::new(None) }
+        let unix_now = super::verified::following(Arc::clone(&now));
+        let verified = VerifiedTokens::with_clock(DEFAULT_CAPACITY, settings.refresh_after, unix_now);
+        Self::assemble(catalog, JwksCache::with_clock(http, settings, now), verified)
+    }
+
+    /// The same verifier with another verified-token cache (a small one, or one on a test clock).
+    #[cfg(test)]
+    pub(super) fn with_verified_tokens(self, verified: VerifiedTokens) -> Self {
+        Self { verified, ..self }
+    }
+
+    /// Signatures checked so far; a cached answer checks none.
+    #[cfg(test)]
+    pub(super) fn signature_checks(&self) -> usize {
+        self.signature_checks.load(Ordering::Relaxed)
+    }
+
+    #[cfg(test)]
+    pub(super) fn verified_tokens(&self) -> &VerifiedTokens {
+        &self.verified
+    }
+
+    fn assemble(catalog: Arc<ConfigCatalog>, jwks: JwksCache, verified: VerifiedTokens) -> Self {
+        Self {
+            catalog,
+            jwks,
+            prepared: RwLock::new(None),
+            verified,
+            #[cfg(test)]
+            signature_checks: AtomicUsize::new(0),
+        }
     }
 
     /// The prepared form of the catalog's current config, rebuilt when the config was replaced.
@@ -83,8 +122,40 @@ impl JwtVerifier {
     async fn check_signature(&self, token: &str, header: &Header, keys: &TenantKeys) -> Result<(), AuthError> {
         let validation = keys.validation(header.alg).ok_or_else(|| invalid("algorithm not allowed for this IdP"))?;
         let key = self.key(keys, header).await?;
+        #[cfg(test)]
+        self.signature_checks.fetch_add(1, Ordering::Relaxed);
         decode::<IgnoredAny>(token, key.as_ref(), validation).map_err(|e| from_jwt_error(&e))?;
         Ok(())
+    }
+
+    /// Everything `verify` checks, on a token not found among the verified ones.
+    async fn verify_uncached(
+        &self,
+        token: &str,
+        tenant_hint: Option<&str>,
+        prepared: &PreparedConfig,
+    ) -> Result<(Caller, Claims), AuthError> {
+        // `alg: none` (and any algorithm jsonwebtoken does not know) fails right here.
+        let header = decode_header(token).map_err(|_| invalid("malformed token header or unsupported algorithm"))?;
+        // Read unverified only to find whose key must verify it.
+        let claims: Claims = dangerous::insecure_decode_claims(token).map_err(|_| invalid("malformed token claims"))?;
+
+        if let Some(provider) = prepared.provider_for(&claims, tenant_hint) {
+            self.check_signature(token, &header, prepared.provider_keys(provider)?).await?;
+            let roles = roles(claim(&claims, &provider.roles_claim));
+            let is_admin = roles.contains(&provider.admin_role);
+            let admin = ProviderAdmin { subject: subject(&claims)?, roles, is_admin, request_id: None };
+            return Ok((Caller::Provider(admin), claims));
+        }
+        let tenant = prepared.select(&claims, tenant_hint)?;
+        self.check_signature(token, &header, prepared.keys(tenant)?).await?;
+        let principal = Principal {
+            tenant_id: tenant.id.clone(),
+            subject: subject(&claims)?,
+            roles: roles(claim(&claims, &tenant.roles_claim)),
+            request_id: None,
+        };
+        Ok((Caller::Tenant(principal), claims))
     }
 }
 
@@ -121,30 +192,18 @@ impl TokenVerifier for JwtVerifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(invalid("token too large"));
         }
-        // `alg: none` (and any algorithm jsonwebtoken does not know) fails right here.
-        let header = decode_header(token).map_err(|_| invalid("malformed token header or unsupported algorithm"))?;
-        // Read unverified only to find whose key must verify it.
-        let claims: Claims = dangerous::insecure_decode_claims(token).map_err(|_| invalid("malformed token claims"))?;
-
+        // Taken first: an entry is served only under the config it was verified against, and a
+        // token verified now is stored under this config even if it is replaced meanwhile.
         let prepared = self.prepared();
-        if let Some(provider) = prepared.provider_for(&claims, tenant_hint) {
-            self.check_signature(token, &header, prepared.provider_keys(provider)?).await?;
-            let roles = roles(claim(&claims, &provider.roles_claim));
-            let is_admin = roles.contains(&provider.admin_role);
-            return Ok(Caller::Provider(ProviderAdmin {
-                subject: subject(&claims)?,
-                roles,
-                is_admin,
-                request_id: None,
-            }));
+        let key = TokenKey::new(token, tenant_hint);
+        if let Some(caller) = self.verified.get(&key, prepared.generation()) {
+            return Ok(caller);
         }
-        let tenant = prepared.select(&claims, tenant_hint)?;
-        self.check_signature(token, &header, prepared.keys(tenant)?).await?;
-        Ok(Caller::Tenant(Principal {
-            tenant_id: tenant.id.clone(),
-            subject: subject(&claims)?,
-            roles: roles(claim(&claims, &tenant.roles_claim)),
-            request_id: None,
-        }))
+        let (caller, claims) = self.verify_uncached(token, tenant_hint, &prepared).await?;
+        // jsonwebtoken has just required `exp` to be an integer; anything else is simply not cached.
+        if let Some(exp) = claims.get("exp").and_then(|exp| exp.as_u64()) {
+            self.verified.insert(key, &caller, exp, prepared.generation());
+        }
+        Ok(caller)
     }
 }

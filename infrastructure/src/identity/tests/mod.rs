@@ -10,3 +10,4 @@ mod jwks_redirects;
 mod jwks_refresh;
 mod refusals;
 mod valid_tokens;
+mod verified_tokens;
