@@ -16,6 +16,8 @@ mod return_commands;
 mod runner;
 mod shipment_commands;
 mod target;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

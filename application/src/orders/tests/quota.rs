@@ -1,0 +1,71 @@
+//! The plan's monthly order quota, counted per UTC calendar month (issue 9, test 9).
+
+use chrono::{DateTime, Duration};
+
+use super::{World, every_permission, order_input, utc};
+use crate::{
+    ErrorCode,
+    ports::{OUTCOME_OK, PlanLimits, TenantSettings},
+    testing::FixedClock,
+};
+
+#[test]
+fn the_monthly_quota_refuses_the_order_over_it_and_resets_at_the_next_utc_month() {
+    let limits = PlanLimits { orders_per_month: Some(2), ..PlanLimits::default() };
+    // One second before the month ends.
+    let clock = FixedClock::at(utc(2026, 1, 31, 23, 59, 59));
+    let w = World::at(clock, every_permission(), limits, TenantSettings::default());
+
+    for _ in 0..2 {
+        let call = w.observe(w.orders.create_order(&w.admin(), order_input()));
+        assert!(call.result.is_ok(), "{:?}", call.result.err());
+    }
+    assert_eq!(w.counter("orders:2026-01"), 2);
+    let outbox = w.outbox().len();
+
+    let over = w.observe(w.orders.create_order(&w.admin(), order_input()));
+
+    let error = over.refused_with(ErrorCode::LimitExceeded);
+    let detail = |key: &str| error.details.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
+    assert_eq!(detail("limit"), Some(serde_json::json!(2)));
+    let resets_at = detail("resetsAt").and_then(|v| v.as_str().map(str::to_owned)).expect("resetsAt");
+    let resets_at = DateTime::parse_from_rfc3339(&resets_at).expect("an RFC 3339 instant");
+    assert_eq!(resets_at, utc(2026, 2, 1, 0, 0, 0));
+    // Refused whole: no order, no number drawn, the count not raised, no event.
+    assert_eq!(w.committed_orders().len(), 2);
+    assert_eq!(w.counter("orders:2026-01"), 2);
+    assert_eq!(w.counter("order_number"), 2);
+    assert_eq!(w.outbox().len(), outbox);
+    assert_eq!(over.transactions, 1, "a quota refusal is not a lost race: no retry");
+    over.single_record("createOrder", "LIMIT_EXCEEDED");
+    assert_eq!(over.committed_records, 0);
+
+    // Past midnight UTC the new month has its own count.
+    w.clock.advance(Duration::seconds(1));
+    let next = w.observe(w.orders.create_order(&w.admin(), order_input()));
+    let created = next.result.as_ref().expect("the new month's first order");
+    assert_eq!(created.value.number(), "ORD-000003");
+    assert_eq!(created.value.created_at(), utc(2026, 2, 1, 0, 0, 0));
+    assert_eq!(w.counter("orders:2026-02"), 1);
+    assert_eq!(w.counter("orders:2026-01"), 2);
+    assert_eq!(w.committed_orders().len(), 3);
+    next.single_record("createOrder", OUTCOME_OK);
+    assert_eq!(next.committed_records, 1);
+}
+
+#[test]
+#[ignore = "bug: the runner names the new order on the audit draft before the quota refuses it, \
+            so the LIMIT_EXCEEDED record's orderId is an order that was never stored"]
+fn an_order_refused_over_the_quota_is_not_named_by_its_audit_record() {
+    let limits = PlanLimits { orders_per_month: Some(1), ..PlanLimits::default() };
+    let w = World::at(FixedClock::default(), every_permission(), limits, TenantSettings::default());
+    w.place_order();
+
+    let over = w.observe(w.orders.create_order(&w.admin(), order_input()));
+
+    over.refused_with(ErrorCode::LimitExceeded);
+    let record = over.single_record("createOrder", "LIMIT_EXCEEDED");
+    let stored: Vec<String> = w.committed_orders().iter().map(|o| o.id().to_string()).collect();
+    assert!(record.order_id.as_ref().is_none_or(|id| stored.contains(id)), "{record:#?}");
+    assert!(record.target_ids.iter().all(|id| stored.contains(id)), "{record:#?}");
+}
