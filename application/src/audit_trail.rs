@@ -17,6 +17,7 @@ use crate::{
 /// Ids are recorded as named; an absurdly long one is cut so the trail stays readable.
 const MAX_ID_LEN: usize = 128;
 
+#[derive(Clone)]
 pub(crate) struct AuditDraft {
     /// `None`: the platform's own trail (a provider operation on no single tenant).
     tenant_id: Option<TenantId>,

@@ -57,6 +57,22 @@ impl ErrorCode {
         }
     }
 
+    /// The HTTP status of an answer refused with this code before any GraphQL ran (a GraphQL
+    /// answer itself is 200, or 400 for a document that never ran). Only the transport's own
+    /// refusals (415 media type, 413 body size, 503 overload) use statuses outside this table.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden | ErrorCode::PlanForbidden | ErrorCode::TenantSuspended => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::ValidationFailed | ErrorCode::QueryTooComplex => 400,
+            ErrorCode::InvalidState | ErrorCode::Conflict => 409,
+            ErrorCode::IdempotencyConflict => 422,
+            ErrorCode::LimitExceeded | ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+        }
+    }
+
     /// Authentication, authorization, plan, rate and query limits and internal failures are not
     /// the caller's business input being wrong: they are answered as top-level errors.
     pub fn is_top_level(&self) -> bool {

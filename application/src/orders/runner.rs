@@ -205,17 +205,23 @@ impl Orders {
                 Attempt::Retry => continue,
                 Attempt::Done { outcome, wrote } => (outcome, wrote),
             };
+            // The order is named on the record only with the attempt that stored it: a new
+            // order's id is this attempt's, and a retried or refused attempt's order never was.
+            let mut settled = audit.clone();
+            settled.order(outcome.value.0.id());
             if !wrote {
                 // Nothing to commit: dropping the transaction releases it.
+                *audit = settled;
                 return Ok(outcome);
             }
             if !outcome.replayed {
-                tx.append_audit(&audit.record(OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref())).await?;
+                tx.append_audit(&settled.record(OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref())).await?;
             }
             match tx.commit().await {
                 Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => continue,
                 other => other?,
             }
+            *audit = settled;
             if !outcome.replayed {
                 audit.mark_written();
             }
@@ -341,7 +347,6 @@ impl UnitOfWork<()> for Creation<'_> {
         {
             return Ok(Attempt::Retry);
         }
-        audit.order(order.id());
         let tenant = order.tenant_id().clone();
         tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
         count_against_monthly_quota(tx, authorized.limits, now).await?;

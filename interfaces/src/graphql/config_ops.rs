@@ -7,7 +7,7 @@ use crate::graphql::{
     config_inputs::{
         RotateWebhookSecretInput, SetTenantStatusInput, UpdateTenantConfigInput, UpsertPlanInput, UpsertTenantInput,
     },
-    context::{principal, provider_admin, services},
+    context::{mutation_principal, mutation_provider_admin, principal, services},
     errors::{UserError, payload, query, respond},
     types::{Plan, Tenant, TenantConfig},
     visibility,
@@ -64,21 +64,21 @@ impl ConfigMutation {
         ctx: &Context<'_>,
         input: UpdateTenantConfigInput,
     ) -> async_graphql::Result<TenantConfigPayload> {
-        let r = services(ctx).tenant_configs.update(principal(ctx)?, input.into()).await;
+        let r = services(ctx).tenant_configs.update(mutation_principal(ctx).await?, input.into()).await;
         respond(r, |c| TenantConfigPayload { tenant_config: Some(c.into()), user_errors: vec![] })
     }
 
     /// Provider: creates or changes a plan; omitted fields keep their values.
     #[graphql(visible = "visibility::provider_only")]
     async fn upsert_plan(&self, ctx: &Context<'_>, input: UpsertPlanInput) -> async_graphql::Result<PlanPayload> {
-        let r = services(ctx).platform.upsert_plan(provider_admin(ctx)?, input.into()).await;
+        let r = services(ctx).platform.upsert_plan(mutation_provider_admin(ctx).await?, input.into()).await;
         respond(r, |p| PlanPayload { plan: Some(p.into()), user_errors: vec![] })
     }
 
     /// Provider: creates or changes a tenant; omitted fields keep their values.
     #[graphql(visible = "visibility::provider_only")]
     async fn upsert_tenant(&self, ctx: &Context<'_>, input: UpsertTenantInput) -> async_graphql::Result<TenantPayload> {
-        let r = services(ctx).platform.upsert_tenant(provider_admin(ctx)?, input.into()).await;
+        let r = services(ctx).platform.upsert_tenant(mutation_provider_admin(ctx).await?, input.into()).await;
         respond(r, |t| TenantPayload { tenant: Some(t.into()), user_errors: vec![] })
     }
 
@@ -89,7 +89,10 @@ impl ConfigMutation {
         ctx: &Context<'_>,
         input: SetTenantStatusInput,
     ) -> async_graphql::Result<TenantPayload> {
-        let r = services(ctx).platform.set_tenant_status(provider_admin(ctx)?, &input.id, input.status.into()).await;
+        let r = services(ctx)
+            .platform
+            .set_tenant_status(mutation_provider_admin(ctx).await?, &input.id, input.status.into())
+            .await;
         respond(r, |t| TenantPayload { tenant: Some(t.into()), user_errors: vec![] })
     }
 
@@ -100,8 +103,10 @@ impl ConfigMutation {
         ctx: &Context<'_>,
         input: RotateWebhookSecretInput,
     ) -> async_graphql::Result<RotateWebhookSecretPayload> {
-        let r =
-            services(ctx).platform.rotate_webhook_secret(provider_admin(ctx)?, &input.tenant_id, &input.webhook).await;
+        let r = services(ctx)
+            .platform
+            .rotate_webhook_secret(mutation_provider_admin(ctx).await?, &input.tenant_id, &input.webhook)
+            .await;
         respond(r, |secret| RotateWebhookSecretPayload { secret: Some(secret), user_errors: vec![] })
     }
 }

@@ -9,7 +9,6 @@ pub mod inputs;
 pub mod mutation;
 pub mod query;
 pub mod query_budget;
-pub mod refusal_audit;
 pub mod types;
 pub mod visibility;
 
@@ -40,7 +39,6 @@ pub fn build_schema(services: Services) -> AppSchema {
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(query_budget::PlanComplexityLimit)
-        .extension(refusal_audit::AuditRefusedCallers)
         .finish()
 }
 

@@ -1,7 +1,7 @@
 use async_graphql::{Context, Object, SimpleObject};
 
 use crate::graphql::{
-    context::{principal, services},
+    context::{mutation_principal, services},
     errors::{UserError, payload, respond},
     inputs::*,
     types::{Order, Refund, Return, Shipment},
@@ -109,26 +109,29 @@ impl Mutation {
         ctx: &Context<'_>,
         input: CreateOrderInput,
     ) -> async_graphql::Result<CreateOrderPayload> {
-        let r = services(ctx).orders.create_order(principal(ctx)?, input.into_command(header_key(ctx))).await;
+        let r = services(ctx)
+            .orders
+            .create_order(mutation_principal(ctx).await?, input.into_command(header_key(ctx)))
+            .await;
         respond(r, |o| CreateOrderPayload { order: Some(o.value.into()), replayed: o.replayed, user_errors: vec![] })
     }
 
     /// PENDING → CONFIRMED.
     #[graphql(visible = "visibility::order_confirm")]
     async fn confirm_order(&self, ctx: &Context<'_>, input: OrderRefInput) -> async_graphql::Result<OrderPayload> {
-        respond(services(ctx).orders.confirm_order(principal(ctx)?, input.into()).await, order_payload)
+        respond(services(ctx).orders.confirm_order(mutation_principal(ctx).await?, input.into()).await, order_payload)
     }
 
     /// Cancels the order and its pending or confirmed shipments; refused once anything shipped.
     #[graphql(visible = "visibility::order_cancel")]
     async fn cancel_order(&self, ctx: &Context<'_>, input: CancelOrderInput) -> async_graphql::Result<OrderPayload> {
-        respond(services(ctx).orders.cancel_order(principal(ctx)?, input.into()).await, order_payload)
+        respond(services(ctx).orders.cancel_order(mutation_principal(ctx).await?, input.into()).await, order_payload)
     }
 
     /// DELIVERED → COMPLETED.
     #[graphql(visible = "visibility::order_complete")]
     async fn complete_order(&self, ctx: &Context<'_>, input: OrderRefInput) -> async_graphql::Result<OrderPayload> {
-        respond(services(ctx).orders.complete_order(principal(ctx)?, input.into()).await, order_payload)
+        respond(services(ctx).orders.complete_order(mutation_principal(ctx).await?, input.into()).await, order_payload)
     }
 
     /// Puts the order on review hold until the named reviewer decides.
@@ -138,13 +141,16 @@ impl Mutation {
         ctx: &Context<'_>,
         input: EscalateOrderReviewInput,
     ) -> async_graphql::Result<OrderPayload> {
-        respond(services(ctx).orders.escalate_order_review(principal(ctx)?, input.into()).await, order_payload)
+        respond(
+            services(ctx).orders.escalate_order_review(mutation_principal(ctx).await?, input.into()).await,
+            order_payload,
+        )
     }
 
     /// The named reviewer approves (lifts the hold) or rejects (cancels the order).
     #[graphql(visible = "visibility::order_review")]
     async fn review_order(&self, ctx: &Context<'_>, input: ReviewOrderInput) -> async_graphql::Result<OrderPayload> {
-        respond(services(ctx).orders.review_order(principal(ctx)?, input.into()).await, order_payload)
+        respond(services(ctx).orders.review_order(mutation_principal(ctx).await?, input.into()).await, order_payload)
     }
 
     /// Allocates line quantities to a new PENDING shipment.
@@ -154,7 +160,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: CreateShipmentInput,
     ) -> async_graphql::Result<CreateShipmentPayload> {
-        let r = services(ctx).orders.create_shipment(principal(ctx)?, input.into_command(header_key(ctx))).await;
+        let r = services(ctx)
+            .orders
+            .create_shipment(mutation_principal(ctx).await?, input.into_command(header_key(ctx)))
+            .await;
         respond(r, |o| {
             let shipment = Shipment::from(o.value);
             CreateShipmentPayload {
@@ -173,7 +182,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ShipmentRefInput,
     ) -> async_graphql::Result<ShipmentPayload> {
-        respond(services(ctx).orders.confirm_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+        respond(
+            services(ctx).orders.confirm_shipment(mutation_principal(ctx).await?, input.into()).await,
+            shipment_payload,
+        )
     }
 
     /// CONFIRMED → SHIPPED with the carrier's tracking reference, label and cost.
@@ -183,7 +195,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: DispatchShipmentInput,
     ) -> async_graphql::Result<ShipmentPayload> {
-        respond(services(ctx).orders.dispatch_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+        respond(
+            services(ctx).orders.dispatch_shipment(mutation_principal(ctx).await?, input.into()).await,
+            shipment_payload,
+        )
     }
 
     /// SHIPPED or IN_TRANSIT → DELIVERED.
@@ -193,7 +208,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ShipmentRefInput,
     ) -> async_graphql::Result<ShipmentPayload> {
-        respond(services(ctx).orders.deliver_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+        respond(
+            services(ctx).orders.deliver_shipment(mutation_principal(ctx).await?, input.into()).await,
+            shipment_payload,
+        )
     }
 
     /// PENDING or CONFIRMED → CANCELLED; its units become available again.
@@ -203,7 +221,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ShipmentRefInput,
     ) -> async_graphql::Result<ShipmentPayload> {
-        respond(services(ctx).orders.cancel_shipment(principal(ctx)?, input.into()).await, shipment_payload)
+        respond(
+            services(ctx).orders.cancel_shipment(mutation_principal(ctx).await?, input.into()).await,
+            shipment_payload,
+        )
     }
 
     /// Records a payment against what the order owes (debit cash / credit its receivable).
@@ -214,7 +235,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RecordPaymentInput,
     ) -> async_graphql::Result<RecordPaymentPayload> {
-        let r = services(ctx).orders.record_payment(principal(ctx)?, input.into_command(header_key(ctx))).await;
+        let r = services(ctx)
+            .orders
+            .record_payment(mutation_principal(ctx).await?, input.into_command(header_key(ctx)))
+            .await;
         respond(r, |o| RecordPaymentPayload { order: Some(o.value.into()), replayed: o.replayed, user_errors: vec![] })
     }
 
@@ -225,13 +249,13 @@ impl Mutation {
         ctx: &Context<'_>,
         input: RequestReturnInput,
     ) -> async_graphql::Result<ReturnPayload> {
-        respond(services(ctx).orders.request_return(principal(ctx)?, input.into()).await, return_payload)
+        respond(services(ctx).orders.request_return(mutation_principal(ctx).await?, input.into()).await, return_payload)
     }
 
     /// REQUESTED → APPROVED.
     #[graphql(visible = "visibility::return_approve")]
     async fn approve_return(&self, ctx: &Context<'_>, input: ReturnRefInput) -> async_graphql::Result<ReturnPayload> {
-        respond(services(ctx).orders.approve_return(principal(ctx)?, input.into()).await, return_payload)
+        respond(services(ctx).orders.approve_return(mutation_principal(ctx).await?, input.into()).await, return_payload)
     }
 
     /// REQUESTED → DECLINED; the units may be asked back again later.
@@ -241,7 +265,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: DeclineReturnInput,
     ) -> async_graphql::Result<ReturnPayload> {
-        respond(services(ctx).orders.decline_return(principal(ctx)?, input.into()).await, return_payload)
+        respond(services(ctx).orders.decline_return(mutation_principal(ctx).await?, input.into()).await, return_payload)
     }
 
     /// Refunds an APPROVED return once: Σ(unit price × quantity) less the restocking fee, capped
@@ -252,7 +276,10 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ProcessRefundInput,
     ) -> async_graphql::Result<ProcessRefundPayload> {
-        let r = services(ctx).orders.process_refund(principal(ctx)?, input.into_command(header_key(ctx))).await;
+        let r = services(ctx)
+            .orders
+            .process_refund(mutation_principal(ctx).await?, input.into_command(header_key(ctx)))
+            .await;
         respond(r, |o| {
             let ret = Return::from(o.value);
             ProcessRefundPayload {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use application::ErrorCode;
 use async_graphql::{
     ErrorExtensionValues, ServerError, ValidationResult, Value,
     extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation},
@@ -39,7 +40,7 @@ impl Extension for PlanComplexityLimit {
                     None,
                 );
                 let mut extensions = ErrorExtensionValues::default();
-                extensions.set("code", Value::from("QUERY_TOO_COMPLEX"));
+                extensions.set("code", Value::from(ErrorCode::QueryTooComplex.as_str()));
                 extensions.set("complexity", Value::from(result.complexity as u64));
                 extensions.set("limit", Value::from(budget.0 as u64));
                 error.extensions = Some(extensions);

@@ -1,12 +1,15 @@
 //! Bearer-token authentication of every GraphQL request.
 
-use application::{Caller, ports::AuthError};
+use application::{Caller, ErrorCode, ports::AuthError};
 use axum::{
     http::{HeaderMap, StatusCode, header},
     response::Response,
 };
 
-use crate::{Services, http::problem::graphql_error};
+use crate::{
+    Services,
+    http::problem::{graphql_error, refusal},
+};
 
 const TENANT_HEADER: &str = "x-tenant-id";
 
@@ -34,7 +37,7 @@ pub(crate) async fn authenticate(services: &Services, headers: &HeaderMap) -> Re
             }
             AuthError::Unavailable(_) => graphql_error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL",
+                ErrorCode::Internal,
                 "the identity provider could not be reached to verify the token; retry shortly",
             ),
         }
@@ -42,5 +45,5 @@ pub(crate) async fn authenticate(services: &Services, headers: &HeaderMap) -> Re
 }
 
 fn unauthenticated(message: &str) -> Response {
-    graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message)
+    refusal(ErrorCode::Unauthenticated, message)
 }

@@ -4,14 +4,14 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use application::Caller;
+use application::{Caller, ErrorCode};
 use axum::{
     extract::ConnectInfo,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
 };
 
-use crate::http::{AppState, auth::authenticate, problem::graphql_error, rate_limit::RetryAfter};
+use crate::http::{AppState, auth::authenticate, problem::refusal, rate_limit::RetryAfter};
 
 /// The peer's address as the server accepted it (no proxy header is trusted here).
 pub(crate) fn client_address(connect: Option<&ConnectInfo<SocketAddr>>) -> Option<IpAddr> {
@@ -29,9 +29,8 @@ pub(crate) async fn authenticate_client(
         && let Some(RetryAfter(seconds)) = state.client_guard.exhausted(key, limit)
     {
         tracing::info!(client = %key, "request refused: too many requests without a valid token");
-        let mut response = graphql_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
+        let mut response = refusal(
+            ErrorCode::RateLimited,
             &format!("too many requests without a valid token from your address; retry in {seconds} s"),
         );
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

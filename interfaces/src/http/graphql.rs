@@ -14,15 +14,15 @@ use axum::{
 };
 use serde::Deserialize;
 
-use application::Caller;
+use application::{Caller, ErrorCode};
 
 use crate::{
-    graphql::{document_cost, mutation::IdempotencyHeader, refusal_audit::strip_mark},
+    graphql::{document_cost, mutation::IdempotencyHeader},
     http::{
         AppState, REQUEST_ID,
         client_guard::{authenticate_client, client_address},
         media::{ResponseMedia, is_json_body},
-        problem::graphql_error,
+        problem::{graphql_error, refusal},
         tenant_gate,
     },
 };
@@ -70,7 +70,7 @@ pub(crate) async fn execute(
     if !is_json_body(&headers) {
         return graphql_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "VALIDATION_FAILED",
+            ErrorCode::ValidationFailed,
             "POST /graphql takes a JSON body: send Content-Type: application/json",
         );
     }
@@ -92,9 +92,8 @@ pub(crate) async fn execute(
         Ok(wire) => wire,
         Err(e) => {
             tracing::info!(error = %e, "unreadable GraphQL request");
-            return graphql_error(
-                StatusCode::BAD_REQUEST,
-                "VALIDATION_FAILED",
+            return refusal(
+                ErrorCode::ValidationFailed,
                 "the request body is not a GraphQL request (expected JSON {\"query\": \"...\", \"variables\": {...}})",
             );
         }
@@ -102,13 +101,13 @@ pub(crate) async fn execute(
     let mut request = wire.into_request();
     let cost = match request.parsed_query() {
         Ok(document) => document_cost::measure(document, &state.documents),
-        Err(error) => return request_error(media, error, "VALIDATION_FAILED"),
+        Err(error) => return request_error(media, error, ErrorCode::ValidationFailed),
     };
     let cost = match cost {
         Ok(cost) => cost,
         Err(refusal) => {
             tracing::info!(reason = %refusal.message(), "query document refused before validation");
-            return request_error(media, ServerError::new(refusal.message(), None), "QUERY_TOO_COMPLEX");
+            return request_error(media, ServerError::new(refusal.message(), None), ErrorCode::QueryTooComplex);
         }
     };
     // The gate counted the request once; each further mutation it runs counts once more.
@@ -124,9 +123,8 @@ pub(crate) async fn execute(
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
-        strip_mark(ext);
         if ext.get("code").is_none() {
-            ext.set("code", Value::from(classify(&error.message)));
+            ext.set("code", Value::from(classify(&error.message).as_str()));
         }
     }
     answer(media, &response)
@@ -141,7 +139,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<axum
     let too_large = || {
         graphql_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "VALIDATION_FAILED",
+            ErrorCode::ValidationFailed,
             &format!("the request body is larger than {limit} bytes"),
         )
     };
@@ -151,16 +149,14 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<axum
         return Err(too_large());
     }
     match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) if bytes.is_empty() => Err(graphql_error(
-            StatusCode::BAD_REQUEST,
-            "VALIDATION_FAILED",
-            "POST /graphql needs a body: {\"query\": \"...\"}",
-        )),
+        Ok(bytes) if bytes.is_empty() => {
+            Err(refusal(ErrorCode::ValidationFailed, "POST /graphql needs a body: {\"query\": \"...\"}"))
+        }
         Ok(bytes) => Ok(bytes),
         Err(e) if is_length_limit(&e) => Err(too_large()),
         Err(e) => {
             tracing::info!(error = %e, "request body could not be read");
-            Err(graphql_error(StatusCode::BAD_REQUEST, "VALIDATION_FAILED", "the request body could not be read"))
+            Err(refusal(ErrorCode::ValidationFailed, "the request body could not be read"))
         }
     }
 }
@@ -177,8 +173,8 @@ fn is_length_limit(error: &axum::Error) -> bool {
 }
 
 /// A request that failed before execution: no `data` entry, and 400 where the media type says so.
-fn request_error(media: ResponseMedia, mut error: ServerError, code: &str) -> Response {
-    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("code", Value::from(code));
+fn request_error(media: ResponseMedia, mut error: ServerError, code: ErrorCode) -> Response {
+    error.extensions.get_or_insert_with(ErrorExtensionValues::default).set("code", Value::from(code.as_str()));
     let body = serde_json::to_vec(&serde_json::json!({ "errors": [error] })).unwrap_or_default();
     media.respond(media.request_error_status(), body)
 }
@@ -197,16 +193,16 @@ fn answer(media: ResponseMedia, response: &async_graphql::Response) -> Response 
         Ok(body) => media.respond(StatusCode::OK, body),
         Err(e) => {
             tracing::error!(error = %e, "GraphQL response could not be serialized");
-            graphql_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+            refusal(ErrorCode::Internal, "internal error")
         }
     }
 }
 
 /// Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code yet.
-fn classify(message: &str) -> &'static str {
+fn classify(message: &str) -> ErrorCode {
     if message.starts_with("Query is too complex") || message.starts_with("Query is nested too deep") {
-        "QUERY_TOO_COMPLEX"
+        ErrorCode::QueryTooComplex
     } else {
-        "VALIDATION_FAILED"
+        ErrorCode::ValidationFailed
     }
 }

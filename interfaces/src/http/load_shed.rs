@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use application::ErrorCode;
 use axum::{
     extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
@@ -28,7 +29,7 @@ pub(crate) async fn shed_when_full(State(in_flight): State<InFlight>, request: R
         tracing::warn!("request shed: too many requests in flight");
         let mut response = graphql_error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "RATE_LIMITED",
+            ErrorCode::RateLimited,
             "the server is at capacity; retry in a second",
         );
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

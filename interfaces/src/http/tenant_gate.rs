@@ -10,7 +10,11 @@ use axum::{
 
 use crate::{
     graphql::{query_budget::ComplexityBudget, visibility::PlanView},
-    http::{AppState, problem::graphql_error, rate_limit::RetryAfter},
+    http::{
+        AppState,
+        problem::{graphql_error, refusal},
+        rate_limit::RetryAfter,
+    },
 };
 
 /// A caller let through the gate, with what its plan puts into the request.
@@ -48,12 +52,11 @@ pub(crate) async fn admit(state: &AppState, caller: Caller) -> Result<Admitted, 
 }
 
 fn refused(e: AppError) -> Response {
-    let status = match e.code {
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::TenantSuspended | ErrorCode::Forbidden | ErrorCode::PlanForbidden => StatusCode::FORBIDDEN,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    graphql_error(status, e.code.as_str(), &e.message)
+    match e.code {
+        // The tenant directory could not be read: the service, not the caller, is at fault.
+        ErrorCode::Internal => graphql_error(StatusCode::SERVICE_UNAVAILABLE, e.code, &e.message),
+        code => refusal(code, &e.message),
+    }
 }
 
 impl Admitted {
@@ -97,7 +100,7 @@ impl IntoResponse for RateLimited {
         let Self { limit, retry_after } = self;
         let body = serde_json::json!({ "errors": [{
             "message": format!("your plan allows {limit} requests per minute; retry in {retry_after} s"),
-            "extensions": { "code": "RATE_LIMITED", "limit": limit, "retryAfter": retry_after }
+            "extensions": { "code": ErrorCode::RateLimited.as_str(), "limit": limit, "retryAfter": retry_after }
         }] });
         let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
