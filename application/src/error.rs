@@ -189,8 +189,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict(m) => AppError::new(ErrorCode::Conflict, m),
-            StoreError::Duplicate(what) => {
-                AppError::new(ErrorCode::Conflict, format!("{what} is already in use")).with_field(&[&what])
+            StoreError::Duplicate(taken) => {
+                let field = taken.field();
+                AppError::new(ErrorCode::Conflict, format!("{field} is already in use")).with_field(&[field])
             }
             StoreError::Unavailable(cause) | StoreError::Internal(cause) => {
                 tracing::error!(error = %cause, "storage failure");

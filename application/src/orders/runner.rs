@@ -42,7 +42,7 @@ use crate::{
         idempotency::{KeyUse, check_replay},
         target::Located,
     },
-    ports::{IdGenerator, IdempotencyRecord, OUTCOME_OK, OrderTx, PlanLimits, StoreError, TenantProfile},
+    ports::{IdGenerator, IdempotencyRecord, OUTCOME_OK, OrderTx, PlanLimits, StoreError, Taken, TenantProfile},
     session::Authorized,
 };
 
@@ -271,7 +271,7 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
             Err(StoreError::Conflict(_)) => return Ok(Attempt::Retry),
             // Another journal entry of the tenant holds the key (a system entry's key, or an
             // entry booked before keys were remembered): never a second entry under it.
-            Err(StoreError::Duplicate(what)) if what == "idempotencyKey" => {
+            Err(StoreError::Duplicate(Taken::JournalEntryKey)) => {
                 return Err(AppError::new(
                     ErrorCode::IdempotencyConflict,
                     "idempotencyKey is already used by another journal entry",
@@ -339,7 +339,7 @@ impl UnitOfWork<()> for Creation<'_> {
         // An auto-confirmed order owes its total from the start.
         order.sync_receivable(ids.new_id(), now)?;
         match tx.insert_order(&order).await {
-            Err(StoreError::Duplicate(what)) if what == "externalRef" || what == "number" => return Ok(Attempt::Retry),
+            Err(StoreError::Duplicate(Taken::ExternalRef | Taken::OrderNumber)) => return Ok(Attempt::Retry),
             other => other?,
         }
         if let Some(key) = &self.key
@@ -383,7 +383,7 @@ async fn remember(
     };
     match tx.save_idempotency_record(&record).await {
         Ok(()) => Ok(Remembered::Saved),
-        Err(StoreError::Duplicate(_)) => Ok(Remembered::Taken),
+        Err(StoreError::Duplicate(Taken::IdempotencyKey)) => Ok(Remembered::Taken),
         Err(e) => Err(e),
     }
 }

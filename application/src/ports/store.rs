@@ -15,13 +15,40 @@ pub enum StoreError {
     /// Optimistic concurrency: the row changed since it was read.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// A unique key is taken. The payload names the key in caller terms, e.g. "externalRef".
-    #[error("duplicate {0}")]
-    Duplicate(String),
+    /// A unique key of the tenant's is taken.
+    #[error("duplicate {}", .0.field())]
+    Duplicate(Taken),
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("storage failure: {0}")]
     Internal(String),
+}
+
+/// The unique keys a caller's values can run into, all scoped to one tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// Another order holds the externalRef.
+    ExternalRef,
+    /// Another order holds the number (a concurrent creation took it first).
+    OrderNumber,
+    /// A stored idempotency key (a concurrent call with the key committed first).
+    IdempotencyKey,
+    /// Another journal entry holds the entry's idempotency key.
+    JournalEntryKey,
+    /// Another shipment of the carrier holds the tracking reference.
+    TrackingReference,
+}
+
+impl Taken {
+    /// The input field that carries the value, as the caller named it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Taken::ExternalRef => "externalRef",
+            Taken::OrderNumber => "number",
+            Taken::IdempotencyKey | Taken::JournalEntryKey => "idempotencyKey",
+            Taken::TrackingReference => "trackingReference",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -140,16 +167,16 @@ pub trait OrderTx: Send {
     /// Adds one to the tenant's counter `name` and returns the new value. Concurrent
     /// transactions queue on the counter, and a rollback undoes the increment, so quotas are exact.
     async fn increment_counter(&mut self, name: &str) -> Result<i64, StoreError>;
-    /// Inserts a new order with its lines and shipments. `Duplicate("externalRef")` when taken.
+    /// Inserts a new order with its lines and shipments. `Duplicate(ExternalRef)` when taken.
     async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError>;
     /// Writes the order's new state if the stored version is still `expected_version`, else
     /// `Conflict`. Children removed from the aggregate are removed from storage; journal entries
     /// new to the aggregate are appended (entries are never changed or removed).
-    /// `Duplicate("trackingReference")` when a carrier's tracking reference is already used;
-    /// `Duplicate("idempotencyKey")` when another entry of the tenant holds a new entry's key.
+    /// `Duplicate(TrackingReference)` when a carrier's tracking reference is already used;
+    /// `Duplicate(JournalEntryKey)` when another entry of the tenant holds a new entry's key.
     async fn update_order(&mut self, order: &Order, expected_version: i64) -> Result<(), StoreError>;
     async fn idempotency_record(&mut self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
-    /// `Duplicate("idempotencyKey")` when another transaction stored the key first.
+    /// `Duplicate(IdempotencyKey)` when another transaction stored the key first.
     async fn save_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError>;
     /// The audit record of the change, committed with it or not at all.

@@ -9,7 +9,7 @@ use domain::{
     order::{Order, Shipment},
 };
 
-use crate::ports::{IdempotencyRecord, OutboxEvent, StoreError};
+use crate::ports::{IdempotencyRecord, OutboxEvent, StoreError, Taken};
 
 /// Cloned whole when a transaction begins: the clone is its private working copy, and commit
 /// puts it back. Test data is small, and a swap is trivially atomic.
@@ -50,10 +50,10 @@ impl TenantTables {
         if let Some(external_ref) = order.external_ref()
             && self.orders.values().any(|o| o.external_ref() == Some(external_ref))
         {
-            return Err(duplicate("externalRef"));
+            return Err(StoreError::Duplicate(Taken::ExternalRef));
         }
         if self.orders.values().any(|o| o.number() == order.number()) {
-            return Err(duplicate("number"));
+            return Err(StoreError::Duplicate(Taken::OrderNumber));
         }
         if self.orders.contains_key(&order.id()) {
             return Err(StoreError::Internal(format!("order id {} is already taken", order.id())));
@@ -80,7 +80,7 @@ impl TenantTables {
 
     pub(super) fn save_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError> {
         if self.idempotency.contains_key(&record.key) {
-            return Err(duplicate("idempotencyKey"));
+            return Err(StoreError::Duplicate(Taken::IdempotencyKey));
         }
         self.idempotency.insert(record.key.clone(), record.clone());
         Ok(())
@@ -96,14 +96,14 @@ impl TenantTables {
         let known = |id| before.is_some_and(|b| b.journal().iter().any(|e| e.id() == id));
         for entry in order.journal().iter().filter(|e| !known(e.id())) {
             if !keys.insert(entry.idempotency_key()) {
-                return Err(duplicate("idempotencyKey"));
+                return Err(StoreError::Duplicate(Taken::JournalEntryKey));
             }
         }
         let mut tracking: HashSet<(String, &str)> =
             others.flat_map(|o| o.shipments()).filter_map(tracking_key).collect();
         for key in order.shipments().iter().filter_map(tracking_key) {
             if !tracking.insert(key) {
-                return Err(duplicate("trackingReference"));
+                return Err(StoreError::Duplicate(Taken::TrackingReference));
             }
         }
         Ok(())
@@ -120,8 +120,4 @@ fn as_loaded(order: &Order) -> Order {
 fn tracking_key(shipment: &Shipment) -> Option<(String, &str)> {
     let reference = shipment.tracking_reference.as_deref()?;
     Some((shipment.carrier().trim().to_lowercase(), reference))
-}
-
-fn duplicate(key: &str) -> StoreError {
-    StoreError::Duplicate(key.to_owned())
 }

@@ -41,9 +41,9 @@ fn database_error(db: &dyn sqlx::error::DatabaseError) -> StoreError {
     if db.kind() == ErrorKind::UniqueViolation {
         return match violated_key(db) {
             Some(key) => match key.violation {
-                Violation::Duplicate(name) => {
+                Violation::Duplicate(taken) => {
                     tracing::debug!(key = key.name, "unique key taken");
-                    StoreError::Duplicate(name.to_owned())
+                    StoreError::Duplicate(taken)
                 }
                 Violation::LostRace => {
                     tracing::warn!(key = key.name, "a concurrent writer took a unique key first");

@@ -3,6 +3,8 @@
 //! SQLite by its columns (`UNIQUE constraint failed: orders.tenant_id, orders.number`), so each
 //! entry carries both.
 
+use application::ports::Taken;
+
 pub(super) struct UniqueKey {
     pub name: &'static str,
     pub table: &'static str,
@@ -16,8 +18,8 @@ pub(super) struct UniqueKey {
 pub(super) enum Violation {
     /// Only a bug could violate the key (generated ids): `StoreError::Internal`.
     Bug,
-    /// The caller reused a value: `StoreError::Duplicate` with the key's name in caller terms.
-    Duplicate(&'static str),
+    /// The caller reused a value: `StoreError::Duplicate` naming which.
+    Duplicate(Taken),
     /// A concurrent writer took the key first: `StoreError::Conflict`, a retry may succeed.
     LostRace,
 }
@@ -44,14 +46,14 @@ pub(super) const ORDERS_TENANT_NUMBER: UniqueKey = UniqueKey {
     name: "ux_orders_tenant_number",
     table: "orders",
     columns: &["tenant_id", "number"],
-    violation: Violation::Duplicate("number"),
+    violation: Violation::Duplicate(Taken::OrderNumber),
     primary: false,
 };
 pub(super) const ORDERS_TENANT_EXTERNAL_REF: UniqueKey = UniqueKey {
     name: "ux_orders_tenant_external_ref",
     table: "orders",
     columns: &["tenant_id", "external_ref"],
-    violation: Violation::Duplicate("externalRef"),
+    violation: Violation::Duplicate(Taken::ExternalRef),
     primary: false,
 };
 pub(super) const ORDER_LINES_PK: UniqueKey = UniqueKey {
@@ -70,7 +72,7 @@ pub(super) const SHIPMENTS_CARRIER_TRACKING: UniqueKey = UniqueKey {
     name: "ux_shipments_carrier_tracking",
     table: "shipments",
     columns: &["carrier", "tracking_reference"],
-    violation: Violation::Duplicate("trackingReference"),
+    violation: Violation::Duplicate(Taken::TrackingReference),
     primary: false,
 };
 /// A tracking reference is unique per tenant and carrier; `carrier` holds `carrier_key`.
@@ -78,7 +80,7 @@ pub(super) const SHIPMENTS_TENANT_CARRIER_TRACKING: UniqueKey = UniqueKey {
     name: "ux_shipments_tenant_carrier_tracking",
     table: "shipments",
     columns: &["tenant_id", "carrier", "tracking_reference"],
-    violation: Violation::Duplicate("trackingReference"),
+    violation: Violation::Duplicate(Taken::TrackingReference),
     primary: false,
 };
 
@@ -100,7 +102,7 @@ pub(super) const IDEMPOTENCY_KEYS_PK: UniqueKey = UniqueKey {
     name: "pk_idempotency_keys",
     table: "idempotency_keys",
     columns: &["tenant_id", "key"],
-    violation: Violation::Duplicate("idempotencyKey"),
+    violation: Violation::Duplicate(Taken::IdempotencyKey),
     primary: true,
 };
 pub(super) const OUTBOX_EVENTS_PK: UniqueKey = UniqueKey {
@@ -146,7 +148,7 @@ pub(super) const JOURNAL_ENTRIES_TENANT_KEY: UniqueKey = UniqueKey {
     name: "ux_journal_entries_tenant_key",
     table: "journal_entries",
     columns: &["tenant_id", "idempotency_key"],
-    violation: Violation::Duplicate("idempotencyKey"),
+    violation: Violation::Duplicate(Taken::JournalEntryKey),
     primary: false,
 };
 pub(super) const JOURNAL_POSTINGS_PK: UniqueKey = UniqueKey {

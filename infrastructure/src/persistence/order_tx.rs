@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use application::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError};
+use application::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, Taken};
 use async_trait::async_trait;
 use domain::{OrderId, ReturnId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
@@ -151,7 +151,7 @@ impl OrderTx for SeaOrderTx {
             .exec_without_returning(&self.tx)
             .await
             .map_err(store_error)?;
-        if inserted == 0 { Err(StoreError::Duplicate("idempotencyKey".to_owned())) } else { Ok(()) }
+        if inserted == 0 { Err(StoreError::Duplicate(Taken::IdempotencyKey)) } else { Ok(()) }
     }
 
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError> {

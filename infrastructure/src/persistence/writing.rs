@@ -1,7 +1,7 @@
 //! The statements that write an aggregate: insert with its children, and update with only the
 //! shipments that changed. Generic over the connection so they run in a transaction or a savepoint.
 
-use application::ports::StoreError;
+use application::ports::{StoreError, Taken};
 use domain::{
     TenantId,
     ledger::JournalEntry,
@@ -64,7 +64,7 @@ pub(super) async fn insert_order<C: ConnectionTrait>(conn: &C, order: &Order) ->
 
 /// Appends journal entries with their postings. An entry whose idempotency key another entry of
 /// the tenant holds is not written (DO NOTHING keeps a PostgreSQL transaction usable) and the
-/// whole write answers `Duplicate("idempotencyKey")`, so the caller's transaction is dropped.
+/// whole write answers `Duplicate(JournalEntryKey)`, so the caller's transaction is dropped.
 pub(super) async fn insert_entries<'a, C: ConnectionTrait>(
     conn: &C,
     tenant: &TenantId,
@@ -87,7 +87,7 @@ pub(super) async fn insert_entries<'a, C: ConnectionTrait>(
         .await
         .map_err(store_error)?;
     if written != wanted {
-        return Err(StoreError::Duplicate("idempotencyKey".to_owned()));
+        return Err(StoreError::Duplicate(Taken::JournalEntryKey));
     }
     journal_postings::Entity::insert_many(postings).exec_without_returning(conn).await.map_err(store_error)?;
     Ok(())
@@ -107,7 +107,7 @@ async fn taken_key<C: ConnectionTrait>(conn: &C, order: &Order) -> Result<StoreE
             .await
             .map_err(store_error)?;
         if holder.is_some() {
-            return Ok(StoreError::Duplicate("externalRef".to_owned()));
+            return Ok(StoreError::Duplicate(Taken::ExternalRef));
         }
     }
     let holder = orders::Entity::find()
@@ -120,7 +120,7 @@ async fn taken_key<C: ConnectionTrait>(conn: &C, order: &Order) -> Result<StoreE
         .await
         .map_err(store_error)?;
     Ok(match holder {
-        Some(_) => StoreError::Duplicate("number".to_owned()),
+        Some(_) => StoreError::Duplicate(Taken::OrderNumber),
         None => StoreError::Internal(format!("order id {} is already taken", order.id())),
     })
 }

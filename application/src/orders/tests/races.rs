@@ -19,7 +19,7 @@ use crate::{
     orders::{EscalateOrderReview, runner::ATTEMPTS},
     ports::{
         CurrencyTotals, LedgerPage, LedgerQuery, OUTCOME_OK, OrderPage, OrderQuery, OrderStore, OrderTx, PlanLimits,
-        StoreError,
+        StoreError, Taken,
     },
     testing::{FixedClock, InMemoryOrderStore},
 };
@@ -102,7 +102,7 @@ fn confirm_order_whose_commit_loses_a_race_is_retried_and_audited_once() {
 #[test]
 fn create_order_whose_commit_loses_a_race_is_retried_without_a_gap_in_numbers_or_quota() {
     let w = World::new();
-    w.store.fail_next_commit_with(StoreError::Duplicate("number".to_owned()));
+    w.store.fail_next_commit_with(StoreError::Duplicate(Taken::OrderNumber));
 
     let call = w.observe(w.orders.create_order(&w.admin(), order_input()));
 
@@ -225,7 +225,7 @@ fn confirm_order_that_wins_its_last_attempt_succeeds() {
 #[test]
 fn create_order_that_loses_its_number_to_a_concurrent_insert_is_retried() {
     let w = World::new();
-    w.store.fail_next_insert_with(StoreError::Duplicate("number".to_owned()));
+    w.store.fail_next_insert_with(StoreError::Duplicate(Taken::OrderNumber));
 
     let call = w.observe(w.orders.create_order(&w.admin(), order_input()));
 

@@ -10,7 +10,7 @@ use futures::executor::block_on;
 
 use super::{now, order, tenant};
 use crate::{
-    ports::{IdGenerator, IdempotencyRecord, OrderStore, StoreError},
+    ports::{IdGenerator, IdempotencyRecord, OrderStore, StoreError, Taken},
     testing::{InMemoryOrderStore, SequentialIds},
 };
 
@@ -55,9 +55,9 @@ fn an_external_ref_or_number_is_unique_per_tenant() {
         let mut tx = store.begin(&t).await.unwrap();
         tx.insert_order(&order(&ids, &t, 1, Some("ext-1"))).await.unwrap();
         let taken = tx.insert_order(&order(&ids, &t, 2, Some("ext-1"))).await;
-        assert_eq!(taken, Err(StoreError::Duplicate("externalRef".to_owned())));
+        assert_eq!(taken, Err(StoreError::Duplicate(Taken::ExternalRef)));
         let taken = tx.insert_order(&order(&ids, &t, 1, Some("ext-2"))).await;
-        assert_eq!(taken, Err(StoreError::Duplicate("number".to_owned())));
+        assert_eq!(taken, Err(StoreError::Duplicate(Taken::OrderNumber)));
         tx.commit().await.unwrap();
         assert_eq!(store.committed_orders(&t).len(), 1, "refused inserts wrote nothing");
 
@@ -86,7 +86,7 @@ fn an_idempotency_key_is_stored_once() {
 
         let mut tx = store.begin(&t).await.unwrap();
         let again = tx.save_idempotency_record(&record).await;
-        assert_eq!(again, Err(StoreError::Duplicate("idempotencyKey".to_owned())));
+        assert_eq!(again, Err(StoreError::Duplicate(Taken::IdempotencyKey)));
     });
 }
 
@@ -105,7 +105,7 @@ fn a_journal_entry_key_is_unique_across_the_tenants_orders() {
         let mut tx = store.begin(&t).await.unwrap();
         tx.insert_order(&paid(1)).await.unwrap();
         let taken = tx.insert_order(&paid(2)).await;
-        assert_eq!(taken, Err(StoreError::Duplicate("idempotencyKey".to_owned())));
+        assert_eq!(taken, Err(StoreError::Duplicate(Taken::JournalEntryKey)));
     });
 }
 
@@ -134,6 +134,6 @@ fn a_tracking_reference_is_unique_per_tenant_and_carrier() {
         let mut tx = store.begin(&t).await.unwrap();
         tx.insert_order(&dispatched(1)).await.unwrap();
         let taken = tx.insert_order(&dispatched(2)).await;
-        assert_eq!(taken, Err(StoreError::Duplicate("trackingReference".to_owned())));
+        assert_eq!(taken, Err(StoreError::Duplicate(Taken::TrackingReference)));
     });
 }

@@ -1,4 +1,4 @@
-use application::ports::{IdempotencyRecord, OrderFilter, OrderQuery, OutboxEvent, StoreError};
+use application::ports::{IdempotencyRecord, OrderFilter, OrderQuery, OutboxEvent, StoreError, Taken};
 use domain::{TenantId, order::Order};
 use uuid::Uuid;
 
@@ -121,7 +121,7 @@ pub async fn tracking_references_are_unique_per_tenant(db: &Database) {
     assert_eq!(dispatched("acme", "ORD-000001", "DHL").await, Ok(()));
     assert_eq!(dispatched("globex", "ORD-000001", "DHL").await, Ok(()));
     assert_eq!(dispatched("initech", "ORD-000001", "dhl").await, Ok(()));
-    let taken = Err(StoreError::Duplicate("trackingReference".to_owned()));
+    let taken = Err(StoreError::Duplicate(Taken::TrackingReference));
     assert_eq!(dispatched("acme", "ORD-000002", "DHL").await, taken);
     assert_eq!(dispatched("acme", "ORD-000003", "dhl").await, taken);
     assert_eq!(dispatched("globex", "ORD-000002", "Dhl").await, taken);

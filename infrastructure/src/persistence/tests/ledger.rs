@@ -1,7 +1,7 @@
 //! Contracts of the order's journal and returns: stored in the order's transaction, loaded with
 //! it, keys unique per tenant, pages of the journal and the trial balance.
 
-use application::ports::{LedgerFilter, LedgerQuery, OrderQuery, StoreError};
+use application::ports::{LedgerFilter, LedgerQuery, OrderQuery, StoreError, Taken};
 use domain::{
     Money, ReturnId,
     ledger::{Account, EntryMeta, FeeRate, RefundPolicy},
@@ -77,7 +77,7 @@ pub async fn journal_keys_are_unique_per_tenant(db: &Database) {
     first.record_payment(meta("shared-key"), amount(&first), at(1)).unwrap();
     save(db, &first, 1).await.unwrap();
     second.record_payment(meta("shared-key"), amount(&second), at(1)).unwrap();
-    assert_eq!(save(db, &second, 1).await, Err(StoreError::Duplicate("idempotencyKey".to_owned())));
+    assert_eq!(save(db, &second, 1).await, Err(StoreError::Duplicate(Taken::JournalEntryKey)));
     other.record_payment(meta("shared-key"), amount(&other), at(1)).unwrap();
     save(db, &other, 1).await.unwrap();
 

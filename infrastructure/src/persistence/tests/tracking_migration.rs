@@ -1,7 +1,7 @@
 //! The migration that makes tracking references unique per tenant, applied to data written
 //! before it: carriers as the old code stored them (as spelled), the old key across tenants.
 
-use application::ports::StoreError;
+use application::ports::{StoreError, Taken};
 use domain::order::Order;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
 use sea_orm_migration::MigratorTrait;
@@ -53,7 +53,7 @@ pub async fn tracking_migration_normalises_carriers(db: &Database) {
     let id = ship(&mut again, 1, Some("Dhl"), at(1));
     dispatch(&mut again, id, "TRK-1", at(2));
     let mut tx = db.order_store().begin(again.tenant_id()).await.unwrap();
-    assert_eq!(tx.insert_order(&again).await, Err(StoreError::Duplicate("trackingReference".to_owned())));
+    assert_eq!(tx.insert_order(&again).await, Err(StoreError::Duplicate(Taken::TrackingReference)));
 }
 
 pub async fn tracking_migration_refuses_a_clash_within_a_tenant(db: &Database) {

@@ -1,4 +1,4 @@
-use application::ports::{IdempotencyRecord, OrderQuery, OutboxEvent, StoreError};
+use application::ports::{IdempotencyRecord, OrderQuery, OutboxEvent, StoreError, Taken};
 use domain::{OrderId, order::Order};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -13,8 +13,8 @@ async fn insert(db: &Database, order: &Order) {
     tx.commit().await.unwrap();
 }
 
-fn duplicate(key: &str) -> StoreError {
-    StoreError::Duplicate(key.to_owned())
+fn duplicate(taken: Taken) -> StoreError {
+    StoreError::Duplicate(taken)
 }
 
 pub async fn stale_version_is_a_conflict(db: &Database) {
@@ -52,17 +52,17 @@ pub async fn duplicate_external_ref_and_number(db: &Database) {
     let mut tx = store.begin(&t).await.unwrap();
     let mut spec = Spec::new("acme", "ORD-000002");
     spec.external_ref = Some("ext-1");
-    assert_eq!(tx.insert_order(&spec.build()).await, Err(duplicate("externalRef")));
+    assert_eq!(tx.insert_order(&spec.build()).await, Err(duplicate(Taken::ExternalRef)));
     // The transaction survives the refusal, so the caller can answer with the first order.
     assert_same(&tx.order_by_external_ref("ext-1").await.unwrap().unwrap(), &first);
-    assert_eq!(tx.insert_order(&order("acme", "ORD-000001")).await, Err(duplicate("number")));
+    assert_eq!(tx.insert_order(&order("acme", "ORD-000001")).await, Err(duplicate(Taken::OrderNumber)));
     let mut spec = Spec::new("acme", "ORD-000003");
     spec.external_ref = Some("ext-3");
     let third = spec.build();
     tx.insert_order(&third).await.unwrap();
     let mut spec = Spec::new("acme", "ORD-000004");
     spec.external_ref = Some("ext-3");
-    assert_eq!(tx.insert_order(&spec.build()).await, Err(duplicate("externalRef")));
+    assert_eq!(tx.insert_order(&spec.build()).await, Err(duplicate(Taken::ExternalRef)));
     tx.commit().await.unwrap();
 
     assert_same(&store.order_by_external_ref(&t, "ext-3").await.unwrap().unwrap(), &third);
@@ -90,10 +90,10 @@ pub async fn duplicate_tracking_reference_per_carrier(db: &Database) {
 
     for (o, expected) in orders.iter().zip([
         Ok(()),
-        Err(duplicate("trackingReference")),
+        Err(duplicate(Taken::TrackingReference)),
         Ok(()),
         Ok(()),
-        Err(duplicate("trackingReference")),
+        Err(duplicate(Taken::TrackingReference)),
     ]) {
         let mut tx = store.begin(&t).await.unwrap();
         let locked = tx.lock_order(o.id()).await.unwrap().unwrap();
@@ -128,7 +128,7 @@ pub async fn duplicate_idempotency_key(db: &Database) {
     let mut tx = store.begin(&t).await.unwrap();
     assert_eq!(tx.idempotency_record("idem-1").await.unwrap().as_ref(), Some(&record));
     let replay = IdempotencyRecord { fingerprint: "sha256:other".to_owned(), ..record.clone() };
-    assert_eq!(tx.save_idempotency_record(&replay).await, Err(duplicate("idempotencyKey")));
+    assert_eq!(tx.save_idempotency_record(&replay).await, Err(duplicate(Taken::IdempotencyKey)));
     // Still usable after the refusal.
     let o = order("acme", "ORD-000001");
     tx.insert_order(&o).await.unwrap();
