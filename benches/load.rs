@@ -1,194 +1,806 @@
-//! Load generator against the real server: the real router, the real database (a fresh SQLite
-//! file, or a fresh PostgreSQL schema when TEST_DATABASE_URL is set), real HTTP on 127.0.0.1,
-//! bearer tokens verified on every request. Bounded in time; stops by itself.
+//! Load benchmark of the real server: the `tenant-oms` binary started as a separate process (so
+//! its memory can be read from /proc), on SQLite and on PostgreSQL, driven over keep-alive HTTP
+//! on 127.0.0.1 with RS256 bearer tokens the server verifies. It reports; it asserts no timing.
 //!
-//!     cargo bench --bench load                      # SQLite
-//!     TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test cargo bench --bench load
+//!     cargo bench --bench load
 //!
-//! BENCH_SECONDS (default 5) per phase, BENCH_CONCURRENCY (default 32) requests in flight.
-//! The client runs on the same 2 cores as the server, so figures are a floor for the server.
-//! Each phase is reported with its ratio to the `/healthz` round trip measured in the same run.
+//! Settings (environment):
+//! - `BENCH_SECONDS` (10): measured seconds per phase, after
+//! - `BENCH_WARMUP` (2): seconds per phase whose requests are sent but not measured;
+//! - `BENCH_CONCURRENCY` (16): connections, one worker each, a request in flight per connection;
+//!   also pgbench's client count;
+//! - `BENCH_BACKENDS` (`sqlite,postgres`);
+//! - `TEST_DATABASE_URL` (`postgres://postgres@127.0.0.1:5432/test`): each run works in fresh
+//!   schemas there, dropped at the end when `psql` is on PATH. Unreachable: the bench fails.
+//!
+//! Per backend, one server process runs three phases in turn: `{ __typename }`, `createOrder`
+//! (2 lines, a fresh externalRef each) and `order(id)` over the orders just created. Each row of
+//! the table gives successful requests per second, p50 and p99 latency, failed requests, the
+//! connections open to the server mid-phase, and the server's VmRSS and VmHWM after the phase.
+//! With PostgreSQL and `pgbench` on PATH it then runs `benches/pgbench/*.sql`, the createOrder
+//! transaction in SQL (counters first, as the server does it, and counters last), and compares.
+//!
+//! The client runs on the same cores as the server and PostgreSQL, so figures are a floor.
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
+use anyhow::{Context, anyhow, bail};
 use infrastructure::{
-    config::SaasConfig,
-    identity::{DevTokenIssuer, install_crypto_provider},
+    config::{SaasConfig, tenant_permissions},
+    identity::install_crypto_provider,
     persistence::Database,
 };
-use interfaces::http::HttpConfig;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tenant_oms::app;
+use tokio::process::{Child, Command};
 
-const SECRET: &str = "bench-only-hs256-secret-0123456789abcdef";
+/// Test-only 2048-bit RSA key pair, generated for this bench and used nowhere else: the bench
+/// signs with the private half, the server's tenant IdP verifies with the public half.
+const PRIVATE_KEY_PEM: &[u8] = include_bytes!("fixtures/bench_rsa.key.pem");
+const PUBLIC_KEY_PEM: &str = include_str!("fixtures/bench_rsa.pub.pem");
+const ISSUER: &str = "tenant-oms-bench";
+const AUDIENCE: &str = "tenant-oms";
+const TENANT: &str = "bench";
 
-struct Phase {
-    name: &'static str,
-    requests: usize,
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+const PGBENCH_SCRIPTS: [(&str, &str); 2] = [
+    (
+        "counters first (as the server does)",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pgbench/create_order_counters_first.sql"),
+    ),
+    (
+        "counters last (just before COMMIT)",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pgbench/create_order_counters_last.sql"),
+    ),
+];
+
+const TYPENAME_BODY: &str = r#"{"query":"{ __typename }"}"#;
+const CREATE: &str =
+    "mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } userErrors { code message } } }";
+const READ: &str = "query($id: ID!) { order(id: $id) { id number status lines { sku quantity } shipments { id } } }";
+
+/// A request stuck this long counts as failed rather than stalling the phase.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Start-up includes migrations (nothing to do: the bench migrated the schema already) and the
+/// config import; a minute means something is wrong.
+const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+/// SIGTERM lets the server drain; after this it is killed.
+const STOP_LIMIT: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+struct Settings {
+    seconds: u64,
+    warmup: u64,
+    concurrency: usize,
+    backends: Vec<Backend>,
+    postgres_url: String,
+}
+
+impl Settings {
+    /// A malformed value is an error, not a silent default: a run must measure what it says.
+    fn from_env() -> anyhow::Result<Settings> {
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match std::env::var(name) {
+                Ok(text) => text.trim().parse().with_context(|| format!("{name}={text:?} is not a whole number")),
+                Err(_) => Ok(default),
+            }
+        };
+        let seconds = number("BENCH_SECONDS", 10)?;
+        let warmup = number("BENCH_WARMUP", 2)?;
+        let concurrency = usize::try_from(number("BENCH_CONCURRENCY", 16)?)?;
+        if seconds == 0 || concurrency == 0 {
+            bail!("BENCH_SECONDS and BENCH_CONCURRENCY must be at least 1");
+        }
+        let backends = std::env::var("BENCH_BACKENDS")
+            .unwrap_or_else(|_| "sqlite,postgres".to_owned())
+            .split(',')
+            .map(|name| match name.trim().to_ascii_lowercase().as_str() {
+                "sqlite" => Ok(Backend::Sqlite),
+                "postgres" | "postgresql" => Ok(Backend::Postgres),
+                other => Err(anyhow!("BENCH_BACKENDS: unknown backend {other:?} (sqlite, postgres)")),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let postgres_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        Ok(Settings { seconds, warmup, concurrency, backends, postgres_url })
+    }
+
+    fn has(&self, backend: Backend) -> bool {
+        self.backends.contains(&backend)
+    }
+
+    /// The command that repeats this run, every setting spelled out.
+    fn command(&self) -> String {
+        let backends: Vec<&str> =
+            self.backends.iter().map(|b| if *b == Backend::Sqlite { "sqlite" } else { "postgres" }).collect();
+        let mut command = format!(
+            "BENCH_SECONDS={} BENCH_WARMUP={} BENCH_CONCURRENCY={} BENCH_BACKENDS={}",
+            self.seconds,
+            self.warmup,
+            self.concurrency,
+            backends.join(",")
+        );
+        if self.has(Backend::Postgres) {
+            command.push_str(&format!(" TEST_DATABASE_URL={}", redact(&self.postgres_url)));
+        }
+        command.push_str(" cargo bench --bench load");
+        command
+    }
+}
+
+/// The URL with any password in its user info replaced, for printing.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let user_info = &url[scheme_end + 3..at];
+            match user_info.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The SaaS config the server starts with: one tenant whose IdP accepts RS256 tokens signed with
+/// the bench key, on a plan with every tenant permission and no `limits` (a missing limit is no
+/// limit), so neither a rate limit nor the monthly quota can shape the figures.
+fn saas_config() -> anyhow::Result<String> {
+    let permissions: Vec<&str> = tenant_permissions().collect();
+    let text = json!({
+        "plans": {"bench": {"permissions": permissions}},
+        "tenants": {TENANT: {"plan": "bench", "status": "active", "idp": {
+            "issuer": ISSUER, "audience": AUDIENCE, "algorithms": ["RS256"], "public_key_pem": PUBLIC_KEY_PEM,
+            "tenant_claim": "tenant", "roles_claim": "roles"}}}
+    })
+    .to_string();
+    // Checked here so a config mistake reads as one, not as a server that never came up.
+    let config = SaasConfig::from_json_str(&text).map_err(|e| anyhow!("bench SaaS config: {e}"))?;
+    let problems = config.check();
+    if !problems.is_empty() {
+        bail!("bench SaaS config: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
+    }
+    Ok(text)
+}
+
+/// One token per connection (subjects `bench-0`, `bench-1`, ...), as that many clients would
+/// each hold their own. Signing is done before the run: RSA signing on the shared cores would
+/// otherwise be measured as server time.
+fn mint_tokens(count: usize) -> anyhow::Result<Vec<String>> {
+    let key = EncodingKey::from_rsa_pem(PRIVATE_KEY_PEM).context("bench RSA key")?;
+    let now = chrono::Utc::now().timestamp();
+    (0..count)
+        .map(|i| {
+            let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": format!("bench-{i}"), "tenant": TENANT,
+                                "roles": ["tenant_admin"], "iat": now, "exp": now + 3 * 3600});
+            jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).context("sign a bench token")
+        })
+        .collect()
+}
+
+/// A fresh schema in the PostgreSQL database, migrated by the server's own migrations. Dropped
+/// when this is dropped (even after an error), with `psql` since the bench has no SQL client of
+/// its own; without `psql` it is left and named.
+struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl PgSchema {
+    async fn create(url: &str, prefix: &str) -> anyhow::Result<PgSchema> {
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let unusable = |e| {
+            anyhow!("PostgreSQL at {} is unusable (set TEST_DATABASE_URL, or BENCH_BACKENDS=sqlite): {e}", redact(url))
+        };
+        let database = Database::connect_in_schema(url, &name).await.map_err(unusable)?;
+        database.migrate().await.map_err(unusable)?;
+        database.close().await.map_err(unusable)?;
+        Ok(PgSchema { url: url.to_owned(), name })
+    }
+
+    /// The URL with the schema as the session's search_path, a startup parameter of every
+    /// connection the server's pool opens (sqlx's `options[...]` URL parameter).
+    fn server_url(&self) -> String {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}options[search_path]={}", self.url, self.name)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let dropped = on_path("psql").is_some_and(|psql| {
+            std::process::Command::new(psql)
+                .args([self.url.as_str(), "-q", "-c", &format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name)])
+                .env("PGOPTIONS", "-c client_min_messages=warning")
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+        if !dropped {
+            eprintln!("note: schema {} left in {}; drop it with DROP SCHEMA ... CASCADE", self.name, redact(&self.url));
+        }
+    }
+}
+
+fn on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|path| path.is_file())
+}
+
+#[derive(Clone, Copy)]
+struct Memory {
+    rss_kib: u64,
+    hwm_kib: u64,
+}
+
+fn memory_of(pid: u32) -> anyhow::Result<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("read the server's /proc status")?;
+    let field = |name: &str| -> anyhow::Result<u64> {
+        let line = status.lines().find(|l| l.starts_with(name)).ok_or_else(|| anyhow!("no {name} in /proc status"))?;
+        let kib = line[name.len()..].trim().trim_end_matches("kB").trim();
+        kib.parse().with_context(|| format!("{name} {kib:?}"))
+    };
+    Ok(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
+}
+
+/// Server-side TCP connections in ESTABLISHED state on `port` (IPv4 only: the bench uses
+/// 127.0.0.1). Shows that the client held exactly its connections, neither more nor fewer.
+fn established_on(port: u16) -> usize {
+    let local = format!("0100007F:{port:04X}");
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&"01")
+        })
+        .count()
+}
+
+/// The `tenant-oms` binary of this build, serving on a free loopback port.
+struct Server {
+    child: Child,
+    pid: u32,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Server {
+    async fn start(database_url: &str, config: &Path, dir: &Path, name: &str) -> anyhow::Result<Server> {
+        // Port 0 cannot be passed on: the server would pick one the bench does not know. The
+        // port is free when asked; a process taking it in between fails the start, loudly.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let log = dir.join(format!("server-{name}.log"));
+        let log_file = std::fs::File::create(&log)?;
+        let child = Command::new(env!("CARGO_BIN_EXE_tenant-oms"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url, "--saas-config"])
+            .arg(config)
+            // The default log filter and format, as served: a developer's RUST_LOG=debug would
+            // make the bench measure logging.
+            .env_remove("RUST_LOG")
+            .env_remove("OMS_LOG_FORMAT")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone()?)
+            .stderr(log_file)
+            .kill_on_drop(true)
+            .spawn()
+            .context("start tenant-oms serve")?;
+        let pid = child.id().ok_or_else(|| anyhow!("tenant-oms exited at once"))?;
+        let mut server = Server { child, pid, port, log };
+        server.wait_until_healthy().await?;
+        Ok(server)
+    }
+
+    async fn wait_until_healthy(&mut self) -> anyhow::Result<()> {
+        // No idle connection kept: a probe's connection must not count among the bench's.
+        let client =
+            reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).timeout(Duration::from_secs(1)).build()?;
+        let url = format!("http://127.0.0.1:{}/healthz", self.port);
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                bail!("tenant-oms exited ({status}) before answering /healthz; its log:\n{}", self.log_tail());
+            }
+            if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            if started.elapsed() > STARTUP_LIMIT {
+                bail!("tenant-oms did not answer /healthz within {STARTUP_LIMIT:?}; its log:\n{}", self.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    fn memory(&self) -> anyhow::Result<Memory> {
+        memory_of(self.pid)
+    }
+
+    /// SIGTERM (the server drains and exits), as an operator would stop it.
+    async fn stop(mut self) -> anyhow::Result<()> {
+        let sent = std::process::Command::new("kill").args(["-TERM", &self.pid.to_string()]).status()?;
+        if !sent.success() {
+            bail!("kill -TERM {} failed", self.pid);
+        }
+        match tokio::time::timeout(STOP_LIMIT, self.child.wait()).await {
+            Ok(status) => {
+                status?;
+                Ok(())
+            }
+            Err(_) => {
+                self.child.kill().await?;
+                bail!("tenant-oms was still running {STOP_LIMIT:?} after SIGTERM; killed");
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Typename,
+    CreateOrder,
+    ReadOrder,
+}
+
+impl Operation {
+    fn label(self) -> &'static str {
+        match self {
+            Operation::Typename => "`{ __typename }`",
+            Operation::CreateOrder => "`createOrder`",
+            Operation::ReadOrder => "`order(id)`",
+        }
+    }
+}
+
+/// One connection's worth of client: its own pool holding at most one idle connection, and one
+/// request at a time, so N workers keep exactly N keep-alive connections.
+struct Worker {
+    index: usize,
+    client: reqwest::Client,
+    url: String,
+    authorization: String,
+}
+
+fn workers(port: u16, tokens: &[String]) -> anyhow::Result<Vec<Arc<Worker>>> {
+    tokens
+        .iter()
+        .enumerate()
+        .map(|(index, token)| {
+            let client =
+                reqwest::Client::builder().no_proxy().pool_max_idle_per_host(1).timeout(REQUEST_TIMEOUT).build()?;
+            let url = format!("http://127.0.0.1:{port}/graphql");
+            Ok(Arc::new(Worker { index, client, url, authorization: format!("Bearer {token}") }))
+        })
+        .collect()
+}
+
+/// What one request proved, or why it failed.
+type Outcome = Result<Option<String>, String>;
+
+impl Worker {
+    async fn call(&self, operation: Operation, n: usize, run: &str, ids: &[String]) -> Outcome {
+        let (body, expected_id) = match operation {
+            Operation::Typename => (TYPENAME_BODY.to_owned(), None),
+            Operation::CreateOrder => {
+                let input = json!({"externalRef": format!("{run}-{}-{n}", self.index),
+                    "customer": {"name": "Bench Buyer", "email": "bench@example.com"},
+                    "lines": [{"sku": "SKU-1", "name": "Item", "vendorId": "v1", "quantity": 2, "unitPrice": {"amount": "9.99", "currency": "USD"}},
+                              {"sku": "SKU-2", "name": "Item 2", "vendorId": "v1", "quantity": 1, "unitPrice": {"amount": "4.50", "currency": "USD"}}]});
+                (json!({"query": CREATE, "variables": {"input": input}}).to_string(), None)
+            }
+            Operation::ReadOrder => {
+                // Each worker walks the created orders from its own offset.
+                let id = &ids[(self.index + n * 7919) % ids.len()];
+                (json!({"query": READ, "variables": {"id": id}}).to_string(), Some(id.as_str()))
+            }
+        };
+        let response = self
+            .client
+            .post(&self.url)
+            .header("authorization", &self.authorization)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("request: {e}"))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| format!("response body: {e}"))?;
+        let excerpt = || String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
+        if !status.is_success() {
+            return Err(format!("HTTP {status}: {}", excerpt()));
+        }
+        let answer: Value = serde_json::from_slice(&bytes).map_err(|_| format!("not JSON: {}", excerpt()))?;
+        if answer.get("errors").is_some() {
+            return Err(format!("GraphQL errors: {}", excerpt()));
+        }
+        match operation {
+            Operation::Typename if answer["data"]["__typename"] == "Query" => Ok(None),
+            Operation::CreateOrder => match answer["data"]["createOrder"]["order"]["id"].as_str() {
+                Some(id) => Ok(Some(id.to_owned())),
+                None => Err(format!("createOrder answered without an order id: {}", excerpt())),
+            },
+            Operation::ReadOrder if answer["data"]["order"]["id"].as_str() == expected_id => Ok(None),
+            _ => Err(format!("unexpected answer: {}", excerpt())),
+        }
+    }
+}
+
+struct Row {
+    backend: Backend,
+    operation: Operation,
+    measured: usize,
     seconds: f64,
     latencies_us: Vec<u64>,
+    errors: usize,
+    first_error: Option<String>,
+    connections: usize,
+    memory: Memory,
 }
 
-impl Phase {
+impl Row {
     fn per_second(&self) -> f64 {
-        self.requests as f64 / self.seconds
+        self.measured as f64 / self.seconds
     }
 
-    fn percentile(&self, p: f64) -> f64 {
-        let mut sorted = self.latencies_us.clone();
-        sorted.sort_unstable();
-        let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-        sorted.get(i).copied().unwrap_or(0) as f64 / 1000.0
+    /// Nearest-rank percentile, in milliseconds.
+    fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((p * self.latencies_us.len() as f64).ceil() as usize).clamp(1, self.latencies_us.len());
+        self.latencies_us[rank - 1] as f64 / 1000.0
     }
 }
 
-async fn database() -> anyhow::Result<(Database, Option<tempfile::TempDir>, &'static str)> {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) => {
-            let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
-            let db = Database::connect_in_schema(&url, &schema).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            db.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            Ok((db, None, "postgres"))
-        }
-        Err(_) => {
-            let dir = tempfile::tempdir()?;
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
-            let db = Database::connect(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            db.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            Ok((db, Some(dir), "sqlite"))
-        }
-    }
+struct WorkerReport {
+    latencies_us: Vec<u64>,
+    errors: usize,
+    first_error: Option<String>,
+    created: Vec<String>,
 }
 
-/// Runs `call(i)` from `concurrency` workers until `duration` has passed.
-async fn run<F, Fut>(name: &'static str, concurrency: usize, duration: Duration, call: F) -> Phase
-where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let call = Arc::new(call);
-    let counter = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (call, counter) = (call.clone(), counter.clone());
+/// Every worker sends `operation` back to back for warm-up + measured seconds. A request counts
+/// when it started in the measured window; errors count throughout, warm-up included.
+async fn phase(
+    backend: Backend,
+    operation: Operation,
+    server: &Server,
+    workers: &[Arc<Worker>],
+    settings: &Settings,
+    run: &Arc<str>,
+    ids: &Arc<Vec<String>>,
+) -> anyhow::Result<(Row, Vec<String>)> {
+    let started = Instant::now();
+    let measure_from = started + Duration::from_secs(settings.warmup);
+    let end = measure_from + Duration::from_secs(settings.seconds);
+    let tasks: Vec<_> = workers
+        .iter()
+        .map(|worker| {
+            let (worker, run, ids) = (worker.clone(), run.clone(), ids.clone());
             tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while start.elapsed() < duration {
-                    let i = counter.fetch_add(1, Ordering::Relaxed);
-                    let t = Instant::now();
-                    assert!(call(i).await, "{name} request {i} failed");
-                    latencies.push(t.elapsed().as_micros() as u64);
+                let mut report =
+                    WorkerReport { latencies_us: Vec::new(), errors: 0, first_error: None, created: Vec::new() };
+                for n in 0.. {
+                    let sent = Instant::now();
+                    if sent >= end {
+                        break;
+                    }
+                    let outcome = worker.call(operation, n, &run, &ids).await;
+                    let took = sent.elapsed();
+                    match outcome {
+                        Ok(created) => {
+                            report.created.extend(created);
+                            if sent >= measure_from {
+                                report.latencies_us.push(took.as_micros() as u64);
+                            }
+                        }
+                        Err(e) => {
+                            report.errors += 1;
+                            report.first_error.get_or_insert(e);
+                        }
+                    }
                 }
-                latencies
+                report
             })
         })
         .collect();
+    // Counted mid-window, when every worker is busy.
+    tokio::time::sleep_until((measure_from + Duration::from_secs(settings.seconds) / 2).into()).await;
+    let connections = established_on(server.port);
     let mut latencies_us = Vec::new();
-    for w in workers {
-        latencies_us.extend(w.await.expect("worker"));
+    let (mut errors, mut first_error, mut created) = (0, None, Vec::new());
+    for task in tasks {
+        let report = task.await.context("bench worker")?;
+        latencies_us.extend(report.latencies_us);
+        errors += report.errors;
+        first_error = first_error.or(report.first_error);
+        created.extend(report.created);
     }
-    Phase { name, requests: latencies_us.len(), seconds: start.elapsed().as_secs_f64(), latencies_us }
+    latencies_us.sort_unstable();
+    let row = Row {
+        backend,
+        operation,
+        measured: latencies_us.len(),
+        seconds: settings.seconds as f64,
+        latencies_us,
+        errors,
+        first_error,
+        connections,
+        memory: server.memory()?,
+    };
+    Ok((row, created))
 }
 
-const CREATE: &str =
-    "mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } userErrors { code } } }";
-const READ: &str = "query($id: ID!) { order(id: $id) { id number status lines { sku quantity } shipments { id } } }";
+/// The three phases against one server process.
+async fn bench_backend(
+    backend: Backend,
+    database_url: &str,
+    settings: &Settings,
+    dir: &Path,
+    config: &Path,
+    tokens: &[String],
+) -> anyhow::Result<Vec<Row>> {
+    eprintln!("{}: starting tenant-oms serve", backend.label());
+    let server = Server::start(database_url, config, dir, backend.label()).await?;
+    let workers = workers(server.port, tokens)?;
+    let run: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
+    let mut ids = Arc::new(Vec::new());
+    let mut rows = Vec::new();
+    for operation in [Operation::Typename, Operation::CreateOrder, Operation::ReadOrder] {
+        if operation == Operation::ReadOrder && ids.is_empty() {
+            bail!("{}: no order was created, so there is nothing to read", backend.label());
+        }
+        eprintln!(
+            "{}: {} for {} s + {} s warm-up",
+            backend.label(),
+            operation.label(),
+            settings.seconds,
+            settings.warmup
+        );
+        let (row, created) = phase(backend, operation, &server, &workers, settings, &run, &ids).await?;
+        if operation == Operation::CreateOrder {
+            ids = Arc::new(created);
+        }
+        rows.push(row);
+    }
+    drop(workers);
+    server.stop().await?;
+    Ok(rows)
+}
+
+struct PgbenchResult {
+    label: &'static str,
+    tps: f64,
+    latency_ms: f64,
+    failed: u64,
+}
+
+/// `pgbench` on the script, in a fresh migrated schema: a discarded warm-up run, then the
+/// measured one, with as many clients as the bench has connections.
+async fn pgbench(
+    pgbench: &Path,
+    label: &'static str,
+    script: &str,
+    settings: &Settings,
+) -> anyhow::Result<PgbenchResult> {
+    let schema = PgSchema::create(&settings.postgres_url, "pgbench").await?;
+    let run = |seconds: u64| {
+        let clients = settings.concurrency.to_string();
+        let threads = settings.concurrency.min(2).to_string();
+        let mut command = Command::new(pgbench);
+        command
+            .args(["-n", "-M", "prepared", "-c", &clients, "-j", &threads, "-T", &seconds.to_string(), "-f", script])
+            .arg(&settings.postgres_url)
+            // libpq's startup options: every pgbench connection works in the fresh schema.
+            .env("PGOPTIONS", format!("-c search_path={}", schema.name))
+            .stdin(Stdio::null());
+        async move { command.output().await }
+    };
+    if settings.warmup > 0 {
+        eprintln!("pgbench: {label}: {} s warm-up", settings.warmup);
+        let warmup = run(settings.warmup).await.context("run pgbench")?;
+        if !warmup.status.success() {
+            bail!("pgbench {script} failed:\n{}", String::from_utf8_lossy(&warmup.stderr));
+        }
+    }
+    eprintln!("pgbench: {label}: {} s", settings.seconds);
+    let output = run(settings.seconds).await.context("run pgbench")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!("pgbench {script} failed:\n{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let value = |prefix: &str| -> anyhow::Result<f64> {
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .ok_or_else(|| anyhow!("no `{prefix}` in pgbench's output:\n{stdout}"))?;
+        let number = line.split_whitespace().next().unwrap_or_default();
+        number.parse().with_context(|| format!("pgbench `{prefix}{line}`"))
+    };
+    Ok(PgbenchResult {
+        label,
+        tps: value("tps = ")?,
+        latency_ms: value("latency average = ")?,
+        failed: value("number of failed transactions: ")? as u64,
+    })
+}
+
+/// The 1, 5 and 15 minute load averages of the machine.
+fn loadavg() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn print_report(settings: &Settings, rows: &[Row], pgbench: &[PgbenchResult], pgbench_note: Option<&str>) {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    println!();
+    println!("    {}", settings.command());
+    println!();
+    println!(
+        "{} s measured per phase after {} s warm-up; {} keep-alive connections, one request in flight on each; \
+         RS256 bearer tokens (one per connection) verified by the server; client, server and database on the same \
+         {cpus} CPU(s) ({model}). RSS and HWM: the server process's VmRSS and VmHWM after the phase.",
+        settings.seconds, settings.warmup, settings.concurrency
+    );
+    println!();
+    println!(
+        "| backend | request | req/s | p50 ms | p99 ms | errors | connections | server RSS MiB | server HWM MiB |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {:.1} | {:.1} |",
+            row.backend.label(),
+            row.operation.label(),
+            row.per_second(),
+            row.percentile_ms(0.50),
+            row.percentile_ms(0.99),
+            row.errors,
+            row.connections,
+            mib(row.memory.rss_kib),
+            mib(row.memory.hwm_kib)
+        );
+    }
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        if let Some(last) = rows.iter().rfind(|r| r.backend == backend) {
+            println!();
+            println!(
+                "{}: server VmRSS {:.1} MiB, VmHWM {:.1} MiB after the run.",
+                backend.label(),
+                mib(last.memory.rss_kib),
+                mib(last.memory.hwm_kib)
+            );
+        }
+    }
+    let failed: Vec<&Row> = rows.iter().filter(|r| r.errors > 0).collect();
+    for row in &failed {
+        println!(
+            "{} {}: {} failed request(s); the first: {}",
+            row.backend.label(),
+            row.operation.label(),
+            row.errors,
+            row.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    if let Some(note) = pgbench_note {
+        println!();
+        println!("{note}");
+    }
+    if !pgbench.is_empty() {
+        let create = rows
+            .iter()
+            .find(|r| r.backend == Backend::Postgres && r.operation == Operation::CreateOrder)
+            .map(Row::per_second);
+        println!();
+        println!(
+            "pgbench, the createOrder transaction in SQL (benches/pgbench/), {} clients, -j {}, -M prepared, {} s after a \
+             {} s warm-up, each in a fresh schema:",
+            settings.concurrency,
+            settings.concurrency.min(2),
+            settings.seconds,
+            settings.warmup
+        );
+        println!();
+        println!("| pgbench script | tps | latency avg ms | failed | server `createOrder` req/s | server / pgbench |");
+        println!("|---|---:|---:|---:|---:|---:|");
+        for result in pgbench {
+            let (ours, ratio) = match create {
+                Some(ours) => (format!("{ours:.0}"), format!("{:.2}", ours / result.tps)),
+                None => ("-".to_owned(), "-".to_owned()),
+            };
+            println!(
+                "| {} | {:.0} | {:.2} | {} | {ours} | {ratio} |",
+                result.label, result.tps, result.latency_ms, result.failed
+            );
+        }
+    }
+    println!();
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     install_crypto_provider();
-    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
-    let concurrency: usize = std::env::var("BENCH_CONCURRENCY").ok().and_then(|s| s.parse().ok()).unwrap_or(32);
-    let duration = Duration::from_secs(seconds);
+    let settings = Settings::from_env()?;
+    eprintln!("{}", settings.command());
+    // Other work on these cores skews every figure; the load average says whether there was any.
+    eprintln!("load average at start: {}", loadavg());
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("saas-config.json");
+    std::fs::write(&config, saas_config()?)?;
+    let tokens = mint_tokens(settings.concurrency)?;
 
-    let (db, _dir, backend) = database().await?;
-    let built = app::build(&db, app::ConfigSource::Seed(SaasConfig::demo(SECRET)), HttpConfig::default()).await?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(app::serve(listener, built, std::future::pending()));
-
-    let token = DevTokenIssuer::new(SECRET, SaasConfig::DEMO_ISSUER, SaasConfig::DEMO_AUDIENCE).mint(
-        SaasConfig::DEMO_TENANT,
-        "bench",
-        &["tenant_admin"],
-        Duration::from_secs(3600),
-    );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency * 2).build()?;
-    let gql = {
-        let (client, url, auth) = (client.clone(), format!("{base}/graphql"), format!("Bearer {token}"));
-        Arc::new(move |query: &'static str, variables: Value| {
-            let req =
-                client.post(&url).header("authorization", &auth).json(&json!({"query": query, "variables": variables}));
-            async move { req.send().await.ok()?.json::<Value>().await.ok() }
-        })
+    // Before anything is measured, so an unreachable PostgreSQL fails the run at once.
+    let schema = if settings.has(Backend::Postgres) {
+        Some(PgSchema::create(&settings.postgres_url, "bench").await?)
+    } else {
+        None
     };
-    let run_id = uuid::Uuid::new_v4().simple().to_string();
-    let created = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
 
-    let health = {
-        let (client, url) = (client.clone(), format!("{base}/healthz"));
-        run("GET /healthz (baseline)", concurrency, duration, move |_| {
-            let req = client.get(&url);
-            async move { req.send().await.is_ok_and(|r| r.status().is_success()) }
-        })
-        .await
-    };
-    let create = {
-        let (gql, created, run_id) = (gql.clone(), created.clone(), run_id.clone());
-        run("createOrder", concurrency, duration, move |i| {
-            let input = json!({"input": {"externalRef": format!("{run_id}-{i}"),
-                "customer": {"name": "Bench Buyer", "email": "bench@example.com"},
-                "lines": [{"sku": "SKU-1", "name": "Item", "vendorId": "v1", "quantity": 2, "unitPrice": {"amount": "9.99", "currency": "USD"}},
-                          {"sku": "SKU-2", "name": "Item 2", "vendorId": "v1", "quantity": 1, "unitPrice": {"amount": "4.50", "currency": "USD"}}]}});
-            let (gql, created) = (gql.clone(), created.clone());
-            async move {
-                let Some(body) = gql(CREATE, input).await else { return false };
-                match body["data"]["createOrder"]["order"]["id"].as_str() {
-                    Some(id) => {
-                        created.lock().expect("ids").push(id.to_owned());
-                        true
-                    }
-                    None => false,
+    let mut rows = Vec::new();
+    for backend in settings.backends.clone() {
+        let url = match (backend, &schema) {
+            (Backend::Postgres, Some(schema)) => schema.server_url(),
+            _ => format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        };
+        rows.extend(bench_backend(backend, &url, &settings, dir.path(), &config, &tokens).await?);
+    }
+    drop(schema);
+
+    let mut pgbench_results = Vec::new();
+    let mut pgbench_note = None;
+    if settings.has(Backend::Postgres) {
+        match on_path("pgbench") {
+            Some(program) => {
+                for (label, script) in PGBENCH_SCRIPTS {
+                    pgbench_results.push(pgbench(&program, label, script, &settings).await?);
                 }
             }
-        })
-        .await
-    };
-    let ids = Arc::new(created.lock().expect("ids").clone());
-    let read = {
-        let gql = gql.clone();
-        run("order(id)", concurrency, duration, move |i| {
-            let id = ids[i % ids.len()].clone();
-            let gql = gql.clone();
-            async move { gql(READ, json!({"id": id})).await.is_some_and(|b| b["data"]["order"]["id"] == id.as_str()) }
-        })
-        .await
-    };
+            None => {
+                pgbench_note = Some("pgbench is not on PATH (Debian: postgresql-client): its comparison was skipped.")
+            }
+        }
+    }
 
-    println!(
-        "\nbackend: {backend}; {concurrency} in flight; {seconds} s per phase; client and server share this machine\n"
-    );
-    println!(
-        "{:<26} {:>10} {:>12} {:>10} {:>10} {:>14}",
-        "phase", "requests", "per second", "p50 ms", "p99 ms", "vs baseline"
-    );
-    for p in [&health, &create, &read] {
-        println!(
-            "{:<26} {:>10} {:>12.0} {:>10.2} {:>10.2} {:>13.2}x",
-            p.name,
-            p.requests,
-            p.per_second(),
-            p.percentile(0.50),
-            p.percentile(0.99),
-            health.per_second() / p.per_second()
-        );
+    eprintln!("load average at the end: {}", loadavg());
+    print_report(&settings, &rows, &pgbench_results, pgbench_note);
+    let errors: usize = rows.iter().map(|r| r.errors).sum();
+    if errors > 0 {
+        // Figures with failed requests in them are not figures: the run says so by failing.
+        bail!("{errors} request(s) failed; see above");
     }
     Ok(())
 }
