@@ -12,6 +12,9 @@
 --
 -- Ids: md5 of a 62-bit random number, UUID-shaped text like the server's ids; 'o' and 'e' prefixes
 -- give the order and its journal entry different ids from the same number.
+-- pgbench turns every `:name` into a variable, inside string literals too, so no literal here has a
+-- colon before a letter or digit: the JSON documents are built with jsonb_build_object (same keys and
+-- values as the server's, other key order and spacing) and ':confirmed' is spelt ':' || 'confirmed'.
 \set a random(1, 4611686018427387903)
 BEGIN;
 SELECT id, tenant_id, number, external_ref, customer_id, customer_name, customer_email, shipping_address,

@@ -8,6 +8,9 @@
 -- the counter upsert and the UPDATE, so the round trips are those of the counters-first script.
 -- The outbox payload keeps the placeholder (a server doing this would build its events after
 -- numbering; that changes no statement). Same ids and values as the counters-first script.
+-- pgbench turns every `:name` into a variable, inside string literals too, so no literal here has a
+-- colon before a letter or digit: the JSON documents are built with jsonb_build_object (same keys and
+-- values as the server's, other key order and spacing) and ':confirmed' is spelt ':' || 'confirmed'.
 \set a random(1, 4611686018427387903)
 BEGIN;
 SELECT id, tenant_id, number, external_ref, customer_id, customer_name, customer_email, shipping_address,
