@@ -1,6 +1,9 @@
 //! createShipment: allocates line quantities to a new shipment; idempotent on the caller's key.
 
-use domain::{ShipmentId, order::NewShipment};
+use domain::{
+    ShipmentId,
+    order::{LinePick, NewShipment},
+};
 
 use crate::{
     AppError, Permission, Principal,
@@ -37,8 +40,8 @@ impl Orders {
                 let address = input.address.as_ref().map(|a| inputs::address(a, &["address"])).transpose()?;
                 let package = input.package.as_ref().map(inputs::package).transpose()?;
                 let pickup = input.pickup.as_ref().map(inputs::pickup).transpose()?;
-                let items: Vec<(String, String, i64)> =
-                    input.items.iter().map(|i| (i.sku.clone(), i.vendor_id.clone(), i.quantity)).collect();
+                let items: Vec<LinePick> =
+                    input.items.iter().map(|i| LinePick::new(&i.sku, &i.vendor_id, i.quantity)).collect();
                 let shipment_id = ShipmentId::from_uuid(self.ids.new_id());
                 Ok(Change {
                     target,

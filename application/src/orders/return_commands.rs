@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use domain::{
     DomainError, ReturnId,
-    order::{NewReturn, Order, Return},
+    order::{LinePick, NewReturn, Order, Return},
 };
 
 use serde::Serialize;
@@ -48,7 +48,7 @@ impl Orders {
                 let target = Target::order_at(&input.order_id, "orderId")?;
                 let request = NewReturn {
                     id: return_id,
-                    lines: input.lines.iter().map(|l| (l.sku.clone(), l.vendor_id.clone(), l.quantity)).collect(),
+                    lines: input.lines.iter().map(|l| LinePick::new(&l.sku, &l.vendor_id, l.quantity)).collect(),
                     reason: input.reason.clone(),
                 };
                 Ok(Change::of_order(target, input.expected_version, move |o, cx| {

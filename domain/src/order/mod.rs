@@ -2,6 +2,7 @@
 
 mod books;
 mod line;
+mod line_pick;
 mod returns;
 mod rollup;
 mod shipment;
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 
 pub use books::{MAX_METHOD, MAX_REFERENCE};
 pub use line::{NewOrderLine, OrderLine};
+pub use line_pick::LinePick;
 pub use returns::{MAX_RETURNS_PER_ORDER, NewReturn, Refund, Return, ReturnLine, ReturnStatus};
 pub use rollup::{LineProgress, progress, roll_up};
 pub use shipment::{Dispatch, Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};
@@ -76,7 +78,7 @@ pub struct NewShipment {
     pub mode: ShipmentMode,
     pub provider: Option<String>,
     pub address: Option<Address>,
-    pub items: Vec<(String, String, i64)>,
+    pub items: Vec<LinePick>,
     pub package: Option<Package>,
     pub pickup: Option<Pickup>,
 }
@@ -385,28 +387,19 @@ impl Order {
             return Err(DomainError::validation(&["items"], "a shipment needs at least one item"));
         }
         let mut items: Vec<ShipmentItem> = Vec::with_capacity(input.items.len());
-        for (i, (sku, vendor_id, quantity)) in input.items.iter().enumerate() {
+        for (i, pick) in input.items.iter().enumerate() {
             let at = i.to_string();
-            let sku = Sku::new(sku).map_err(|e| e.at(&["items", &at, "sku"]))?;
-            let vendor_id = VendorId::new(vendor_id).map_err(|e| e.at(&["items", &at, "vendorId"]))?;
-            if *quantity <= 0 {
-                return Err(DomainError::validation(&["items", &at, "quantity"], "quantity must be greater than 0"));
-            }
-            let Some(line) = self.parts.lines.iter().find(|l| l.sku == sku && l.vendor_id == vendor_id) else {
-                return Err(DomainError::validation(
-                    &["items", &at],
-                    format!("order {} has no line for sku '{sku}' and vendor '{vendor_id}'", self.parts.number),
-                ));
-            };
-            if items.iter().any(|it| it.sku == sku && it.vendor_id == vendor_id) {
+            let line = self.picked_line(pick, &["items", &at])?;
+            let (sku, vendor_id, quantity) = (&line.sku, &line.vendor_id, pick.quantity);
+            if items.iter().any(|it| &it.sku == sku && &it.vendor_id == vendor_id) {
                 return Err(DomainError::validation(
                     &["items", &at],
                     format!("sku '{sku}' of vendor '{vendor_id}' appears twice in this shipment"),
                 ));
             }
-            let allocated = self.allocated(&sku, &vendor_id);
+            let allocated = self.allocated(sku, vendor_id);
             let available = i64::from(line.quantity) - i64::from(allocated);
-            if *quantity > available {
+            if quantity > available {
                 return Err(DomainError::validation(
                     &["items", &at, "quantity"],
                     format!(
@@ -415,7 +408,8 @@ impl Order {
                     ),
                 ));
             }
-            items.push(ShipmentItem { sku, vendor_id, quantity: *quantity as u32 });
+            // available ≤ the line's quantity, itself a u32.
+            items.push(ShipmentItem { sku: sku.clone(), vendor_id: vendor_id.clone(), quantity: quantity as u32 });
         }
         let provider = optional_text("provider", input.provider.as_deref(), 64)?;
         let address = input.address.or_else(|| self.parts.shipping_address.clone());

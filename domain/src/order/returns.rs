@@ -11,7 +11,7 @@ use crate::{
     DomainError, Money, ReturnId, Sku, VendorId,
     events::{EventData, EventType},
     ledger::CapApplied,
-    order::{MAX_COMMENT, Order, progress, values::optional_text},
+    order::{LinePick, MAX_COMMENT, Order, progress, values::optional_text},
 };
 
 /// Most returns one order may hold, declined ones included: each is a stored row that every load
@@ -122,8 +122,7 @@ impl Return {
 #[derive(Debug, Clone)]
 pub struct NewReturn {
     pub id: ReturnId,
-    /// (sku, vendorId, quantity) per line.
-    pub lines: Vec<(String, String, i64)>,
+    pub lines: Vec<LinePick>,
     pub reason: Option<String>,
 }
 
@@ -157,29 +156,20 @@ impl Order {
             ));
         }
         let mut lines: Vec<ReturnLine> = Vec::with_capacity(input.lines.len());
-        for (i, (sku, vendor_id, quantity)) in input.lines.iter().enumerate() {
+        for (i, pick) in input.lines.iter().enumerate() {
             let at = i.to_string();
-            let sku = Sku::new(sku).map_err(|e| e.at(&["lines", &at, "sku"]))?;
-            let vendor_id = VendorId::new(vendor_id).map_err(|e| e.at(&["lines", &at, "vendorId"]))?;
-            if *quantity <= 0 {
-                return Err(DomainError::validation(&["lines", &at, "quantity"], "quantity must be greater than 0"));
-            }
-            let Some(line) = self.parts.lines.iter().find(|l| l.sku == sku && l.vendor_id == vendor_id) else {
-                return Err(DomainError::validation(
-                    &["lines", &at],
-                    format!("order {} has no line for sku '{sku}' and vendor '{vendor_id}'", self.parts.number),
-                ));
-            };
-            if lines.iter().any(|l| l.sku == sku && l.vendor_id == vendor_id) {
+            let line = self.picked_line(pick, &["lines", &at])?;
+            let (sku, vendor_id, quantity) = (&line.sku, &line.vendor_id, pick.quantity);
+            if lines.iter().any(|l| &l.sku == sku && &l.vendor_id == vendor_id) {
                 return Err(DomainError::validation(
                     &["lines", &at],
                     format!("sku '{sku}' of vendor '{vendor_id}' appears twice in this return"),
                 ));
             }
             let delivered = progress(line, &self.parts.shipments).delivered.min(u64::from(line.quantity));
-            let returned = u64::from(self.returned(&sku, &vendor_id));
+            let returned = u64::from(self.returned(sku, vendor_id));
             let returnable = delivered.saturating_sub(returned);
-            if (*quantity as u64) > returnable {
+            if (quantity as u64) > returnable {
                 return Err(DomainError::validation(
                     &["lines", &at, "quantity"],
                     format!(
@@ -189,7 +179,7 @@ impl Order {
                 ));
             }
             // returnable ≤ the line's quantity, itself a u32.
-            lines.push(ReturnLine { sku, vendor_id, quantity: *quantity as u32 });
+            lines.push(ReturnLine { sku: sku.clone(), vendor_id: vendor_id.clone(), quantity: quantity as u32 });
         }
         let reason = optional_text("reason", input.reason.as_deref(), MAX_COMMENT)?;
         self.parts.returns.push(Return {

@@ -4,7 +4,7 @@ use chrono::Utc;
 use domain::{
     ShipmentId,
     ledger::EntryMeta,
-    order::{Dispatch, NewShipment, ShipmentMode},
+    order::{Dispatch, LinePick, NewShipment, ShipmentMode},
 };
 use futures::executor::block_on;
 
@@ -121,7 +121,7 @@ fn a_tracking_reference_is_unique_per_tenant_and_carrier() {
                 mode: ShipmentMode::Warehouse,
                 provider: None,
                 address: None,
-                items: vec![("SKU-1".to_owned(), "vendor-1".to_owned(), 1)],
+                items: vec![LinePick::new("SKU-1", "vendor-1", 1)],
                 package: None,
                 pickup: None,
             };

@@ -14,7 +14,8 @@ use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::{
-    Dispatch, NewOrder, NewOrderLine, NewShipment, Order, OrderStatus, Review, Shipment, ShipmentMode, ShipmentStatus,
+    Dispatch, LinePick, NewOrder, NewOrderLine, NewShipment, Order, OrderStatus, Review, Shipment, ShipmentMode,
+    ShipmentStatus,
 };
 use crate::{Currency, DomainError, Money, OrderId, ShipmentId, TenantId};
 
@@ -130,7 +131,7 @@ fn new_shipment(id: ShipmentId, items: &[(&str, i64)]) -> NewShipment {
         mode: ShipmentMode::Warehouse,
         provider: Some("dhl".to_owned()),
         address: None,
-        items: items.iter().map(|(sku, q)| ((*sku).to_owned(), V.to_owned(), *q)).collect(),
+        items: items.iter().map(|(sku, q)| LinePick::new(*sku, V, *q)).collect(),
         package: None,
         pickup: None,
     }

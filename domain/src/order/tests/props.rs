@@ -305,7 +305,7 @@ fn exec(o: &mut Order, m: &Model, cmd: &Cmd, step: usize) -> Result<(), DomainEr
         }
         Cmd::CreateShipment(items) => {
             let input = NewShipment {
-                items: items.iter().map(|(l, q)| (sku_of(l % n), vendor_of(l % n), *q)).collect(),
+                items: items.iter().map(|(l, q)| LinePick::new(sku_of(l % n), vendor_of(l % n), *q)).collect(),
                 ..new_shipment(m.next_shipment_id(), &[])
             };
             o.create_shipment(input, t).map(|_| ())

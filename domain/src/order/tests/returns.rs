@@ -21,7 +21,7 @@ fn entry(n: u128, key: &str) -> EntryMeta {
 fn new_return(n: u128, lines: &[(&str, i64)]) -> NewReturn {
     NewReturn {
         id: rid(n),
-        lines: lines.iter().map(|(sku, q)| ((*sku).to_owned(), V.to_owned(), *q)).collect(),
+        lines: lines.iter().map(|(sku, q)| LinePick::new(*sku, V, *q)).collect(),
         reason: Some("too small".to_owned()),
     }
 }

@@ -14,7 +14,7 @@ fn items_path(i: usize, rest: &[&str]) -> Vec<String> {
 
 fn refused_items(o: &mut Order, items: &[(&str, &str, i64)], field: Vec<String>) {
     let input = NewShipment {
-        items: items.iter().map(|(s, v, q)| ((*s).to_owned(), (*v).to_owned(), *q)).collect(),
+        items: items.iter().map(|(s, v, q)| LinePick::new(*s, *v, *q)).collect(),
         ..new_shipment(sid(99), &[])
     };
     let err = refused(o, |o| o.create_shipment(input, later()));
