@@ -8,8 +8,8 @@ use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 
 use super::{
-    audit_store::SeaAuditLog, config_store::SeaConfigStore, errors::store_error, migrations::Migrator,
-    order_store::SeaOrderStore, postgres, sqlite,
+    audit_store::SeaAuditLog, config_store::SeaConfigStore, errors::store_error, group_commit::GroupCommit,
+    migrations::Migrator, order_store::SeaOrderStore, postgres, sqlite,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct Database {
     pub(super) writer: DatabaseConnection,
     /// Held by every handle (stores included); background work stops once the last one is gone.
     pub(super) alive: Arc<()>,
+    /// SQLite: the writer's group commit, one per database so that every store shares it.
+    pub(super) group: Option<Arc<GroupCommit>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -84,7 +86,12 @@ impl Database {
     }
 
     pub fn order_store(&self) -> Arc<dyn OrderStore> {
-        Arc::new(SeaOrderStore { reader: self.reader.clone(), writer: self.writer.clone(), _alive: self.alive.clone() })
+        Arc::new(SeaOrderStore {
+            reader: self.reader.clone(),
+            writer: self.writer.clone(),
+            group: self.group.clone(),
+            _alive: self.alive.clone(),
+        })
     }
 
     /// Reads on the read pool; `record` writes on the write pool, like the order store's writes.

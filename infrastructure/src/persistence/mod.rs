@@ -12,6 +12,7 @@ mod config_store;
 mod database;
 mod entities;
 mod errors;
+mod group_commit;
 mod keys;
 mod loading;
 mod mapping;

@@ -4,6 +4,8 @@
 use application::ports::{
     CurrencyTotals, LedgerPage, LedgerQuery, OrderPage, OrderQuery, OrderStore, OrderTx, StoreError,
 };
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use domain::{Currency, OrderId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
@@ -15,6 +17,7 @@ use sea_orm::{
 use super::{
     entities::{journal_entries, journal_postings},
     errors::store_error,
+    group_commit::GroupCommit,
     loading,
     order_tx::SeaOrderTx,
 };
@@ -25,6 +28,9 @@ const HALF: i64 = 1 << 32;
 pub(super) struct SeaOrderStore {
     pub(super) reader: DatabaseConnection,
     pub(super) writer: DatabaseConnection,
+    /// SQLite: commands share commits (see `group_commit`). PostgreSQL commits concurrent
+    /// transactions on their own connections and groups their WAL flushes itself.
+    pub(super) group: Option<Arc<GroupCommit>>,
     /// Keeps the database's background work going while this store is in use.
     pub(super) _alive: std::sync::Arc<()>,
 }
@@ -41,8 +47,14 @@ pub(super) async fn begin_write(writer: &DatabaseConnection) -> Result<DatabaseT
 #[async_trait]
 impl OrderStore for SeaOrderStore {
     async fn begin(&self, tenant: &TenantId) -> Result<Box<dyn OrderTx>, StoreError> {
-        let tx = begin_write(&self.writer).await?;
-        Ok(Box::new(SeaOrderTx::new(tx, tenant.clone())))
+        let (tx, batch) = match &self.group {
+            Some(group) => {
+                let (savepoint, membership) = group.join().await?;
+                (savepoint, Some(membership))
+            }
+            None => (begin_write(&self.writer).await?, None),
+        };
+        Ok(Box::new(SeaOrderTx::new(tx, batch, tenant.clone())))
     }
 
     async fn order(&self, tenant: &TenantId, id: OrderId) -> Result<Option<Order>, StoreError> {

@@ -15,6 +15,7 @@ use sea_orm::{
 use super::{
     entities::{audit_log, idempotency_keys, outbox_events, tenant_counters},
     errors::store_error,
+    group_commit::Membership,
     loading, mapping,
     writing::{self, ShipmentChanges},
 };
@@ -22,15 +23,18 @@ use super::{
 const ORDER_NUMBER_COUNTER: &str = "order_number";
 
 pub(super) struct SeaOrderTx {
+    /// Declared before `batch`: dropped first, so its rollback precedes anything the batch does.
     tx: DatabaseTransaction,
+    /// SQLite: the group commit this transaction is a savepoint of.
+    batch: Option<Membership>,
     tenant: TenantId,
     /// Orders as stored in this transaction: the base `update_order` diffs against.
     stored: HashMap<OrderId, Order>,
 }
 
 impl SeaOrderTx {
-    pub(super) fn new(tx: DatabaseTransaction, tenant: TenantId) -> Self {
-        Self { tx, tenant, stored: HashMap::new() }
+    pub(super) fn new(tx: DatabaseTransaction, batch: Option<Membership>, tenant: TenantId) -> Self {
+        Self { tx, batch, tenant, stored: HashMap::new() }
     }
 
     fn remember(&mut self, order: Option<Order>) -> Option<Order> {
@@ -175,6 +179,10 @@ impl OrderTx for SeaOrderTx {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        self.tx.commit().await.map_err(store_error)
+        let this = *self;
+        match this.batch {
+            Some(batch) => batch.commit(this.tx).await,
+            None => this.tx.commit().await.map_err(store_error),
+        }
     }
 }

@@ -18,6 +18,7 @@ use sea_orm::{
 use super::{
     database::{Backend, Database, Durability},
     errors::store_error,
+    group_commit::GroupCommit,
 };
 
 /// More readers than cores buys little.
@@ -46,7 +47,8 @@ pub(super) async fn connect(url: &str, durability: Durability) -> Result<Databas
         tokio::spawn(checkpoint_in_background(reader.clone(), Arc::downgrade(&alive)));
         reader
     };
-    Ok(Database { backend: Backend::Sqlite, reader, writer, alive })
+    let group = Some(Arc::new(GroupCommit::new(writer.clone())));
+    Ok(Database { backend: Backend::Sqlite, reader, writer, alive, group })
 }
 
 fn options(url: &str, durability: Durability, max_connections: u32, writer: bool) -> ConnectOptions {

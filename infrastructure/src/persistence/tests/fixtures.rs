@@ -4,8 +4,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use domain::{
     Currency, Money, OrderId, ShipmentId, TenantId,
     order::{
-        Address, AddressInput, Customer, Dispatch, NewOrder, NewOrderLine, NewShipment, Order, Package, Pickup,
-        ShipmentMode,
+        Address, AddressInput, Customer, Dispatch, LinePick, NewOrder, NewOrderLine, NewShipment, Order, Package,
+        Pickup, ShipmentMode,
     },
 };
 use uuid::Uuid;
@@ -98,7 +98,7 @@ pub fn ship(order: &mut Order, quantity: i64, provider: Option<&str>, now: DateT
                 mode: ShipmentMode::Pickup,
                 provider: provider.map(str::to_owned),
                 address: None,
-                items: vec![("SKU-1".to_owned(), "vendor-1".to_owned(), quantity)],
+                items: vec![LinePick::new("SKU-1", "vendor-1", quantity)],
                 package: Some(Package::new(1.25, 30.0, 20.5, 10.0).unwrap()),
                 pickup: Some(pickup),
             },

@@ -5,7 +5,7 @@ use application::ports::{LedgerFilter, LedgerQuery, OrderQuery, StoreError, Take
 use domain::{
     Money, ReturnId,
     ledger::{Account, EntryMeta, FeeRate, RefundPolicy},
-    order::{NewReturn, Order},
+    order::{LinePick, NewReturn, Order},
 };
 use uuid::Uuid;
 
@@ -48,7 +48,7 @@ pub async fn journal_and_returns_round_trip(db: &Database) {
     let paid = Money::parse("125.000", o.currency()).unwrap();
     o.record_payment(meta("pay-1").with_details(Some("ch_1".into()), Some("card".into())), paid, at(3)).unwrap();
     let rid = ReturnId::from_uuid(Uuid::now_v7());
-    o.request_return(NewReturn { id: rid, lines: vec![("SKU-1".into(), "vendor-1".into(), 3)], reason: None }, at(4))
+    o.request_return(NewReturn { id: rid, lines: vec![LinePick::new("SKU-1", "vendor-1", 3)], reason: None }, at(4))
         .unwrap();
     o.approve_return(rid, at(4)).unwrap();
     let policy = RefundPolicy { restocking_fee: FeeRate::from_percent(10).unwrap(), max_refund_amount: None };

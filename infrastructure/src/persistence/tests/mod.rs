@@ -66,6 +66,7 @@ contracts!(
     listing::page_loads_whole_aggregates,
     concurrency::locked_commands_on_one_order_never_over_allocate,
     concurrency::reads_are_not_blocked_by_an_open_write,
+    concurrency::concurrent_writers_each_get_their_own_answer,
     audit::appended_audit_commits_with_the_change,
     audit::dropped_transaction_drops_its_audit,
     audit::refused_calls_are_recorded_outside_a_transaction,
