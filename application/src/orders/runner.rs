@@ -19,9 +19,11 @@
 //!     (an order confirmed before the ledger existed owes its total before it is paid);
 //!  9. write the order (insert, or an update guarded by the version it was read at);
 //! 10. remember the idempotency key with what it produced;
-//! 11. append the order's events to the outbox and the audit record;
-//! 12. count the order against its plan's monthly quota, last: on PostgreSQL the counter row is
-//!     then locked for the commit only, not for the whole transaction;
+//! 11. append the order's events to the outbox (a new order's once it is numbered, in step 12) and
+//!     the audit record;
+//! 12. the tenant's counters, last: number a new order (it was written with a placeholder) and
+//!     count it against its plan's monthly quota; on PostgreSQL the counter rows are then locked
+//!     for the last statements and the commit only, not for the whole transaction;
 //! 13. commit.
 //!
 //! A lost race (the order changed since it was read, a unique key taken by a concurrent
@@ -118,7 +120,8 @@ impl<'a> Change<'a, ()> {
     }
 }
 
-/// The new order's identity, allocated by the runner inside the transaction.
+/// The new order's identity, allocated by the runner inside the transaction. The number is a
+/// placeholder until the runner numbers the order, last (see step 12).
 pub(crate) struct NewOrderSlot {
     pub id: OrderId,
     pub number: String,
@@ -332,9 +335,10 @@ impl UnitOfWork<()> for Creation<'_> {
             return Ok(done(existing, true, true));
         }
         let ids = orders.ids.as_ref();
-        let number = order_number(tx.next_order_number().await?);
         let cx = StepContext { now, ids, tenant: authorized.tenant() };
-        let slot = NewOrderSlot { id: OrderId::from_uuid(ids.new_id()), number };
+        let id = OrderId::from_uuid(ids.new_id());
+        // Numbered at step 12; until then a placeholder no other order can hold.
+        let slot = NewOrderSlot { id, number: format!("pending-{id}") };
         let mut order = (self.build)(slot, &cx)?;
         // An auto-confirmed order owes its total from the start.
         order.sync_receivable(ids.new_id(), now)?;
@@ -347,6 +351,11 @@ impl UnitOfWork<()> for Creation<'_> {
         {
             return Ok(Attempt::Retry);
         }
+        // The tenant's counters last: the order number (its events carry it, so they follow)
+        // and the monthly quota.
+        let number = order_number(tx.next_order_number().await?);
+        tx.renumber_order(order.id(), &number).await?;
+        order.number_as(number);
         let tenant = order.tenant_id().clone();
         tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
         count_against_monthly_quota(tx, authorized.limits, now).await?;

@@ -164,6 +164,8 @@ pub trait OrderTx: Send {
     async fn order_by_external_ref(&mut self, external_ref: &str) -> Result<Option<Order>, StoreError>;
     /// The tenant's next order number (1, 2, 3…), allocated inside this transaction.
     async fn next_order_number(&mut self) -> Result<i64, StoreError>;
+    /// Sets the number of an order inserted in this transaction (built with a placeholder).
+    async fn renumber_order(&mut self, id: OrderId, number: &str) -> Result<(), StoreError>;
     /// Adds one to the tenant's counter `name` and returns the new value. Concurrent
     /// transactions queue on the counter, and a rollback undoes the increment, so quotas are exact.
     async fn increment_counter(&mut self, name: &str) -> Result<i64, StoreError>;

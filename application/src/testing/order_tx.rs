@@ -72,6 +72,10 @@ impl OrderTx for InMemoryOrderTx {
         self.increment_counter(ORDER_NUMBER_COUNTER).await
     }
 
+    async fn renumber_order(&mut self, id: OrderId, number: &str) -> Result<(), StoreError> {
+        self.staged.renumber_order(id, number)
+    }
+
     async fn increment_counter(&mut self, name: &str) -> Result<i64, StoreError> {
         Ok(self.staged.increment_counter(name))
     }

@@ -63,6 +63,18 @@ impl TenantTables {
         Ok(())
     }
 
+    pub(super) fn renumber_order(&mut self, id: OrderId, number: &str) -> Result<(), StoreError> {
+        if self.orders.values().any(|o| o.id() != id && o.number() == number) {
+            return Err(StoreError::Duplicate(Taken::OrderNumber));
+        }
+        let order = self
+            .orders
+            .get_mut(&id)
+            .ok_or_else(|| StoreError::Internal(format!("order {id} was not inserted in this transaction")))?;
+        order.number_as(number.to_owned());
+        Ok(())
+    }
+
     pub(super) fn update_order(&mut self, order: &Order, expected_version: i64) -> Result<(), StoreError> {
         let Some(before) = self.orders.get(&order.id()) else {
             return Err(StoreError::Conflict(format!("order {} is no longer stored", order.id())));

@@ -190,6 +190,17 @@ impl Order {
     pub fn number(&self) -> &str {
         &self.parts.number
     }
+
+    /// Gives a new order the number allocated for it. Numbers are allocated last in the
+    /// transaction that creates the order, so that the tenant's counter is held only until the
+    /// commit: the order is built with a placeholder until then. Its pending events carry the
+    /// number too.
+    pub fn number_as(&mut self, number: String) {
+        for event in &mut self.events {
+            event.data.order_number.clone_from(&number);
+        }
+        self.parts.number = number;
+    }
     pub fn external_ref(&self) -> Option<&str> {
         self.parts.external_ref.as_deref()
     }

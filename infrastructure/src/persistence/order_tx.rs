@@ -13,7 +13,7 @@ use sea_orm::{
 };
 
 use super::{
-    entities::{audit_log, idempotency_keys, outbox_events, tenant_counters},
+    entities::{audit_log, idempotency_keys, orders, outbox_events, tenant_counters},
     errors::store_error,
     group_commit::Membership,
     loading, mapping,
@@ -89,6 +89,25 @@ impl OrderTx for SeaOrderTx {
 
     async fn next_order_number(&mut self) -> Result<i64, StoreError> {
         self.increment_counter(ORDER_NUMBER_COUNTER).await
+    }
+
+    async fn renumber_order(&mut self, id: OrderId, number: &str) -> Result<(), StoreError> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+
+        let updated = orders::Entity::update_many()
+            .col_expr(orders::Column::Number, Expr::value(number))
+            .filter(orders::Column::TenantId.eq(self.tenant.as_str()))
+            .filter(orders::Column::Id.eq(id.to_string()))
+            .exec(&self.tx)
+            .await
+            .map_err(store_error)?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::Internal(format!("order {id} was not inserted in this transaction")));
+        }
+        if let Some(stored) = self.stored.get_mut(&id) {
+            stored.number_as(number.to_owned());
+        }
+        Ok(())
     }
 
     async fn increment_counter(&mut self, name: &str) -> Result<i64, StoreError> {

@@ -208,3 +208,22 @@ fn record_payment_under_a_key_another_orders_journal_holds_is_an_idempotency_con
     call.single_record("recordPayment", "IDEMPOTENCY_CONFLICT");
     assert_eq!(call.committed_records, 0);
 }
+
+/// Numbers are drawn last in the creating transaction; the order, its stored row and its
+/// `order.created` event all carry the drawn number, never the placeholder it was written with.
+#[test]
+fn a_created_order_and_its_event_carry_the_number_drawn_last() {
+    let w = World::new();
+    let created = block_on(w.orders.create_order(&w.admin(), order_input())).unwrap().value;
+    let again = block_on(w.orders.create_order(&w.admin(), keyed("k-2", order_input()))).unwrap().value;
+    assert_eq!((created.number(), again.number()), ("ORD-000001", "ORD-000002"));
+    let stored: Vec<String> = w.committed_orders().iter().map(|o| o.number().to_owned()).collect();
+    assert_eq!(stored, ["ORD-000001", "ORD-000002"]);
+    let numbers: Vec<String> = w
+        .outbox()
+        .iter()
+        .filter(|e| e.event_type == "order.created")
+        .map(|e| e.payload["data"]["orderNumber"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(numbers, ["ORD-000001", "ORD-000002"]);
+}
