@@ -7,8 +7,8 @@
 -- Run against a schema made by the server's own migrations; `cargo bench --bench load` does it
 -- (fresh schema, migrations, then pgbench -n -M prepared -c 16 -j 2 -T <s> -f <this file>).
 -- Every transaction is tenant 'bench', so all of them queue on the same two counter rows, as the
--- bench's createOrder requests do. Here the counters come first, as in the server today: their row
--- locks are held until COMMIT, through every insert after them.
+-- bench's createOrder requests do. Here the counters come first, as the server took them before
+-- issue 9: their row locks are held until COMMIT, through every insert after them.
 --
 -- Ids: md5 of a 62-bit random number, UUID-shaped text like the server's ids; 'o' and 'e' prefixes
 -- give the order and its journal entry different ids from the same number.

@@ -1,7 +1,8 @@
 -- The createOrder transaction of create_order_counters_first.sql with the two per-tenant counter
 -- upserts moved to the end, just before COMMIT: the hot counter rows are then locked only for the
--- last statement and the commit, not through every insert. What the server would gain if it took
--- the counters last; it does not today.
+-- last statement and the commit, not through every insert. The server takes them last too: it
+-- numbers the order, appends the outbox events (which carry the number), counts the quota and
+-- writes the audit record after its inserts, a few more statements than this script's one.
 --
 -- The order's number is known only once its counter is incremented, so the order row goes in with
 -- a unique placeholder and the last statement numbers it: one statement (a data-modifying CTE) for
