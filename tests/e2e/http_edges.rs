@@ -59,3 +59,38 @@ async fn health_ready_graphiql_and_request_ids() {
     let generated = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert!(!generated.headers()["x-request-id"].is_empty());
 }
+
+/// `/graphql` with the given query-string parameters.
+fn graphql_get_url(app: &TestApp, params: &[(&str, &str)]) -> reqwest::Url {
+    let mut url = reqwest::Url::parse(&app.url("/graphql")).unwrap();
+    url.query_pairs_mut().extend_pairs(params);
+    url
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_never_mutations() {
+    let app = TestApp::spawn().await;
+    let auth = format!("Bearer {}", app.token_a("alice"));
+    let url = graphql_get_url(
+        &app,
+        &[
+            ("query", "query($n: Int) { orders(first: $n) { nodes { id } } me { subject } }"),
+            ("variables", r#"{"n": 5}"#),
+        ],
+    );
+    let query = app.client.get(url).header("authorization", &auth).send().await.unwrap();
+    assert_eq!(query.status(), 200);
+    let body: Value = query.json().await.unwrap();
+    assert_eq!(body["data"]["me"]["subject"], "alice", "{body}");
+
+    let url = graphql_get_url(&app, &[("query", "mutation { confirmOrder(input: {id: \"x\"}) { order { id } } }")]);
+    let mutation = app.client.get(url).header("authorization", &auth).send().await.unwrap();
+    assert_eq!(mutation.status(), 405);
+    assert!(mutation.headers()["allow"].to_str().unwrap().contains("POST"));
+    // Nothing ran: no audit record of a confirmOrder.
+    let log = app.gql(&app.token_a("alice"), "{ auditLog(first: 5) { nodes { action } } }", json!({})).await;
+    assert_eq!(log["data"]["auditLog"]["nodes"], json!([]), "{log}");
+
+    let anonymous = app.client.get(graphql_get_url(&app, &[("query", "{ me { subject } }")])).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+}

@@ -4,11 +4,15 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::{ErrorExtensionValues, ServerError, Value, Variables, http::GraphiQLSource};
+use async_graphql::{
+    ErrorExtensionValues, ServerError, Value, Variables,
+    http::GraphiQLSource,
+    parser::types::{ExecutableDocument, OperationType},
+};
 use axum::{
     Extension,
     body::Body,
-    extract::{ConnectInfo, State},
+    extract::{ConnectInfo, Query, State},
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
@@ -27,11 +31,27 @@ use crate::{
     },
 };
 
-pub(crate) async fn graphiql(State(state): State<AppState>) -> Response {
+fn graphiql(state: &AppState) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
     Html(GraphiQLSource::build().endpoint("/graphql").title("tenant-oms").finish()).into_response()
+}
+
+/// `GET /graphql?query=…[&operationName=…][&variables=<JSON>]`.
+#[derive(Deserialize)]
+pub(crate) struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+/// Whether a request may change anything: a GET may only read (GraphQL over HTTP).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Post,
+    Get,
 }
 
 /// A GraphQL-over-HTTP request body. `null` is accepted wherever a member is optional.
@@ -60,6 +80,28 @@ impl WireRequest {
     }
 }
 
+/// `GET /graphql`: GraphiQL without a `query` parameter, else the query (never a mutation).
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let Some(query) = params.query else { return graphiql(&state) };
+    let media = ResponseMedia::negotiate(&headers);
+    let admitted = match admit(&state, connect, &headers).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
+    };
+    let variables = match params.variables.as_deref().map(serde_json::from_str).transpose() {
+        Ok(variables) => variables,
+        Err(_) => return refusal(ErrorCode::ValidationFailed, "the variables parameter must be a JSON object"),
+    };
+    let wire = WireRequest { query, operation_name: params.operation_name, variables, _extensions: None };
+    run(&state, admitted, &headers, media, wire, Method::Get).await
+}
+
+/// `POST /graphql` with a JSON body.
 pub(crate) async fn execute(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -74,13 +116,7 @@ pub(crate) async fn execute(
             "POST /graphql takes a JSON body: send Content-Type: application/json",
         );
     }
-    let client = client_address(connect.as_ref().map(|Extension(c)| c));
-    let mut caller = match authenticate_client(&state, client, &headers).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
-    set_request_id(&mut caller, &headers);
-    let admitted = match tenant_gate::admit(&state, caller).await {
+    let admitted = match admit(&state, connect, &headers).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -98,9 +134,45 @@ pub(crate) async fn execute(
             );
         }
     };
+    run(&state, admitted, &headers, media, wire, Method::Post).await
+}
+
+/// The caller, from the headers alone: token, tenant standing, plan rate.
+async fn admit(
+    state: &AppState,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+) -> Result<tenant_gate::Admitted, Response> {
+    let client = client_address(connect.as_ref().map(|Extension(c)| c));
+    let mut caller = authenticate_client(state, client, headers).await?;
+    set_request_id(&mut caller, headers);
+    tenant_gate::admit(state, caller).await
+}
+
+/// Parses the document once, measures it, charges its mutations, and runs it.
+async fn run(
+    state: &AppState,
+    admitted: tenant_gate::Admitted,
+    headers: &HeaderMap,
+    media: ResponseMedia,
+    wire: WireRequest,
+    method: Method,
+) -> Response {
+    let operation_name = wire.operation_name.clone();
     let mut request = wire.into_request();
     let cost = match request.parsed_query() {
-        Ok(document) => document_cost::measure(document, &state.documents),
+        Ok(document) => {
+            if method == Method::Get && !reads_only(document, operation_name.as_deref()) {
+                let mut response = graphql_error(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    ErrorCode::ValidationFailed,
+                    "a GET request may only run a query; send mutations with POST",
+                );
+                response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+                return response;
+            }
+            document_cost::measure(document, &state.documents)
+        }
         Err(error) => return request_error(media, error, ErrorCode::ValidationFailed),
     };
     let cost = match cost {
@@ -112,7 +184,7 @@ pub(crate) async fn execute(
     };
     // The gate counted the request once; each further mutation it runs counts once more.
     if cost.root_mutation_fields > 1
-        && let Err(refusal) = admitted.charge(&state, cost.root_mutation_fields - 1)
+        && let Err(refusal) = admitted.charge(state, cost.root_mutation_fields - 1)
     {
         return refusal.into_response();
     }
@@ -128,6 +200,17 @@ pub(crate) async fn execute(
         }
     }
     answer(media, &response)
+}
+
+/// Whether the operation a request runs is a query (a document the engine will refuse for a
+/// missing or ambiguous operation name is left to it).
+fn reads_only(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let mut operations = document.operations.iter();
+    let selected = match operation_name {
+        Some(name) => operations.find(|(n, _)| n.is_some_and(|n| n.as_str() == name)),
+        None => operations.next(),
+    };
+    selected.is_none_or(|(_, operation)| operation.node.ty == OperationType::Query)
 }
 
 fn set_request_id(caller: &mut Caller, headers: &HeaderMap) {

@@ -1,4 +1,4 @@
-//! The axum router: `/graphql` (POST queries, GET GraphiQL), `/healthz`, `/readyz`, and the
+//! The axum router: `/graphql` (POST; GET for queries and GraphiQL), `/healthz`, `/readyz`, and the
 //! hyper server that runs it with the timers and caps of the HTTP edge.
 
 mod auth;
@@ -97,7 +97,7 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
     };
     let in_flight = load_shed::InFlight::new(config.max_in_flight);
     let graphql_routes = Router::new()
-        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql", get(graphql::get).post(graphql::execute))
         .route_layer(middleware::from_fn_with_state(in_flight, load_shed::shed_when_full));
     Router::new()
         .merge(graphql_routes)
