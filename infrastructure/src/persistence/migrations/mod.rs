@@ -6,6 +6,7 @@ mod m20261123_000002_audit_log;
 mod m20261123_000003_config_versions;
 mod m20261123_000004_ledger;
 mod m20261124_000005_tracking_per_tenant;
+mod m20261130_000006_orders_tenant_created;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_config_versions::Migration),
             Box::new(m20261123_000004_ledger::Migration),
             Box::new(m20261124_000005_tracking_per_tenant::Migration),
+            Box::new(m20261130_000006_orders_tenant_created::Migration),
         ]
     }
 }
