@@ -4,7 +4,7 @@
 use application::ports::{StoreError, Taken};
 use domain::order::Order;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
-use sea_orm_migration::{MigrationName, MigratorTrait};
+use sea_orm_migration::MigratorTrait;
 
 use super::fixtures::{at, dispatch, order, ship};
 use crate::persistence::{Database, entities::shipments, migrations::Migrator};
