@@ -20,6 +20,6 @@ pub use identity::{AuthError, TokenVerifier};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
 pub use store::{
     CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderFilter, OrderPage, OrderQuery,
-    OrderStore, OrderTx, OutboxEvent, StoreError, Taken,
+    OrderStore, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant,
 };
 pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};

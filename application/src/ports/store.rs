@@ -132,6 +132,18 @@ pub struct OutboxEvent {
     pub payload: serde_json::Value,
 }
 
+/// The rule every `OrderTx` keeps: a transaction opened for one tenant writes nothing of another.
+/// Being asked to is a bug in the caller, answered as an internal failure, never served.
+pub fn writes_own_tenant(transaction: &TenantId, written: &TenantId, what: &str) -> Result<(), StoreError> {
+    if written == transaction {
+        Ok(())
+    } else {
+        Err(StoreError::Internal(format!(
+            "refused to write {what} of tenant {written} in a transaction of tenant {transaction}"
+        )))
+    }
+}
+
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// Opens a write transaction for one tenant. Dropping it without `commit` rolls back.

@@ -9,7 +9,7 @@ use domain::{OrderId, ReturnId, ShipmentId, TenantId, order::Order};
 use futures::lock::OwnedMutexGuard;
 
 use super::{faults::Op, lock, order_store::Shared, tables::TenantTables};
-use crate::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError};
+use crate::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, writes_own_tenant};
 
 /// The counter `next_order_number` draws from, as the SQL adapter names it.
 const ORDER_NUMBER_COUNTER: &str = "order_number";
@@ -33,19 +33,6 @@ impl InMemoryOrderTx {
         staged: TenantTables,
     ) -> Self {
         Self { shared, tenant, staged, audit: Vec::new(), _writer: writer }
-    }
-
-    /// The SQL adapter refuses another tenant's rows in a tenant's transaction; so does this, so
-    /// a use case that mixes tenants fails its unit tests too.
-    fn ensure_own(&self, tenant: &TenantId, what: &str) -> Result<(), StoreError> {
-        if tenant == &self.tenant {
-            Ok(())
-        } else {
-            Err(StoreError::Internal(format!(
-                "refused to write {what} of tenant {tenant} in a transaction of tenant {}",
-                self.tenant
-            )))
-        }
     }
 }
 
@@ -82,13 +69,13 @@ impl OrderTx for InMemoryOrderTx {
 
     async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError> {
         self.shared.faults.fire(Op::Insert)?;
-        self.ensure_own(order.tenant_id(), "an order")?;
+        writes_own_tenant(&self.tenant, order.tenant_id(), "an order")?;
         self.staged.insert_order(order)
     }
 
     async fn update_order(&mut self, order: &Order, expected_version: i64) -> Result<(), StoreError> {
         self.shared.faults.fire(Op::Update)?;
-        self.ensure_own(order.tenant_id(), "an order")?;
+        writes_own_tenant(&self.tenant, order.tenant_id(), "an order")?;
         self.staged.update_order(order, expected_version)
     }
 
@@ -102,7 +89,7 @@ impl OrderTx for InMemoryOrderTx {
 
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError> {
         for event in events {
-            self.ensure_own(&event.tenant_id, "an outbox event")?;
+            writes_own_tenant(&self.tenant, &event.tenant_id, "an outbox event")?;
         }
         self.staged.outbox.extend_from_slice(events);
         Ok(())
@@ -110,7 +97,7 @@ impl OrderTx for InMemoryOrderTx {
 
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         match &record.tenant_id {
-            Some(tenant) => self.ensure_own(tenant, "an audit record")?,
+            Some(tenant) => writes_own_tenant(&self.tenant, tenant, "an audit record")?,
             None => return Err(StoreError::Internal("a platform audit record in a tenant's transaction".to_owned())),
         }
         self.audit.push(record.clone());

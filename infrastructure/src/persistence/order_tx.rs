@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use application::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, Taken};
+use application::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant};
 use async_trait::async_trait;
 use domain::{OrderId, ReturnId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
@@ -42,17 +42,6 @@ impl SeaOrderTx {
             self.stored.insert(o.id(), o.clone());
         }
         order
-    }
-
-    fn ensure_own(&self, tenant: &TenantId, what: &str) -> Result<(), StoreError> {
-        if tenant == &self.tenant {
-            Ok(())
-        } else {
-            Err(StoreError::Internal(format!(
-                "refused to write {what} of tenant {tenant} in a transaction of tenant {}",
-                self.tenant
-            )))
-        }
     }
 
     async fn stored(&self, order: OrderId) -> Result<Order, StoreError> {
@@ -130,7 +119,7 @@ impl OrderTx for SeaOrderTx {
     }
 
     async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError> {
-        self.ensure_own(order.tenant_id(), "an order")?;
+        writes_own_tenant(&self.tenant, order.tenant_id(), "an order")?;
         let writes_tracking = order.shipments().iter().any(|s| s.tracking_reference.is_some());
         if writes_tracking {
             let savepoint = self.tx.begin().await.map_err(store_error)?;
@@ -144,7 +133,7 @@ impl OrderTx for SeaOrderTx {
     }
 
     async fn update_order(&mut self, order: &Order, expected_version: i64) -> Result<(), StoreError> {
-        self.ensure_own(order.tenant_id(), "an order")?;
+        writes_own_tenant(&self.tenant, order.tenant_id(), "an order")?;
         let before = self.stored(order.id()).await?;
         let plan = ShipmentChanges::between(before.shipments(), order);
         if plan.sets_tracking_reference {
@@ -180,7 +169,7 @@ impl OrderTx for SeaOrderTx {
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError> {
         let mut rows = Vec::with_capacity(events.len());
         for event in events {
-            self.ensure_own(&event.tenant_id, "an outbox event")?;
+            writes_own_tenant(&self.tenant, &event.tenant_id, "an outbox event")?;
             rows.push(mapping::outbox_row(event)?.into_active_model());
         }
         outbox_events::Entity::insert_many(rows).exec_without_returning(&self.tx).await.map_err(store_error)?;
@@ -189,7 +178,7 @@ impl OrderTx for SeaOrderTx {
 
     async fn append_audit(&mut self, record: &AuditRecord) -> Result<(), StoreError> {
         match &record.tenant_id {
-            Some(tenant) => self.ensure_own(tenant, "an audit record")?,
+            Some(tenant) => writes_own_tenant(&self.tenant, tenant, "an audit record")?,
             None => return Err(StoreError::Internal("a platform audit record in a tenant's transaction".to_owned())),
         }
         let row = mapping::audit_row(record)?.into_active_model();
