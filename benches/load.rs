@@ -24,7 +24,7 @@
 //! The client runs on the same cores as the server and PostgreSQL, so figures are a floor.
 
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::Stdio,
     sync::Arc,
     time::{Duration, Instant},
@@ -36,16 +36,16 @@ use infrastructure::{
     identity::install_crypto_provider,
     persistence::Database,
 };
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-/// Test-only 2048-bit RSA key pair, generated for this bench and used nowhere else: the bench
-/// signs with the private half, the server's tenant IdP verifies with the public half.
-const PRIVATE_KEY_PEM: &[u8] = include_bytes!("fixtures/bench_rsa.key.pem");
-const PUBLIC_KEY_PEM: &str = include_str!("fixtures/bench_rsa.pub.pem");
-const ISSUER: &str = "tenant-oms-bench";
-const AUDIENCE: &str = "tenant-oms";
+#[path = "common/mod.rs"]
+mod common;
+
+use common::{
+    AUDIENCE, ISSUER, Memory, PUBLIC_KEY_PEM, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact,
+};
+
 const TENANT: &str = "bench";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -65,14 +65,9 @@ const CREATE: &str =
     "mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } userErrors { code message } } }";
 const READ: &str = "query($id: ID!) { order(id: $id) { id number status lines { sku quantity } shipments { id } } }";
 
-/// A request stuck this long counts as failed rather than stalling the phase.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Start-up includes migrations (nothing to do: the bench migrated the schema already) and the
 /// config import; a minute means something is wrong.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
-/// SIGTERM lets the server drain; after this it is killed.
-const STOP_LIMIT: Duration = Duration::from_secs(30);
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Backend {
     Sqlite,
@@ -147,20 +142,6 @@ impl Settings {
     }
 }
 
-/// The URL with any password in its user info replaced, for printing.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let user_info = &url[scheme_end + 3..at];
-            match user_info.split_once(':') {
-                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// The SaaS config the server starts with: one tenant whose IdP accepts RS256 tokens signed with
 /// the bench key, on a plan with every tenant permission and no `limits` (a missing limit is no
 /// limit), so neither a rate limit nor the monthly quota can shape the figures.
@@ -180,21 +161,6 @@ fn saas_config() -> anyhow::Result<String> {
         bail!("bench SaaS config: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
     }
     Ok(text)
-}
-
-/// One token per connection (subjects `bench-0`, `bench-1`, ...), as that many clients would
-/// each hold their own. Signing is done before the run: RSA signing on the shared cores would
-/// otherwise be measured as server time.
-fn mint_tokens(count: usize) -> anyhow::Result<Vec<String>> {
-    let key = EncodingKey::from_rsa_pem(PRIVATE_KEY_PEM).context("bench RSA key")?;
-    let now = chrono::Utc::now().timestamp();
-    (0..count)
-        .map(|i| {
-            let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": format!("bench-{i}"), "tenant": TENANT,
-                                "roles": ["tenant_admin"], "iat": now, "exp": now + 3 * 3600});
-            jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).context("sign a bench token")
-        })
-        .collect()
 }
 
 /// A fresh schema in the PostgreSQL database, migrated by the server's own migrations. Dropped
@@ -241,26 +207,6 @@ impl Drop for PgSchema {
     }
 }
 
-fn on_path(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|path| path.is_file())
-}
-
-#[derive(Clone, Copy)]
-struct Memory {
-    rss_kib: u64,
-    hwm_kib: u64,
-}
-
-fn memory_of(pid: u32) -> anyhow::Result<Memory> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("read the server's /proc status")?;
-    let field = |name: &str| -> anyhow::Result<u64> {
-        let line = status.lines().find(|l| l.starts_with(name)).ok_or_else(|| anyhow!("no {name} in /proc status"))?;
-        let kib = line[name.len()..].trim().trim_end_matches("kB").trim();
-        kib.parse().with_context(|| format!("{name} {kib:?}"))
-    };
-    Ok(Memory { rss_kib: field("VmRSS:")?, hwm_kib: field("VmHWM:")? })
-}
-
 /// Server-side TCP connections in ESTABLISHED state on `port` (IPv4 only: the bench uses
 /// 127.0.0.1). Shows that the client held exactly its connections, neither more nor fewer.
 fn established_on(port: u16) -> usize {
@@ -274,89 +220,6 @@ fn established_on(port: u16) -> usize {
             fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&"01")
         })
         .count()
-}
-
-/// The `tenant-oms` binary of this build, serving on a free loopback port.
-struct Server {
-    child: Child,
-    pid: u32,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    async fn start(database_url: &str, config: &Path, dir: &Path, name: &str) -> anyhow::Result<Server> {
-        // Port 0 cannot be passed on: the server would pick one the bench does not know. The
-        // port is free when asked; a process taking it in between fails the start, loudly.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let log = dir.join(format!("server-{name}.log"));
-        let log_file = std::fs::File::create(&log)?;
-        let child = Command::new(env!("CARGO_BIN_EXE_tenant-oms"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url, "--saas-config"])
-            .arg(config)
-            // The default log filter and format, as served: a developer's RUST_LOG=debug would
-            // make the bench measure logging.
-            .env_remove("RUST_LOG")
-            .env_remove("OMS_LOG_FORMAT")
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file)
-            .kill_on_drop(true)
-            .spawn()
-            .context("start tenant-oms serve")?;
-        let pid = child.id().ok_or_else(|| anyhow!("tenant-oms exited at once"))?;
-        let mut server = Server { child, pid, port, log };
-        server.wait_until_healthy().await?;
-        Ok(server)
-    }
-
-    async fn wait_until_healthy(&mut self) -> anyhow::Result<()> {
-        // No idle connection kept: a probe's connection must not count among the bench's.
-        let client =
-            reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).timeout(Duration::from_secs(1)).build()?;
-        let url = format!("http://127.0.0.1:{}/healthz", self.port);
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("tenant-oms exited ({status}) before answering /healthz; its log:\n{}", self.log_tail());
-            }
-            if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
-                return Ok(());
-            }
-            if started.elapsed() > STARTUP_LIMIT {
-                bail!("tenant-oms did not answer /healthz within {STARTUP_LIMIT:?}; its log:\n{}", self.log_tail());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    fn memory(&self) -> anyhow::Result<Memory> {
-        memory_of(self.pid)
-    }
-
-    /// SIGTERM (the server drains and exits), as an operator would stop it.
-    async fn stop(mut self) -> anyhow::Result<()> {
-        let sent = std::process::Command::new("kill").args(["-TERM", &self.pid.to_string()]).status()?;
-        if !sent.success() {
-            bail!("kill -TERM {} failed", self.pid);
-        }
-        match tokio::time::timeout(STOP_LIMIT, self.child.wait()).await {
-            Ok(status) => {
-                status?;
-                Ok(())
-            }
-            Err(_) => {
-                self.child.kill().await?;
-                bail!("tenant-oms was still running {STOP_LIMIT:?} after SIGTERM; killed");
-            }
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -565,7 +428,7 @@ async fn bench_backend(
     tokens: &[String],
 ) -> anyhow::Result<Vec<Row>> {
     eprintln!("{}: starting tenant-oms serve", backend.label());
-    let server = Server::start(database_url, config, dir, backend.label()).await?;
+    let server = Server::start(database_url, config, dir, backend.label(), STARTUP_LIMIT).await?;
     let workers = workers(server.port, tokens)?;
     let run: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
     let mut ids = Arc::new(Vec::new());
@@ -647,12 +510,6 @@ async fn pgbench(
         latency_ms: value("latency average = ")?,
         failed: value("number of failed transactions: ")? as u64,
     })
-}
-
-/// The 1, 5 and 15 minute load averages of the machine.
-fn loadavg() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
 fn mib(kib: u64) -> f64 {
@@ -762,7 +619,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("saas-config.json");
     std::fs::write(&config, saas_config()?)?;
-    let tokens = mint_tokens(settings.concurrency)?;
+    let tokens = mint_tokens(settings.concurrency, TENANT, "bench", Duration::from_secs(3 * 3600))?;
 
     // Before anything is measured, so an unreachable PostgreSQL fails the run at once.
     let schema = if settings.has(Backend::Postgres) {

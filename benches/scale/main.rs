@@ -48,19 +48,15 @@ use infrastructure::{
     identity::install_crypto_provider,
     persistence::Database,
 };
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use seed::{Dialect, TenantSeed};
 use serde_json::{Value, json};
-use tokio::{
-    io::AsyncWriteExt,
-    process::{Child, Command},
-};
+use tokio::{io::AsyncWriteExt, process::Command};
 
-/// The bench's test-only RSA key pair (benches/fixtures/README.md), shared with the load bench.
-const PRIVATE_KEY_PEM: &[u8] = include_bytes!("../fixtures/bench_rsa.key.pem");
-const PUBLIC_KEY_PEM: &str = include_str!("../fixtures/bench_rsa.pub.pem");
-const ISSUER: &str = "tenant-oms-bench";
-const AUDIENCE: &str = "tenant-oms";
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{AUDIENCE, ISSUER, PUBLIC_KEY_PEM, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact};
+
 /// The big tenant, whose tokens the bench holds; the others are `scale-1` .. `scale-9`.
 const BIG: &str = "scale-big";
 const OTHERS: usize = 9;
@@ -77,9 +73,7 @@ const FIELDS: &str = "id number status createdAt customer { email } total { amou
 const CREATE: &str =
     "mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } userErrors { code message } } }";
 
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
-const STOP_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Backend {
@@ -185,24 +179,6 @@ impl Settings {
     }
 }
 
-/// The URL with any password in its user info replaced, for printing.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let user_info = &url[scheme_end + 3..at];
-            match user_info.split_once(':') {
-                Some((user, _)) => format!("{}://{user}:***{}", &url[..scheme_end], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-fn on_path(program: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(program)).find(|path| path.is_file())
-}
-
 /// Every seeded tenant, on one plan with every tenant permission and no limits, each with an
 /// IdP that accepts RS256 tokens signed with the bench key.
 fn saas_config(tenants: &[TenantSeed]) -> anyhow::Result<String> {
@@ -218,19 +194,6 @@ fn saas_config(tenants: &[TenantSeed]) -> anyhow::Result<String> {
         bail!("bench SaaS config: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
     }
     Ok(text)
-}
-
-/// One token of the big tenant per connection, signed before the run.
-fn mint_tokens(count: usize) -> anyhow::Result<Vec<String>> {
-    let key = EncodingKey::from_rsa_pem(PRIVATE_KEY_PEM).context("bench RSA key")?;
-    let now = chrono::Utc::now().timestamp();
-    (0..count)
-        .map(|i| {
-            let claims = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": format!("scale-{i}"), "tenant": BIG,
-                                "roles": ["tenant_admin"], "iat": now, "exp": now + 6 * 3600});
-            jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).context("sign a bench token")
-        })
-        .collect()
 }
 
 /// A fresh database, migrated by the server's own migrations: an SQLite file in the run's
@@ -389,80 +352,6 @@ impl Drop for Store {
                 if !dropped {
                     eprintln!("note: schema {schema} left in {}; drop it with DROP SCHEMA ... CASCADE", redact(url));
                 }
-            }
-        }
-    }
-}
-
-/// The `tenant-oms` binary of this build, serving on a free loopback port.
-struct Server {
-    child: Child,
-    pid: u32,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    async fn start(database_url: &str, config: &Path, dir: &Path, name: &str) -> anyhow::Result<Server> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let log = dir.join(format!("server-{name}.log"));
-        let log_file = std::fs::File::create(&log)?;
-        let child = Command::new(env!("CARGO_BIN_EXE_tenant-oms"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url, "--saas-config"])
-            .arg(config)
-            .env_remove("RUST_LOG")
-            .env_remove("OMS_LOG_FORMAT")
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file)
-            .kill_on_drop(true)
-            .spawn()
-            .context("start tenant-oms serve")?;
-        let pid = child.id().ok_or_else(|| anyhow!("tenant-oms exited at once"))?;
-        let mut server = Server { child, pid, port, log };
-        server.wait_until_healthy().await?;
-        Ok(server)
-    }
-
-    async fn wait_until_healthy(&mut self) -> anyhow::Result<()> {
-        let client =
-            reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).timeout(Duration::from_secs(1)).build()?;
-        let url = format!("http://127.0.0.1:{}/healthz", self.port);
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!("tenant-oms exited ({status}) before answering /healthz; its log:\n{}", self.log_tail());
-            }
-            if client.get(&url).send().await.is_ok_and(|r| r.status().is_success()) {
-                return Ok(());
-            }
-            if started.elapsed() > STARTUP_LIMIT {
-                bail!("tenant-oms did not answer /healthz within {STARTUP_LIMIT:?}; its log:\n{}", self.log_tail());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-
-    /// SIGTERM (the server drains and exits), as an operator would stop it.
-    async fn stop(mut self) -> anyhow::Result<()> {
-        let sent = std::process::Command::new("kill").args(["-TERM", &self.pid.to_string()]).status()?;
-        if !sent.success() {
-            bail!("kill -TERM {} failed", self.pid);
-        }
-        match tokio::time::timeout(STOP_LIMIT, self.child.wait()).await {
-            Ok(status) => {
-                status?;
-                Ok(())
-            }
-            Err(_) => {
-                self.child.kill().await?;
-                bail!("tenant-oms was still running {STOP_LIMIT:?} after SIGTERM; killed");
             }
         }
     }
@@ -796,7 +685,9 @@ async fn bench_backend(
     {
         let store = Store::create(backend, settings, dir, "empty").await?;
         eprintln!("{}: starting tenant-oms serve on an empty database", backend.label());
-        let server = Server::start(&store.server_url(), config, dir, &format!("{}-empty", backend.label())).await?;
+        let server =
+            Server::start(&store.server_url(), config, dir, &format!("{}-empty", backend.label()), STARTUP_LIMIT)
+                .await?;
         let workers = workers(server.port, tokens)?;
         let params = Arc::new(Params {
             run: uuid::Uuid::new_v4().simple().to_string(),
@@ -838,7 +729,8 @@ async fn bench_backend(
     let sample = store.sample(SAMPLE).await?;
 
     eprintln!("{}: starting tenant-oms serve on the seeded database", backend.label());
-    let server = Server::start(&store.server_url(), config, dir, &format!("{}-seeded", backend.label())).await?;
+    let server =
+        Server::start(&store.server_url(), config, dir, &format!("{}-seeded", backend.label()), STARTUP_LIMIT).await?;
     let workers = workers(server.port, tokens)?;
     let params = Arc::new(Params {
         run: uuid::Uuid::new_v4().simple().to_string(),
@@ -1004,11 +896,6 @@ fn explain_script(d: Dialect, p: &Params) -> String {
     script
 }
 
-fn loadavg() -> String {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-}
-
 fn print_report(settings: &Settings, reports: &[BackendReport], started: Instant) {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let model = std::fs::read_to_string("/proc/cpuinfo")
@@ -1119,7 +1006,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("saas-config.json");
     std::fs::write(&config, saas_config(&settings.tenants())?)?;
-    let tokens = mint_tokens(settings.concurrency)?;
+    let tokens = mint_tokens(settings.concurrency, BIG, "scale", Duration::from_secs(6 * 3600))?;
 
     let mut reports = Vec::new();
     for backend in settings.backends.clone() {
