@@ -17,7 +17,6 @@ use crate::{
 /// Ids are recorded as named; an absurdly long one is cut so the trail stays readable.
 const MAX_ID_LEN: usize = 128;
 
-#[derive(Clone)]
 pub(crate) struct AuditDraft {
     /// `None`: the platform's own trail (a provider operation on no single tenant).
     tenant_id: Option<TenantId>,
@@ -144,6 +143,23 @@ impl AuditDraft {
             request_id: self.request_id.clone(),
             occurred_at: clock.now(),
         }
+    }
+
+    /// The record as it reads once `order` is named on the draft, the draft itself unchanged.
+    pub(crate) fn record_naming(
+        &self,
+        order: impl ToString,
+        outcome: &str,
+        clock: &dyn Clock,
+        ids: &dyn IdGenerator,
+    ) -> AuditRecord {
+        let mut record = self.record(outcome, clock, ids);
+        let id = bounded(&order.to_string());
+        if !record.target_ids.contains(&id) {
+            record.target_ids.push(id.clone());
+        }
+        record.order_id = Some(id);
+        record
     }
 
     /// The record was committed with the change.

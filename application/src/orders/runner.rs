@@ -208,23 +208,24 @@ impl Orders {
                 Attempt::Retry => continue,
                 Attempt::Done { outcome, wrote } => (outcome, wrote),
             };
-            // The order is named on the record only with the attempt that stored it: a new
-            // order's id is this attempt's, and a retried or refused attempt's order never was.
-            let mut settled = audit.clone();
-            settled.order(outcome.value.0.id());
+            // The order is named on the draft only once the attempt that stored it has ended
+            // well: a new order's id is this attempt's, and a retried or refused attempt's order
+            // never was stored. The committed record names it from the start.
+            let order_id = outcome.value.0.id();
             if !wrote {
                 // Nothing to commit: dropping the transaction releases it.
-                *audit = settled;
+                audit.order(order_id);
                 return Ok(outcome);
             }
             if !outcome.replayed {
-                tx.append_audit(&settled.record(OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref())).await?;
+                let record = audit.record_naming(order_id, OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref());
+                tx.append_audit(&record).await?;
             }
             match tx.commit().await {
                 Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => continue,
                 other => other?,
             }
-            *audit = settled;
+            audit.order(order_id);
             if !outcome.replayed {
                 audit.mark_written();
             }
