@@ -4,10 +4,12 @@ mod audit;
 mod clock;
 mod config_editor;
 mod config_store;
+mod events;
 mod identity;
 mod provider_directory;
 mod store;
 mod tenants;
+mod webhooks;
 
 pub use audit::{AuditFilter, AuditLog, AuditPage, AuditQuery, AuditRecord, OUTCOME_OK};
 pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
@@ -16,6 +18,7 @@ pub use config_editor::{
     Patch, PlanChange, PlanLimitsChange, TenantChange, TenantConfigChange, TenantConfigView,
 };
 pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
+pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope, LiveListener};
 pub use identity::{AuthError, TokenVerifier};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
 pub use store::{
@@ -23,3 +26,4 @@ pub use store::{
     OrderStore, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant,
 };
 pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};
+pub use webhooks::{AttemptFailure, AttemptOutcome, WebhookMessage, WebhookTransport, WebhookUrlPolicy};
