@@ -9,6 +9,7 @@ mod identity;
 mod provider_directory;
 mod store;
 mod tenants;
+mod webhook_deliveries;
 mod webhooks;
 
 pub use audit::{AuditFilter, AuditLog, AuditPage, AuditQuery, AuditRecord, OUTCOME_OK};
@@ -26,4 +27,9 @@ pub use store::{
     OrderStore, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant,
 };
 pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};
+pub use webhook_deliveries::{
+    AttemptRecord, DeliveryAttempt, DeliveryFilter, DeliveryNext, DeliveryPage, DeliveryQuery, DeliveryRecord,
+    DeliveryStatus, DueDelivery, EndpointHealth, NewDelivery, OutboxRelayStore, RelayError, WebhookDeliveries,
+    WebhookEndpoint, WebhookEndpoints,
+};
 pub use webhooks::{AttemptFailure, AttemptOutcome, WebhookMessage, WebhookTransport, WebhookUrlPolicy};

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
-use application::ports::{AuditLog, ConfigStore, OrderStore, StoreError};
+use application::ports::{AuditLog, ConfigStore, OrderStore, OutboxRelayStore, StoreError, WebhookDeliveries};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 
 use super::{
     audit_store::SeaAuditLog, config_store::SeaConfigStore, errors::store_error, group_commit::GroupCommit,
-    migrations::Migrator, order_store::SeaOrderStore, postgres, sqlite,
+    migrations::Migrator, order_store::SeaOrderStore, outbox_relay::SeaOutboxRelay, postgres, sqlite,
+    webhook_store::SeaWebhookDeliveries,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +29,18 @@ pub struct Database {
     pub(super) alive: Arc<()>,
     /// SQLite: the writer's group commit, one per database so that every store shares it.
     pub(super) group: Option<Arc<GroupCommit>>,
+    /// Wakes this process's background workers when a commit gave them work.
+    pub(super) signals: Arc<Signals>,
+}
+
+/// In-process wake-ups: a worker waits on one of these or its poll interval, whichever comes
+/// first, so new work is picked up at once without polling the database in a tight loop.
+#[derive(Debug, Default)]
+pub struct Signals {
+    /// A transaction that appended outbox events committed.
+    pub outbox: tokio::sync::Notify,
+    /// Webhook deliveries were scheduled or made due again.
+    pub deliveries: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Database {
@@ -90,6 +103,33 @@ impl Database {
             reader: self.reader.clone(),
             writer: self.writer.clone(),
             group: self.group.clone(),
+            signals: self.signals.clone(),
+            _alive: self.alive.clone(),
+        })
+    }
+
+    /// The wake-ups of this process's workers (the relay, the webhook dispatcher).
+    pub fn signals(&self) -> Arc<Signals> {
+        self.signals.clone()
+    }
+
+    /// The outbox as the relay reads it.
+    pub fn outbox_relay(&self) -> Arc<dyn OutboxRelayStore> {
+        Arc::new(SeaOutboxRelay {
+            postgres: self.backend == Backend::Postgres,
+            reader: self.reader.clone(),
+            writer: self.writer.clone(),
+            _alive: self.alive.clone(),
+        })
+    }
+
+    /// Outbound webhook deliveries and attempts.
+    pub fn webhook_deliveries(&self) -> Arc<dyn WebhookDeliveries> {
+        Arc::new(SeaWebhookDeliveries {
+            postgres: self.backend == Backend::Postgres,
+            reader: self.reader.clone(),
+            writer: self.writer.clone(),
+            signals: self.signals.clone(),
             _alive: self.alive.clone(),
         })
     }

@@ -19,10 +19,12 @@ mod mapping;
 mod migrations;
 mod order_store;
 mod order_tx;
+mod outbox_relay;
 mod postgres;
 mod sqlite;
 #[cfg(test)]
 mod tests;
+mod webhook_store;
 mod writing;
 
-pub use database::{Database, Durability};
+pub use database::{Database, Durability, Signals};

@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use super::{
+    database::Signals,
     entities::{journal_entries, journal_postings},
     errors::store_error,
     group_commit::GroupCommit,
@@ -31,6 +32,7 @@ pub(super) struct SeaOrderStore {
     /// SQLite: commands share commits (see `group_commit`). PostgreSQL commits concurrent
     /// transactions on their own connections and groups their WAL flushes itself.
     pub(super) group: Option<Arc<GroupCommit>>,
+    pub(super) signals: Arc<Signals>,
     /// Keeps the database's background work going while this store is in use.
     pub(super) _alive: std::sync::Arc<()>,
 }
@@ -54,7 +56,7 @@ impl OrderStore for SeaOrderStore {
             }
             None => (begin_write(&self.writer).await?, None),
         };
-        Ok(Box::new(SeaOrderTx::new(tx, batch, tenant.clone())))
+        Ok(Box::new(SeaOrderTx::new(tx, batch, tenant.clone(), self.signals.clone())))
     }
 
     async fn order(&self, tenant: &TenantId, id: OrderId) -> Result<Option<Order>, StoreError> {

@@ -2,7 +2,7 @@
 //! `update_order` writes only the children that changed (shipments, returns, new journal entries)
 //! without reading them again.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use application::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant};
 use async_trait::async_trait;
@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use super::{
+    database::Signals,
     entities::{audit_log, idempotency_keys, orders, outbox_events, tenant_counters},
     errors::store_error,
     group_commit::Membership,
@@ -30,11 +31,19 @@ pub(super) struct SeaOrderTx {
     tenant: TenantId,
     /// Orders as stored in this transaction: the base `update_order` diffs against.
     stored: HashMap<OrderId, Order>,
+    /// Whether this transaction appended outbox events: its commit then wakes the relay.
+    appended_events: bool,
+    signals: Arc<Signals>,
 }
 
 impl SeaOrderTx {
-    pub(super) fn new(tx: DatabaseTransaction, batch: Option<Membership>, tenant: TenantId) -> Self {
-        Self { tx, batch, tenant, stored: HashMap::new() }
+    pub(super) fn new(
+        tx: DatabaseTransaction,
+        batch: Option<Membership>,
+        tenant: TenantId,
+        signals: Arc<Signals>,
+    ) -> Self {
+        Self { tx, batch, tenant, stored: HashMap::new(), appended_events: false, signals }
     }
 
     fn remember(&mut self, order: Option<Order>) -> Option<Order> {
@@ -172,7 +181,11 @@ impl OrderTx for SeaOrderTx {
             writes_own_tenant(&self.tenant, &event.tenant_id, "an outbox event")?;
             rows.push(mapping::outbox_row(event)?.into_active_model());
         }
+        if rows.is_empty() {
+            return Ok(());
+        }
         outbox_events::Entity::insert_many(rows).exec_without_returning(&self.tx).await.map_err(store_error)?;
+        self.appended_events = true;
         Ok(())
     }
 
@@ -189,8 +202,12 @@ impl OrderTx for SeaOrderTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let this = *self;
         match this.batch {
-            Some(batch) => batch.commit(this.tx).await,
-            None => this.tx.commit().await.map_err(store_error),
+            Some(batch) => batch.commit(this.tx).await?,
+            None => this.tx.commit().await.map_err(store_error)?,
         }
+        if this.appended_events {
+            this.signals.outbox.notify_one();
+        }
+        Ok(())
     }
 }

@@ -36,7 +36,14 @@ pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database,
         options.set_schema_search_path(schema);
     }
     let pool = sea_orm::Database::connect(options).await.map_err(store_error)?;
-    Ok(Database { backend: Backend::Postgres, reader: pool.clone(), writer: pool, alive: Arc::new(()), group: None })
+    Ok(Database {
+        backend: Backend::Postgres,
+        reader: pool.clone(),
+        writer: pool,
+        alive: Arc::new(()),
+        group: None,
+        signals: Arc::default(),
+    })
 }
 
 async fn create_schema(url: &str, schema: &str) -> Result<(), StoreError> {

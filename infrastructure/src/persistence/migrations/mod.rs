@@ -7,6 +7,7 @@ mod m20261123_000003_config_versions;
 mod m20261123_000004_ledger;
 mod m20261124_000005_tracking_per_tenant;
 mod m20261130_000006_orders_tenant_created;
+mod m20261201_000007_webhook_deliveries;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_ledger::Migration),
             Box::new(m20261124_000005_tracking_per_tenant::Migration),
             Box::new(m20261130_000006_orders_tenant_created::Migration),
+            Box::new(m20261201_000007_webhook_deliveries::Migration),
         ]
     }
 }

@@ -1,0 +1,210 @@
+//! Where outbound webhook deliveries live between attempts: scheduled by the fan-out, claimed
+//! by the dispatcher when due, listed to the tenant with every attempt.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::TenantId;
+use uuid::Uuid;
+
+use super::{AttemptOutcome, StoreError};
+
+/// A tenant's outbound webhook as configured (TenantConfig `outbound_webhook`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    pub url: String,
+    /// `whsec_…`; never logged (Debug leaves it out).
+    pub secret: String,
+    /// Event-type patterns (`order.*`, `shipment.delivered`, `*`); empty means every event.
+    pub events: Vec<String>,
+}
+
+impl std::fmt::Debug for WebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEndpoint").field("url", &self.url).field("events", &self.events).finish_non_exhaustive()
+    }
+}
+
+/// The configured endpoints, read from the served config (in memory, no I/O).
+pub trait WebhookEndpoints: Send + Sync {
+    fn endpoint(&self, tenant: &TenantId) -> Option<WebhookEndpoint>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    Succeeded,
+    /// Given up: the schedule ran out, or the endpoint answered 410 Gone.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "PENDING" => Some(Self::Pending),
+            "SUCCEEDED" => Some(Self::Succeeded),
+            "FAILED" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A delivery claimed for one attempt: nobody else attempts it until the lease runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueDelivery {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub event_id: Uuid,
+    pub event_type: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// The event envelope, JSON text: the body of every attempt.
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub id: Uuid,
+    pub delivery_id: Uuid,
+    pub tenant_id: TenantId,
+    pub attempted_at: DateTime<Utc>,
+    pub outcome: AttemptOutcome,
+}
+
+/// What becomes of a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryNext {
+    Succeeded,
+    RetryAt(DateTime<Utc>),
+    Failed,
+}
+
+/// The endpoint's health, as the dispatcher keeps it and the tenant sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointHealth {
+    /// The first failure since the last success.
+    pub failing_since: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    pub event_type: Option<String>,
+    pub status: Option<DeliveryStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryQuery {
+    pub first: u64,
+    /// Keyset cursor: the id of the last delivery of the previous page (newest first).
+    pub after: Option<Uuid>,
+    pub filter: DeliveryFilter,
+}
+
+/// One delivery with its attempts, oldest attempt first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub status: DeliveryStatus,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub attempted_at: DateTime<Utc>,
+    pub status_code: Option<u16>,
+    pub latency: Duration,
+    pub response_excerpt: String,
+    /// Why the attempt failed (`timeout`, `connect: …`, `address refused: …`, `status 500`).
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<DeliveryRecord>,
+    pub has_next_page: bool,
+}
+
+#[async_trait]
+pub trait WebhookDeliveries: Send + Sync {
+    /// Stores new deliveries due now. A delivery of an event already scheduled for that tenant
+    /// is ignored: the bus delivers at least once, the tenant receives each event once.
+    async fn schedule(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
+
+    /// Claims up to `limit` pending deliveries due at `now`, at most `per_tenant` of any one
+    /// tenant, none of `busy` tenants and none of a disabled endpoint, oldest due first. Each
+    /// is leased until `now + lease`; a lease that runs out (a crashed instance) frees it.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+        per_tenant: usize,
+        busy: &[TenantId],
+    ) -> Result<Vec<DueDelivery>, StoreError>;
+
+    /// Stores the attempt and the delivery's next state, and keeps the endpoint's health
+    /// (a success clears `failing_since`, a failure sets it if unset), in one transaction.
+    async fn record_attempt(
+        &self,
+        attempt: &DeliveryAttempt,
+        next: &DeliveryNext,
+    ) -> Result<EndpointHealth, StoreError>;
+
+    async fn health(&self, tenant: &TenantId) -> Result<EndpointHealth, StoreError>;
+
+    async fn disable_endpoint(&self, tenant: &TenantId, at: DateTime<Utc>, reason: &str) -> Result<(), StoreError>;
+
+    /// Re-enables the endpoint and clears its failure streak; pending deliveries resume.
+    async fn enable_endpoint(&self, tenant: &TenantId) -> Result<(), StoreError>;
+
+    /// Makes a delivery pending again, due at `now`, keeping its attempts. False when the
+    /// tenant has no such delivery.
+    async fn redeliver(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Newest first, with every attempt.
+    async fn list(&self, tenant: &TenantId, query: &DeliveryQuery) -> Result<DeliveryPage, StoreError>;
+}
+
+/// The outbox as the relay sees it.
+#[async_trait]
+pub trait OutboxRelayStore: Send + Sync {
+    /// Takes up to `limit` unpublished events, oldest first, publishes them on `bus`, and marks
+    /// them published when that returns `Ok`; on `Err` they stay unpublished. On PostgreSQL one
+    /// relay of the fleet works at a time (the rows are locked, `SKIP LOCKED`, and a
+    /// transaction-scoped advisory lock keeps batches in order); others find nothing and wait.
+    async fn relay_batch(&self, limit: usize, bus: &dyn super::EventBus) -> Result<usize, RelayError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Bus(#[from] super::BusError),
+}

@@ -1,0 +1,375 @@
+//! The `WebhookDeliveries` port: deliveries, their attempts and each tenant endpoint's health,
+//! in plain SQL that both databases run the same way (times as integer microseconds).
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use application::ports::{
+    AttemptRecord, DeliveryAttempt, DeliveryNext, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus,
+    DueDelivery, EndpointHealth, NewDelivery, StoreError, WebhookDeliveries,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::TenantId;
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
+use uuid::Uuid;
+
+use super::{database::Signals, errors::store_error, order_store::begin_write};
+
+/// Largest page served; a bigger `first` gets this many with `has_next_page` set.
+const MAX_PAGE: u64 = 100;
+
+pub(super) struct SeaWebhookDeliveries {
+    pub(super) postgres: bool,
+    pub(super) reader: DatabaseConnection,
+    pub(super) writer: DatabaseConnection,
+    pub(super) signals: Arc<Signals>,
+    pub(super) _alive: Arc<()>,
+}
+
+impl SeaWebhookDeliveries {
+    /// `$n` placeholders as written for PostgreSQL; SQLite reads the same numbers as `?n`.
+    fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
+        if self.postgres {
+            Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+        } else {
+            Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql.replace('$', "?"), values)
+        }
+    }
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn time(us: i64) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(us).ok_or_else(|| StoreError::Internal(format!("stored time {us} out of range")))
+}
+
+fn column<T: sea_orm::TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreError> {
+    row.try_get("", name).map_err(store_error)
+}
+
+fn uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|_| StoreError::Internal(format!("stored id {text} is not a UUID")))
+}
+
+fn tenant(text: &str) -> Result<TenantId, StoreError> {
+    TenantId::new(text).map_err(|_| StoreError::Internal(format!("stored tenant id {text} is invalid")))
+}
+
+#[async_trait]
+impl WebhookDeliveries for SeaWebhookDeliveries {
+    async fn schedule(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let tx = begin_write(&self.writer).await?;
+        for d in deliveries {
+            let due = micros(d.created_at);
+            tx.execute_raw(self.statement(
+                "INSERT INTO webhook_deliveries \
+                 (id, tenant_id, event_id, event_type, status, attempts, created_at_us, next_attempt_at_us) \
+                 VALUES ($1, $2, $3, $4, 'PENDING', 0, $5, $5) ON CONFLICT (tenant_id, event_id) DO NOTHING",
+                vec![
+                    d.id.to_string().into(),
+                    d.tenant_id.as_str().into(),
+                    d.event_id.to_string().into(),
+                    d.event_type.as_str().into(),
+                    due.into(),
+                ],
+            ))
+            .await
+            .map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)?;
+        self.signals.deliveries.notify_one();
+        Ok(())
+    }
+
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: usize,
+        per_tenant: usize,
+        busy: &[TenantId],
+    ) -> Result<Vec<DueDelivery>, StoreError> {
+        let now_us = micros(now);
+        let lease_us = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
+        let mut values: Vec<Value> = vec![
+            now_us.saturating_add(lease_us).into(),
+            now_us.into(),
+            i64::try_from(per_tenant).unwrap_or(i64::MAX).into(),
+            i64::try_from(limit).unwrap_or(i64::MAX).into(),
+        ];
+        let mut not_busy = String::new();
+        if !busy.is_empty() {
+            let marks: Vec<String> = (0..busy.len()).map(|i| format!("${}", i + 5)).collect();
+            not_busy = format!("AND d.tenant_id NOT IN ({})", marks.join(", "));
+            values.extend(busy.iter().map(|t| Value::from(t.as_str())));
+        }
+        // The lease test is repeated outside the subquery: on PostgreSQL a concurrent claimer
+        // that waited for the row re-checks only the outer condition, and finds it leased.
+        let sql = format!(
+            "UPDATE webhook_deliveries SET lease_until_us = $1 \
+             WHERE status = 'PENDING' AND (lease_until_us IS NULL OR lease_until_us <= $2) AND id IN ( \
+               SELECT id FROM ( \
+                 SELECT d.id, d.next_attempt_at_us AS due, \
+                        ROW_NUMBER() OVER (PARTITION BY d.tenant_id ORDER BY d.next_attempt_at_us, d.id) AS place \
+                 FROM webhook_deliveries d LEFT JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id \
+                 WHERE d.status = 'PENDING' AND d.next_attempt_at_us <= $2 \
+                   AND (d.lease_until_us IS NULL OR d.lease_until_us <= $2) \
+                   AND e.disabled_at_us IS NULL {not_busy} \
+               ) ranked WHERE place <= $3 ORDER BY due LIMIT $4) \
+             RETURNING id, tenant_id, event_id, event_type, attempts"
+        );
+        let tx = begin_write(&self.writer).await?;
+        let rows = tx.query_all_raw(self.statement(&sql, values)).await.map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let event_id: String = column(row, "event_id")?;
+            let attempts: i64 = column(row, "attempts")?;
+            claimed.push(DueDelivery {
+                id: uuid(&column::<String>(row, "id")?)?,
+                tenant_id: tenant(&column::<String>(row, "tenant_id")?)?,
+                event_id: uuid(&event_id)?,
+                event_type: column(row, "event_type")?,
+                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                payload: String::new(),
+            });
+        }
+        let marks: Vec<String> = (1..=claimed.len()).map(|i| format!("${i}")).collect();
+        let payloads = self
+            .reader
+            .query_all_raw(self.statement(
+                &format!("SELECT id, payload FROM outbox_events WHERE id IN ({})", marks.join(", ")),
+                claimed.iter().map(|d| Value::from(d.event_id.to_string())).collect(),
+            ))
+            .await
+            .map_err(store_error)?;
+        let mut by_event: HashMap<String, String> = HashMap::with_capacity(payloads.len());
+        for row in &payloads {
+            by_event.insert(column(row, "id")?, column(row, "payload")?);
+        }
+        for delivery in &mut claimed {
+            delivery.payload = by_event.remove(&delivery.event_id.to_string()).ok_or_else(|| {
+                StoreError::Internal(format!("delivery {} names an event that is not stored", delivery.id))
+            })?;
+        }
+        claimed.sort_by_key(|d| d.id);
+        Ok(claimed)
+    }
+
+    async fn record_attempt(
+        &self,
+        attempt: &DeliveryAttempt,
+        next: &DeliveryNext,
+    ) -> Result<EndpointHealth, StoreError> {
+        let outcome = &attempt.outcome;
+        let (status, next_us) = match next {
+            DeliveryNext::Succeeded => (DeliveryStatus::Succeeded, None),
+            DeliveryNext::RetryAt(at) => (DeliveryStatus::Pending, Some(micros(*at))),
+            DeliveryNext::Failed => (DeliveryStatus::Failed, None),
+        };
+        let tx = begin_write(&self.writer).await?;
+        tx.execute_raw(self.statement(
+            "INSERT INTO webhook_attempts \
+             (id, delivery_id, tenant_id, attempted_at_us, status_code, latency_ms, response_excerpt, failure) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            vec![
+                attempt.id.to_string().into(),
+                attempt.delivery_id.to_string().into(),
+                attempt.tenant_id.as_str().into(),
+                micros(attempt.attempted_at).into(),
+                outcome.status.map(i32::from).into(),
+                i64::try_from(outcome.latency.as_millis()).unwrap_or(i64::MAX).into(),
+                outcome.response_excerpt.as_str().into(),
+                outcome.failure.as_ref().map(describe_failure).into(),
+            ],
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.execute_raw(self.statement(
+            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at_us = $2, \
+             lease_until_us = NULL WHERE id = $3",
+            vec![status.as_str().into(), next_us.into(), attempt.delivery_id.to_string().into()],
+        ))
+        .await
+        .map_err(store_error)?;
+        let health = if outcome.succeeded() {
+            "INSERT INTO webhook_endpoints (tenant_id, failing_since_us) VALUES ($1, NULL) \
+             ON CONFLICT (tenant_id) DO UPDATE SET failing_since_us = NULL"
+        } else {
+            "INSERT INTO webhook_endpoints (tenant_id, failing_since_us) VALUES ($1, $2) \
+             ON CONFLICT (tenant_id) DO UPDATE SET \
+             failing_since_us = COALESCE(webhook_endpoints.failing_since_us, excluded.failing_since_us)"
+        };
+        let mut values: Vec<Value> = vec![attempt.tenant_id.as_str().into()];
+        if !outcome.succeeded() {
+            values.push(micros(attempt.attempted_at).into());
+        }
+        tx.execute_raw(self.statement(health, values)).await.map_err(store_error)?;
+        let health = read_health(self, &tx, &attempt.tenant_id).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(health)
+    }
+
+    async fn health(&self, tenant: &TenantId) -> Result<EndpointHealth, StoreError> {
+        read_health(self, &self.reader, tenant).await
+    }
+
+    async fn disable_endpoint(&self, tenant: &TenantId, at: DateTime<Utc>, reason: &str) -> Result<(), StoreError> {
+        let tx = begin_write(&self.writer).await?;
+        tx.execute_raw(self.statement(
+            "INSERT INTO webhook_endpoints (tenant_id, disabled_at_us, disabled_reason) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id) DO UPDATE SET disabled_at_us = excluded.disabled_at_us, \
+             disabled_reason = excluded.disabled_reason",
+            vec![tenant.as_str().into(), micros(at).into(), reason.into()],
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn enable_endpoint(&self, tenant: &TenantId) -> Result<(), StoreError> {
+        let tx = begin_write(&self.writer).await?;
+        tx.execute_raw(self.statement(
+            "UPDATE webhook_endpoints SET disabled_at_us = NULL, disabled_reason = NULL, failing_since_us = NULL \
+             WHERE tenant_id = $1",
+            vec![tenant.as_str().into()],
+        ))
+        .await
+        .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        self.signals.deliveries.notify_one();
+        Ok(())
+    }
+
+    async fn redeliver(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let tx = begin_write(&self.writer).await?;
+        let done = tx
+            .execute_raw(self.statement(
+                "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at_us = $1, lease_until_us = NULL \
+                 WHERE tenant_id = $2 AND id = $3",
+                vec![micros(now).into(), tenant.as_str().into(), id.to_string().into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        let found = done.rows_affected() > 0;
+        if found {
+            self.signals.deliveries.notify_one();
+        }
+        Ok(found)
+    }
+
+    async fn list(&self, tenant: &TenantId, query: &DeliveryQuery) -> Result<DeliveryPage, StoreError> {
+        let first = query.first.min(MAX_PAGE);
+        let mut sql = String::from(
+            "SELECT id, event_id, event_type, status, created_at_us, next_attempt_at_us \
+             FROM webhook_deliveries WHERE tenant_id = $1",
+        );
+        let mut values: Vec<Value> = vec![tenant.as_str().into()];
+        let mut bind = |sql: &mut String, condition: &str, value: Value| {
+            values.push(value);
+            sql.push_str(&format!(" AND {condition} ${}", values.len()));
+        };
+        if let Some(event_type) = &query.filter.event_type {
+            bind(&mut sql, "event_type =", event_type.as_str().into());
+        }
+        if let Some(status) = query.filter.status {
+            bind(&mut sql, "status =", status.as_str().into());
+        }
+        if let Some(after) = query.after {
+            bind(&mut sql, "id <", after.to_string().into());
+        }
+        values.push(i64::try_from(first + 1).unwrap_or(i64::MAX).into());
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", values.len()));
+        let mut rows = self.reader.query_all_raw(self.statement(&sql, values)).await.map_err(store_error)?;
+        let has_next_page = rows.len() as u64 > first;
+        rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+        let mut deliveries = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let status: String = column(row, "status")?;
+            let next: Option<i64> = column(row, "next_attempt_at_us")?;
+            deliveries.push(DeliveryRecord {
+                id: uuid(&column::<String>(row, "id")?)?,
+                event_id: uuid(&column::<String>(row, "event_id")?)?,
+                event_type: column(row, "event_type")?,
+                status: DeliveryStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Internal(format!("stored delivery status {status} is unknown")))?,
+                created_at: time(column(row, "created_at_us")?)?,
+                next_attempt_at: next.map(time).transpose()?,
+                attempts: Vec::new(),
+            });
+        }
+        if deliveries.is_empty() {
+            return Ok(DeliveryPage { deliveries, has_next_page });
+        }
+        let marks: Vec<String> = (1..=deliveries.len()).map(|i| format!("${i}")).collect();
+        let attempts = self
+            .reader
+            .query_all_raw(self.statement(
+                &format!(
+                    "SELECT delivery_id, attempted_at_us, status_code, latency_ms, response_excerpt, failure \
+                     FROM webhook_attempts WHERE delivery_id IN ({}) ORDER BY delivery_id, id",
+                    marks.join(", ")
+                ),
+                deliveries.iter().map(|d| Value::from(d.id.to_string())).collect(),
+            ))
+            .await
+            .map_err(store_error)?;
+        let mut by_delivery: HashMap<Uuid, Vec<AttemptRecord>> = HashMap::new();
+        for row in &attempts {
+            let status: Option<i32> = column(row, "status_code")?;
+            let latency: i64 = column(row, "latency_ms")?;
+            by_delivery.entry(uuid(&column::<String>(row, "delivery_id")?)?).or_default().push(AttemptRecord {
+                attempted_at: time(column(row, "attempted_at_us")?)?,
+                status_code: status.and_then(|s| u16::try_from(s).ok()),
+                latency: Duration::from_millis(u64::try_from(latency).unwrap_or(0)),
+                response_excerpt: column(row, "response_excerpt")?,
+                failure: column(row, "failure")?,
+            });
+        }
+        for delivery in &mut deliveries {
+            delivery.attempts = by_delivery.remove(&delivery.id).unwrap_or_default();
+        }
+        Ok(DeliveryPage { deliveries, has_next_page })
+    }
+}
+
+async fn read_health(
+    store: &SeaWebhookDeliveries,
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+) -> Result<EndpointHealth, StoreError> {
+    let row = db
+        .query_one_raw(store.statement(
+            "SELECT failing_since_us, disabled_at_us, disabled_reason FROM webhook_endpoints WHERE tenant_id = $1",
+            vec![tenant.as_str().into()],
+        ))
+        .await
+        .map_err(store_error)?;
+    let Some(row) = row else { return Ok(EndpointHealth::default()) };
+    let failing: Option<i64> = column(&row, "failing_since_us")?;
+    let disabled: Option<i64> = column(&row, "disabled_at_us")?;
+    Ok(EndpointHealth {
+        failing_since: failing.map(time).transpose()?,
+        disabled_at: disabled.map(time).transpose()?,
+        disabled_reason: column(&row, "disabled_reason")?,
+    })
+}
+
+fn describe_failure(failure: &application::ports::AttemptFailure) -> String {
+    use application::ports::AttemptFailure as F;
+    match failure {
+        F::Timeout => "timeout".to_owned(),
+        F::Connect(why) => format!("connect: {why}"),
+        F::AddressRefused(why) => format!("address refused: {why}"),
+        F::Status(code) => format!("status {code}"),
+    }
+}
