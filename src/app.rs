@@ -4,9 +4,10 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use application::{
     audit_log::AuditTrail,
+    events::{DispatchSettings, InProcessBus, OutboxRelay, WebhookDeliveryService, WebhookDispatcher, WebhookFanout},
     orders::Orders,
     platform::Platform,
-    ports::{SystemClock, UuidV7Ids},
+    ports::{EventBus, SystemClock, UuidV7Ids},
     session::Session,
     tenant_config::TenantConfigs,
 };
@@ -15,13 +16,16 @@ use chrono::{DateTime, Utc};
 use infrastructure::{
     config::{ConfigService, SaasConfig, import_onto},
     identity::JwtVerifier,
-    persistence::{Database, Durability},
+    persistence::{Database, Durability, Signals},
+    webhooks_out::{HttpWebhookTransport, StandardRetrySchedule, TransportSettings, UrlPolicy},
 };
 use interfaces::{
     Services,
     http::{HttpConfig, ServerConfig, router, server},
 };
-use tokio::net::TcpListener;
+use tokio::{net::TcpListener, sync::watch, task::JoinSet};
+
+use crate::workers;
 
 /// How often an instance looks for config changes made by other instances.
 pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -32,6 +36,35 @@ pub struct App {
     pub router: Router,
     /// Connection timers and caps the router is served with.
     pub server: ServerConfig,
+    /// The background work that runs while the app is served.
+    pub workers: Workers,
+}
+
+/// How events leave the process (SPEC.md section 6).
+#[derive(Debug, Clone, Default)]
+pub struct EventsSettings {
+    /// `--redis-url`: Redis Streams carry the events between instances; without it the bus is
+    /// in-process.
+    pub redis_url: Option<String>,
+    /// `--allow-private-webhook-urls`: tenants may point outbound webhooks at loopback and
+    /// private addresses (development and tests only).
+    pub allow_private_webhook_urls: bool,
+}
+
+/// What `serve` runs beside the router, stopped with it.
+pub struct Workers {
+    relay: Arc<OutboxRelay>,
+    dispatcher: Arc<WebhookDispatcher>,
+    signals: Arc<Signals>,
+}
+
+impl Workers {
+    fn spawn(&self, stop: &watch::Receiver<bool>) -> JoinSet<()> {
+        let mut tasks = JoinSet::new();
+        tasks.spawn(workers::relay_loop(self.relay.clone(), self.signals.clone(), stop.clone()));
+        tasks.spawn(workers::dispatch_loop(self.dispatcher.clone(), self.signals.clone(), stop.clone()));
+        tasks
+    }
 }
 
 /// Where the served config comes from. The database holds it (versioned); a file only seeds or
@@ -93,6 +126,15 @@ async fn load_config(database: &Database, source: ConfigSource) -> anyhow::Resul
 }
 
 pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) -> anyhow::Result<App> {
+    build_with(database, source, http, EventsSettings::default()).await
+}
+
+pub async fn build_with(
+    database: &Database,
+    source: ConfigSource,
+    http: HttpConfig,
+    events: EventsSettings,
+) -> anyhow::Result<App> {
     let config = Arc::new(load_config(database, source).await?);
     config.spawn_poller(CONFIG_POLL_INTERVAL);
     let catalog = config.catalog();
@@ -118,16 +160,48 @@ pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) 
         Arc::new(SystemClock),
         Arc::new(UuidV7Ids),
     ));
-    let tenant_configs = Arc::new(TenantConfigs::new(
+    let url_policy = UrlPolicy { allow_private: events.allow_private_webhook_urls };
+    let tenant_configs = Arc::new(
+        TenantConfigs::new(catalog.clone(), config.clone(), audit_log.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids))
+            .with_webhook_url_policy(Arc::new(url_policy)),
+    );
+    let deliveries = database.webhook_deliveries();
+    let webhooks = Arc::new(WebhookDeliveryService::new(
         catalog.clone(),
-        config.clone(),
+        deliveries.clone(),
         audit_log,
         Arc::new(SystemClock),
         Arc::new(UuidV7Ids),
     ));
-    let services = Services { orders, session, audit, platform, tenant_configs, verifier };
+    let fanout = Arc::new(WebhookFanout::new(
+        catalog.clone(),
+        deliveries.clone(),
+        Arc::new(SystemClock),
+        Arc::new(UuidV7Ids),
+    ));
+    if events.redis_url.is_some() {
+        tracing::warn!("--redis-url is accepted but not used yet: events stay in-process");
+    }
+    let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(vec![fanout], Vec::new()));
+    let transport = HttpWebhookTransport::new(TransportSettings {
+        allow_private: events.allow_private_webhook_urls,
+        ..TransportSettings::default()
+    })
+    .map_err(|e| anyhow::anyhow!("cannot build the webhook HTTP client: {e}"))?;
+    let dispatcher = Arc::new(WebhookDispatcher::new(
+        deliveries,
+        catalog.clone(),
+        Arc::new(transport),
+        Arc::new(StandardRetrySchedule),
+        Arc::new(SystemClock),
+        Arc::new(UuidV7Ids),
+        DispatchSettings::default(),
+    ));
+    let workers =
+        Workers { relay: Arc::new(OutboxRelay::new(database.outbox_relay(), bus)), dispatcher, signals: database.signals() };
+    let services = Services { orders, session, audit, platform, tenant_configs, webhooks, verifier };
     let server = http.server.clone();
-    Ok(App { router: router(services, http), server })
+    Ok(App { router: router(services, http), server, workers })
 }
 
 /// Connects, migrates, and returns the database.
@@ -148,8 +222,22 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    server::serve(listener, app.router, app.server, shutdown).await
+    let (stop, stopped) = watch::channel(false);
+    let mut workers = app.workers.spawn(&stopped);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    };
+    let served = server::serve(listener, app.router, app.server, shutdown).await;
+    // The workers saw the same signal; each finishes its step and ends.
+    if tokio::time::timeout(WORKER_STOP, async { while workers.join_next().await.is_some() {} }).await.is_err() {
+        tracing::warn!("background workers did not stop in time; abandoning them");
+    }
+    served
 }
+
+/// How long `serve` waits for its workers after the server stopped.
+const WORKER_STOP: Duration = Duration::from_secs(10);
 
 /// Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

@@ -4,3 +4,4 @@
 pub mod app;
 pub mod demo;
 pub mod telemetry;
+pub mod workers;

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit_log;
 mod audit_trail;
 pub mod error;
+pub mod events;
 pub mod orders;
 pub mod paging;
 pub mod platform;

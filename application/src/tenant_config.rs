@@ -13,7 +13,7 @@ use crate::{
     paging::page_size,
     ports::{
         AuditLog, Clock, ConfigChangeView, ConfigEditor, IdGenerator, TenantConfigChange, TenantConfigView,
-        TenantDirectory,
+        TenantDirectory, Patch, WebhookUrlPolicy,
     },
     session::authorize,
 };
@@ -30,6 +30,9 @@ pub struct TenantConfigs {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     writes: WriteWindows,
+    /// The write-time rule for outbound webhook URLs (public addresses only, unless the server
+    /// allows private ones); without one, the config's own syntax checks alone apply.
+    webhook_urls: Option<Arc<dyn WebhookUrlPolicy>>,
 }
 
 impl TenantConfigs {
@@ -40,12 +43,18 @@ impl TenantConfigs {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { tenants, editor, audit, clock, ids, writes: WriteWindows::new(CONFIG_WRITES_PER_MINUTE) }
+        Self { tenants, editor, audit, clock, ids, writes: WriteWindows::new(CONFIG_WRITES_PER_MINUTE), webhook_urls: None }
     }
 
     /// Another limit than [`CONFIG_WRITES_PER_MINUTE`].
     pub fn with_writes_per_minute(mut self, limit: u64) -> Self {
         self.writes = WriteWindows::new(limit);
+        self
+    }
+
+    /// Checks every outbound webhook URL a tenant saves against `policy`.
+    pub fn with_webhook_url_policy(mut self, policy: Arc<dyn WebhookUrlPolicy>) -> Self {
+        self.webhook_urls = Some(policy);
         self
     }
 
@@ -74,6 +83,11 @@ impl TenantConfigs {
             .await
             .and_then(|_| self.writes.admit(&p.tenant_id, self.clock.now()));
         audited_config_edit(&*self.audit, &*self.clock, &*self.ids, draft, authorized, |edit| async move {
+            if let (Some(policy), Patch::Set(webhook)) = (&self.webhook_urls, &change.outbound_webhook) {
+                policy
+                    .check(&webhook.url)
+                    .map_err(|message| AppError::validation(&["input", "outboundWebhook", "url"], message))?;
+            }
             Ok(self.editor.update_tenant_config(&p.tenant_id, change, edit).await?)
         })
         .await

@@ -7,7 +7,7 @@ pub mod http;
 use std::sync::Arc;
 
 use application::{
-    audit_log::AuditTrail, orders::Orders, platform::Platform, ports::TokenVerifier, session::Session,
+    audit_log::AuditTrail, events::WebhookDeliveryService, orders::Orders, platform::Platform, ports::TokenVerifier, session::Session,
     tenant_config::TenantConfigs,
 };
 
@@ -19,5 +19,7 @@ pub struct Services {
     pub audit: Arc<AuditTrail>,
     pub platform: Arc<Platform>,
     pub tenant_configs: Arc<TenantConfigs>,
+    /// Outbound webhook deliveries as the tenant sees and manages them.
+    pub webhooks: Arc<WebhookDeliveryService>,
     pub verifier: Arc<dyn TokenVerifier>,
 }

@@ -24,3 +24,4 @@ mod returns;
 mod schema_drift;
 mod transitions;
 mod validation;
+mod webhooks_out;

@@ -32,4 +32,4 @@ pub use webhook_deliveries::{
     DeliveryStatus, DueDelivery, EndpointHealth, NewDelivery, OutboxRelayStore, RelayError, WebhookDeliveries,
     WebhookEndpoint, WebhookEndpoints,
 };
-pub use webhooks::{AttemptFailure, AttemptOutcome, WebhookMessage, WebhookTransport, WebhookUrlPolicy};
+pub use webhooks::{AttemptFailure, AttemptOutcome, RetrySchedule, WebhookMessage, WebhookTransport, WebhookUrlPolicy};

@@ -187,6 +187,9 @@ pub trait WebhookDeliveries: Send + Sync {
     /// tenant has no such delivery.
     async fn redeliver(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
+    /// One delivery of the tenant, with its attempts.
+    async fn find(&self, tenant: &TenantId, id: Uuid) -> Result<Option<DeliveryRecord>, StoreError>;
+
     /// Newest first, with every attempt.
     async fn list(&self, tenant: &TenantId, query: &DeliveryQuery) -> Result<DeliveryPage, StoreError>;
 }

@@ -61,3 +61,13 @@ pub trait WebhookUrlPolicy: Send + Sync {
     /// `Err` carries a message fit for the tenant (it names no internal detail).
     fn check(&self, url: &str) -> Result<(), String>;
 }
+
+/// When a failed delivery is tried again (the schedule, with its jitter, is the adapter's).
+pub trait RetrySchedule: Send + Sync {
+    /// The wait before the next attempt after `attempts_made` attempts, the receiver's
+    /// `Retry-After` considered; `None` when the schedule has run out.
+    fn next_retry_delay(&self, attempts_made: u32, retry_after: Option<Duration>) -> Option<Duration>;
+
+    /// An endpoint failing without a single success for this long is disabled.
+    fn disable_after(&self) -> Duration;
+}

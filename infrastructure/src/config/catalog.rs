@@ -9,7 +9,10 @@ use std::{
 
 use application::{
     access::{AccessPolicy, Grant, PermissionSet},
-    ports::{ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings},
+    ports::{
+        ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings, WebhookEndpoint,
+        WebhookEndpoints,
+    },
 };
 use async_trait::async_trait;
 use domain::TenantId;
@@ -153,5 +156,20 @@ fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProf
 impl TenantDirectory for ConfigCatalog {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Arc<TenantProfile>>, StoreError> {
         Ok(self.snapshot().tenants.get(id.as_str()).cloned())
+    }
+}
+
+/// The outbound webhook of each tenant, as served now. One without a secret is left out: its
+/// receiver could not tell our events from anyone's (`config check` reports it).
+impl WebhookEndpoints for ConfigCatalog {
+    fn endpoint(&self, tenant: &TenantId) -> Option<WebhookEndpoint> {
+        let snapshot = self.snapshot();
+        let webhook = snapshot.config.tenants.get(tenant.as_str())?.tenant_config.as_ref()?.outbound_webhook.as_ref()?;
+        let secret = webhook.secret.as_ref().filter(|s| !s.is_empty())?;
+        Some(WebhookEndpoint {
+            url: webhook.url.clone(),
+            secret: secret.expose().to_owned(),
+            events: webhook.events.clone(),
+        })
     }
 }

@@ -4,7 +4,7 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use application::ports::{
-    AttemptRecord, DeliveryAttempt, DeliveryNext, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus,
+    AttemptRecord, DeliveryAttempt, DeliveryFilter, DeliveryNext, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus,
     DueDelivery, EndpointHealth, NewDelivery, StoreError, WebhookDeliveries,
 };
 use async_trait::async_trait;
@@ -132,7 +132,7 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
             let event_id: String = column(row, "event_id")?;
-            let attempts: i64 = column(row, "attempts")?;
+            let attempts: i32 = column(row, "attempts")?;
             claimed.push(DueDelivery {
                 id: uuid(&column::<String>(row, "id")?)?,
                 tenant_id: tenant(&column::<String>(row, "tenant_id")?)?,
@@ -267,8 +267,26 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
         Ok(found)
     }
 
+    async fn find(&self, tenant: &TenantId, id: Uuid) -> Result<Option<DeliveryRecord>, StoreError> {
+        let page = self.fetch(tenant, &DeliveryFilter::default(), None, Some(id), 1).await?;
+        Ok(page.deliveries.into_iter().next())
+    }
+
     async fn list(&self, tenant: &TenantId, query: &DeliveryQuery) -> Result<DeliveryPage, StoreError> {
-        let first = query.first.min(MAX_PAGE);
+        self.fetch(tenant, &query.filter, query.after, None, query.first.min(MAX_PAGE)).await
+    }
+}
+
+impl SeaWebhookDeliveries {
+    /// Newest first, `first` of them, each with its attempts: two queries whatever the page.
+    async fn fetch(
+        &self,
+        tenant: &TenantId,
+        filter: &DeliveryFilter,
+        after: Option<Uuid>,
+        only: Option<Uuid>,
+        first: u64,
+    ) -> Result<DeliveryPage, StoreError> {
         let mut sql = String::from(
             "SELECT id, event_id, event_type, status, created_at_us, next_attempt_at_us \
              FROM webhook_deliveries WHERE tenant_id = $1",
@@ -278,14 +296,17 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
             values.push(value);
             sql.push_str(&format!(" AND {condition} ${}", values.len()));
         };
-        if let Some(event_type) = &query.filter.event_type {
+        if let Some(event_type) = &filter.event_type {
             bind(&mut sql, "event_type =", event_type.as_str().into());
         }
-        if let Some(status) = query.filter.status {
+        if let Some(status) = filter.status {
             bind(&mut sql, "status =", status.as_str().into());
         }
-        if let Some(after) = query.after {
+        if let Some(after) = after {
             bind(&mut sql, "id <", after.to_string().into());
+        }
+        if let Some(id) = only {
+            bind(&mut sql, "id =", id.to_string().into());
         }
         values.push(i64::try_from(first + 1).unwrap_or(i64::MAX).into());
         sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", values.len()));

@@ -15,7 +15,8 @@ mod tests;
 pub use address_guard::is_public;
 pub use answer::{EXCERPT_BYTES, parse_retry_after};
 pub use schedule::{
-    DISABLE_AFTER, FixedJitter, JitterSource, MAX_ATTEMPTS, MAX_RETRY_AFTER, RandomJitter, next_retry_delay,
+    DISABLE_AFTER, FixedJitter, JitterSource, MAX_ATTEMPTS, MAX_RETRY_AFTER, RandomJitter, StandardRetrySchedule,
+    next_retry_delay,
     status_means_gone,
 };
 pub use signature::{DEFAULT_TOLERANCE, SecretError, SignedHeaders, SigningKey, VerifyError, sign, verify};

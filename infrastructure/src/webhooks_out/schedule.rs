@@ -100,6 +100,19 @@ fn scheduled_delay(retries_made: u32) -> Duration {
         .map_or(MAX_DELAY, |delay| delay.min(MAX_DELAY))
 }
 
+/// The schedule above with random jitter, as the dispatcher uses it.
+pub struct StandardRetrySchedule;
+
+impl application::ports::RetrySchedule for StandardRetrySchedule {
+    fn next_retry_delay(&self, attempts_made: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        next_retry_delay(attempts_made, retry_after, &mut RandomJitter)
+    }
+
+    fn disable_after(&self) -> Duration {
+        DISABLE_AFTER
+    }
+}
+
 /// 410 Gone: the receiver says the endpoint no longer exists, so it should be disabled now
 /// rather than retried for days.
 pub fn status_means_gone(status: u16) -> bool {

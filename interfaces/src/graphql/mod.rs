@@ -11,6 +11,7 @@ pub mod query;
 pub mod query_budget;
 pub mod types;
 pub mod visibility;
+pub mod webhook_ops;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
@@ -19,12 +20,12 @@ use crate::Services;
 /// Every query: the order operations and the configuration operations.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, config_ops::ConfigQuery);
+pub struct QueryRoot(query::Query, config_ops::ConfigQuery, webhook_ops::WebhookQuery);
 
 /// Every mutation: the order operations and the configuration operations.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::Mutation, config_ops::ConfigMutation);
+pub struct MutationRoot(mutation::Mutation, config_ops::ConfigMutation, webhook_ops::WebhookMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -19,7 +19,7 @@ use crate::graphql::{
 pub struct Query;
 
 /// A forward-only Relay page: each item becomes an edge whose cursor is the item's id.
-fn connection<T, N: async_graphql::OutputType>(
+pub(crate) fn connection<T, N: async_graphql::OutputType>(
     items: Vec<T>,
     has_next_page: bool,
     edge: impl Fn(T) -> (String, N),

@@ -42,6 +42,8 @@ visible_with! {
     audit_read => AuditRead,
     config_read => ConfigRead,
     config_write => ConfigWrite,
+    webhook_read => WebhookRead,
+    webhook_manage => WebhookManage,
 }
 
 /// Provider operations are not shown to tenant users.

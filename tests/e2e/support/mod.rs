@@ -3,6 +3,7 @@
 mod jwks;
 mod ops;
 pub mod process;
+pub mod receiver;
 mod tokens;
 
 use std::{net::SocketAddr, sync::Once};
@@ -48,6 +49,8 @@ pub struct TestApp {
     pub jwks: jwks::JwksServer,
     pub database: Database,
     pub location: DatabaseLocation,
+    /// How this app's events leave it; later instances get the same.
+    pub events: app::EventsSettings,
     _db_dir: Option<tempfile::TempDir>,
 }
 
@@ -174,8 +177,13 @@ pub fn saas_config_json(jwks_base: &str) -> Value {
     config
 }
 
-async fn serve(database: &Database, config: app::ConfigSource, http: HttpConfig) -> SocketAddr {
-    let built = app::build(database, config, http).await.expect("app");
+async fn serve(
+    database: &Database,
+    config: app::ConfigSource,
+    http: HttpConfig,
+    events: app::EventsSettings,
+) -> SocketAddr {
+    let built = app::build_with(database, config, http, events).await.expect("app");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(app::serve(listener, built, std::future::pending()));
@@ -189,14 +197,24 @@ impl TestApp {
 
     /// Like `spawn`, with the HTTP settings changed by `configure`.
     pub async fn spawn_with(configure: impl FnOnce(&mut HttpConfig)) -> TestApp {
+        Self::spawn_full(configure, app::EventsSettings::default()).await
+    }
+
+    /// Like `spawn`, with the event settings given (e.g. private webhook URLs allowed, so a
+    /// receiver on loopback can be used).
+    pub async fn spawn_events(events: app::EventsSettings) -> TestApp {
+        Self::spawn_full(|_| {}, events).await
+    }
+
+    async fn spawn_full(configure: impl FnOnce(&mut HttpConfig), events: app::EventsSettings) -> TestApp {
         init();
         let jwks = jwks::JwksServer::start().await;
         let (database, db_dir, location) = fresh_database().await;
         let config = app::ConfigSource::Seed(saas_config(&jwks.base_url()));
         let mut http = HttpConfig::default();
         configure(&mut http);
-        let addr = serve(&database, config, http).await;
-        TestApp { addr, client: reqwest::Client::new(), jwks, database, location, _db_dir: db_dir }
+        let addr = serve(&database, config, http, events.clone()).await;
+        TestApp { addr, client: reqwest::Client::new(), jwks, database, location, events, _db_dir: db_dir }
     }
 
     /// Another instance of the service on the same database, started without a config file
@@ -207,13 +225,14 @@ impl TestApp {
 
     /// Another instance on the same database, started with `source` as its config.
     pub async fn instance_with(&self, source: app::ConfigSource) -> TestApp {
-        let addr = serve(&self.database, source, HttpConfig::default()).await;
+        let addr = serve(&self.database, source, HttpConfig::default(), self.events.clone()).await;
         TestApp {
             addr,
             client: reqwest::Client::new(),
             jwks: self.jwks.clone(),
             database: self.database.clone(),
             location: self.location.clone(),
+            events: self.events.clone(),
             _db_dir: None,
         }
     }

@@ -8,6 +8,7 @@ mod order;
 mod platform;
 mod returns;
 mod shipment;
+mod webhooks;
 
 pub use audit::AuditEntry;
 pub use common::{Address, Customer, Me, Money, Package, Pickup};
@@ -17,3 +18,4 @@ pub use order::{Order, OrderLine, OrderStatus, Review, ReviewDecision};
 pub use platform::{Plan, Tenant, TenantStatus};
 pub use returns::{CapApplied, Refund, Return, ReturnLine, ReturnStatus};
 pub use shipment::{Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};
+pub use webhooks::{WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpointStatus};

@@ -1,0 +1,136 @@
+//! One attempt of one outbound webhook delivery, and what follows from its outcome: success,
+//! a retry on the schedule (the receiver's `Retry-After` considered), or giving up. `410 Gone`
+//! disables the endpoint at once; an endpoint failing without a single success for
+//! `RetrySchedule::disable_after` is disabled too. Disabled endpoints are never deleted: their
+//! deliveries wait until the tenant enables them again.
+
+use std::{sync::Arc, time::Duration};
+
+use domain::TenantId;
+
+use crate::ports::{
+    AttemptFailure, AttemptOutcome, Clock, DeliveryAttempt, DeliveryNext, DueDelivery, IdGenerator, RetrySchedule,
+    StoreError, WebhookDeliveries, WebhookEndpoints, WebhookMessage, WebhookTransport,
+};
+
+#[derive(Debug, Clone, Copy)]
+pub struct DispatchSettings {
+    /// How long a claimed delivery is reserved for its attempt: above the transport's timeout,
+    /// so only a crashed instance's claims are ever taken over.
+    pub lease: Duration,
+    /// Deliveries claimed per round.
+    pub batch: usize,
+    /// Deliveries of one tenant attempted at once: a slow endpoint holds only its own slots.
+    pub per_tenant: usize,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        Self { lease: Duration::from_secs(60), batch: 64, per_tenant: 4 }
+    }
+}
+
+pub struct WebhookDispatcher {
+    deliveries: Arc<dyn WebhookDeliveries>,
+    endpoints: Arc<dyn WebhookEndpoints>,
+    transport: Arc<dyn WebhookTransport>,
+    schedule: Arc<dyn RetrySchedule>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    settings: DispatchSettings,
+}
+
+impl WebhookDispatcher {
+    pub fn new(
+        deliveries: Arc<dyn WebhookDeliveries>,
+        endpoints: Arc<dyn WebhookEndpoints>,
+        transport: Arc<dyn WebhookTransport>,
+        schedule: Arc<dyn RetrySchedule>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        settings: DispatchSettings,
+    ) -> Self {
+        Self { deliveries, endpoints, transport, schedule, clock, ids, settings }
+    }
+
+    pub fn settings(&self) -> DispatchSettings {
+        self.settings
+    }
+
+    /// Claims up to `room` (at most a batch) due deliveries, none of `busy` tenants (those
+    /// already at their cap in this process) and at most `per_tenant` of any other.
+    pub async fn claim(&self, busy: &[TenantId], room: usize) -> Result<Vec<DueDelivery>, StoreError> {
+        let s = self.settings;
+        self.deliveries.claim_due(self.clock.now(), s.lease, s.batch.min(room), s.per_tenant, busy).await
+    }
+
+    /// Makes one attempt and stores it with the delivery's next state.
+    pub async fn attempt(&self, delivery: DueDelivery) -> Result<DeliveryNext, StoreError> {
+        let attempted_at = self.clock.now();
+        let outcome = match self.endpoints.endpoint(&delivery.tenant_id) {
+            Some(endpoint) => {
+                let message = WebhookMessage {
+                    url: endpoint.url,
+                    secret: endpoint.secret,
+                    id: delivery.event_id.to_string(),
+                    timestamp: attempted_at,
+                    body: delivery.payload,
+                };
+                self.transport.send(&message).await
+            }
+            None => AttemptOutcome {
+                status: None,
+                latency: Duration::ZERO,
+                response_excerpt: String::new(),
+                retry_after: None,
+                failure: Some(AttemptFailure::Connect("the tenant has no outbound webhook configured".to_owned())),
+            },
+        };
+        let gone = outcome.status == Some(410);
+        let next = if outcome.succeeded() {
+            DeliveryNext::Succeeded
+        } else if gone {
+            DeliveryNext::Failed
+        } else {
+            match self.schedule.next_retry_delay(delivery.attempts + 1, outcome.retry_after) {
+                Some(delay) => DeliveryNext::RetryAt(attempted_at + delay),
+                None => DeliveryNext::Failed,
+            }
+        };
+        if !outcome.succeeded() {
+            tracing::info!(
+                tenant = %delivery.tenant_id,
+                delivery = %delivery.id,
+                event_type = %delivery.event_type,
+                status = ?outcome.status,
+                failure = ?outcome.failure,
+                next = ?next,
+                "outbound webhook attempt failed"
+            );
+        }
+        let attempt = DeliveryAttempt {
+            id: self.ids.new_id(),
+            delivery_id: delivery.id,
+            tenant_id: delivery.tenant_id.clone(),
+            attempted_at,
+            outcome,
+        };
+        let health = self.deliveries.record_attempt(&attempt, &next).await?;
+        if gone {
+            self.disable(&delivery.tenant_id, "the endpoint answered 410 Gone").await?;
+        } else if let Some(since) = health.failing_since
+            && health.disabled_at.is_none()
+            && attempted_at.signed_duration_since(since).to_std().unwrap_or(Duration::ZERO)
+                >= self.schedule.disable_after()
+        {
+            let days = self.schedule.disable_after().as_secs() / 86_400;
+            self.disable(&delivery.tenant_id, &format!("every attempt failed for {days} days")).await?;
+        }
+        Ok(next)
+    }
+
+    async fn disable(&self, tenant: &TenantId, reason: &str) -> Result<(), StoreError> {
+        tracing::warn!(%tenant, reason, "outbound webhook endpoint disabled");
+        self.deliveries.disable_endpoint(tenant, self.clock.now(), reason).await
+    }
+}

@@ -1,0 +1,171 @@
+//! The background work of a serving process, each a loop around one application step: the
+//! outbox relay and the outbound webhook dispatcher. Each loop wakes on its in-process signal
+//! (a commit gave it work) or its poll interval (work from other instances), waits with a
+//! capped backoff while a dependency is down, and ends when told to stop.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use application::events::{OutboxRelay, RELAY_BATCH, WebhookDispatcher};
+use domain::TenantId;
+use infrastructure::persistence::Signals;
+use tokio::{sync::watch, task::JoinSet};
+
+/// How often a worker looks for work nobody signalled (another instance's commits, retries
+/// falling due).
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Webhook attempts in flight in one process, all tenants together.
+const MAX_ATTEMPTS_IN_FLIGHT: usize = 64;
+/// On shutdown, attempts in flight get this long to finish; the rest are abandoned and their
+/// leases let another instance (or the next start) attempt them again.
+const ATTEMPT_DRAIN: Duration = Duration::from_secs(5);
+
+/// Waits that grow while a dependency stays down: 100 ms doubling to 30 s.
+struct Backoff(Duration);
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(30);
+
+    fn new() -> Self {
+        Self(Self::FIRST)
+    }
+
+    fn next(&mut self) -> Duration {
+        let wait = self.0;
+        self.0 = (self.0 * 2).min(Self::MAX);
+        wait
+    }
+
+    fn reset(&mut self) {
+        self.0 = Self::FIRST;
+    }
+}
+
+/// Resolves when `stop` says so (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// Publishes the outbox until stopped.
+pub async fn relay_loop(relay: Arc<OutboxRelay>, signals: Arc<Signals>, mut stop: watch::Receiver<bool>) {
+    let mut backoff = Backoff::new();
+    let mut failing = false;
+    while !*stop.borrow() {
+        let wait = match relay.relay_once().await {
+            Ok(published) => {
+                if failing {
+                    tracing::info!("outbox relay publishing again");
+                    failing = false;
+                }
+                backoff.reset();
+                if published == RELAY_BATCH {
+                    continue;
+                }
+                None
+            }
+            Err(e) => {
+                // Once per outage, not once per retry.
+                if !failing {
+                    tracing::warn!(error = %e, "outbox relay cannot publish; events wait in the outbox and are retried");
+                    failing = true;
+                }
+                Some(backoff.next())
+            }
+        };
+        match wait {
+            Some(pause) => tokio::select! {
+                () = stopped(&mut stop) => {},
+                () = tokio::time::sleep(pause) => {},
+            },
+            None => tokio::select! {
+                () = stopped(&mut stop) => {},
+                () = signals.outbox.notified() => {},
+                () = tokio::time::sleep(POLL_INTERVAL) => {},
+            },
+        }
+    }
+    tracing::debug!("outbox relay stopped");
+}
+
+/// Attempts due webhook deliveries until stopped: at most `per_tenant` of one tenant at once,
+/// so one slow or dead endpoint holds only its own slots.
+pub async fn dispatch_loop(dispatcher: Arc<WebhookDispatcher>, signals: Arc<Signals>, mut stop: watch::Receiver<bool>) {
+    let per_tenant = dispatcher.settings().per_tenant;
+    let mut in_flight: HashMap<TenantId, usize> = HashMap::new();
+    let mut attempts: JoinSet<TenantId> = JoinSet::new();
+    let mut backoff = Backoff::new();
+    let mut failing = false;
+    while !*stop.borrow() {
+        let room = MAX_ATTEMPTS_IN_FLIGHT.saturating_sub(attempts.len());
+        let mut pause = None;
+        let mut more = false;
+        if room > 0 {
+            let busy: Vec<TenantId> =
+                in_flight.iter().filter(|(_, n)| **n >= per_tenant).map(|(t, _)| t.clone()).collect();
+            match dispatcher.claim(&busy, room).await {
+                Ok(claimed) => {
+                    if failing {
+                        tracing::info!("webhook dispatcher claiming deliveries again");
+                        failing = false;
+                    }
+                    backoff.reset();
+                    more = claimed.len() == room.min(dispatcher.settings().batch);
+                    for delivery in claimed {
+                        let tenant = delivery.tenant_id.clone();
+                        *in_flight.entry(tenant.clone()).or_default() += 1;
+                        let dispatcher = dispatcher.clone();
+                        attempts.spawn(async move {
+                            let id = delivery.id;
+                            if let Err(e) = dispatcher.attempt(delivery).await {
+                                // The lease runs out and the attempt is made again.
+                                tracing::warn!(%tenant, delivery = %id, error = %e, "could not store a webhook attempt");
+                            }
+                            tenant
+                        });
+                    }
+                }
+                Err(e) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "webhook dispatcher cannot claim deliveries; retrying");
+                        failing = true;
+                    }
+                    pause = Some(backoff.next());
+                }
+            }
+        }
+        if more && pause.is_none() && attempts.len() < MAX_ATTEMPTS_IN_FLIGHT {
+            continue;
+        }
+        let wait = pause.unwrap_or(POLL_INTERVAL);
+        tokio::select! {
+            () = stopped(&mut stop) => {},
+            () = signals.deliveries.notified(), if pause.is_none() => {},
+            Some(done) = attempts.join_next(), if !attempts.is_empty() => {
+                if let Ok(tenant) = done {
+                    release(&mut in_flight, &tenant);
+                }
+                // Let the others that finished meanwhile free their slots too.
+                while let Some(done) = attempts.try_join_next() {
+                    if let Ok(tenant) = done {
+                        release(&mut in_flight, &tenant);
+                    }
+                }
+            },
+            () = tokio::time::sleep(wait) => {},
+        }
+    }
+    let drained = tokio::time::timeout(ATTEMPT_DRAIN, async { while attempts.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::info!(abandoned = attempts.len(), "webhook attempts still running at shutdown were abandoned; they will be retried");
+    }
+    tracing::debug!("webhook dispatcher stopped");
+}
+
+fn release(in_flight: &mut HashMap<TenantId, usize>, tenant: &TenantId) {
+    if let Some(n) = in_flight.get_mut(tenant) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            in_flight.remove(tenant);
+        }
+    }
+}
