@@ -1,7 +1,8 @@
-//! Driven adapters: persistence (SeaORM on SQLite or PostgreSQL), configuration, identity,
-//! outbound webhooks.
+//! Driven adapters: persistence (SeaORM on SQLite or PostgreSQL), configuration, identity, the
+//! event bus (Redis Streams), outbound webhooks.
 
 pub mod config;
+pub mod event_bus;
 pub mod identity;
 pub mod persistence;
 pub mod webhooks_out;
