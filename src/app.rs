@@ -19,6 +19,7 @@ use infrastructure::{
 };
 use interfaces::{
     Services,
+    graphql::live_events::LiveEvents,
     http::{HttpConfig, ServerConfig, router, server},
 };
 use tokio::net::TcpListener;
@@ -32,6 +33,8 @@ pub struct App {
     pub router: Router,
     /// Connection timers and caps the router is served with.
     pub server: ServerConfig,
+    /// The hub the `orderEvents` subscriptions listen on: the event bus's `LiveListener`.
+    pub live_events: Arc<LiveEvents>,
 }
 
 /// Where the served config comes from. The database holds it (versioned); a file only seeds or
@@ -125,9 +128,13 @@ pub async fn build(database: &Database, source: ConfigSource, http: HttpConfig) 
         Arc::new(SystemClock),
         Arc::new(UuidV7Ids),
     ));
-    let services = Services { orders, session, audit, platform, tenant_configs, verifier };
+    // TODO(events out): the event bus gets this same hub as its `LiveListener` once the relay
+    // is wired here; until then nothing observes events and subscriptions stay quiet.
+    let live_events = Arc::new(LiveEvents::new());
+    let services =
+        Services { orders, session, audit, platform, tenant_configs, verifier, live_events: live_events.clone() };
     let server = http.server.clone();
-    Ok(App { router: router(services, http), server })
+    Ok(App { router: router(services, http), server, live_events })
 }
 
 /// Connects, migrates, and returns the database.

@@ -11,7 +11,9 @@ use application::{
     tenant_config::TenantConfigs,
 };
 
-/// The use cases and the identity port the interfaces drive.
+use crate::graphql::live_events::LiveEvents;
+
+/// The use cases, the identity port and the live event hub the interfaces drive.
 #[derive(Clone)]
 pub struct Services {
     pub orders: Arc<Orders>,
@@ -20,4 +22,7 @@ pub struct Services {
     pub platform: Arc<Platform>,
     pub tenant_configs: Arc<TenantConfigs>,
     pub verifier: Arc<dyn TokenVerifier>,
+    /// Where relayed events reach the subscriptions; the event bus holds the same hub as its
+    /// `LiveListener`.
+    pub live_events: Arc<LiveEvents>,
 }

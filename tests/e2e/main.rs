@@ -22,5 +22,6 @@ mod plan_limits;
 mod provider;
 mod returns;
 mod schema_drift;
+mod subscriptions;
 mod transitions;
 mod validation;

@@ -4,11 +4,15 @@ mod jwks;
 mod ops;
 pub mod process;
 mod tokens;
+pub mod ws;
 
-use std::{net::SocketAddr, sync::Once};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Once},
+};
 
 use infrastructure::{config::SaasConfig, persistence::Database};
-use interfaces::http::HttpConfig;
+use interfaces::{graphql::live_events::LiveEvents, http::HttpConfig};
 use serde_json::{Value, json};
 use tenant_oms::app;
 
@@ -48,6 +52,8 @@ pub struct TestApp {
     pub jwks: jwks::JwksServer,
     pub database: Database,
     pub location: DatabaseLocation,
+    /// The app's live event hub: a test may `observe` events on it directly.
+    pub live_events: Arc<LiveEvents>,
     _db_dir: Option<tempfile::TempDir>,
 }
 
@@ -174,12 +180,13 @@ pub fn saas_config_json(jwks_base: &str) -> Value {
     config
 }
 
-async fn serve(database: &Database, config: app::ConfigSource, http: HttpConfig) -> SocketAddr {
+async fn serve(database: &Database, config: app::ConfigSource, http: HttpConfig) -> (SocketAddr, Arc<LiveEvents>) {
     let built = app::build(database, config, http).await.expect("app");
+    let live_events = built.live_events.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(app::serve(listener, built, std::future::pending()));
-    addr
+    (addr, live_events)
 }
 
 impl TestApp {
@@ -195,8 +202,8 @@ impl TestApp {
         let config = app::ConfigSource::Seed(saas_config(&jwks.base_url()));
         let mut http = HttpConfig::default();
         configure(&mut http);
-        let addr = serve(&database, config, http).await;
-        TestApp { addr, client: reqwest::Client::new(), jwks, database, location, _db_dir: db_dir }
+        let (addr, live_events) = serve(&database, config, http).await;
+        TestApp { addr, client: reqwest::Client::new(), jwks, database, location, live_events, _db_dir: db_dir }
     }
 
     /// Another instance of the service on the same database, started without a config file
@@ -207,13 +214,14 @@ impl TestApp {
 
     /// Another instance on the same database, started with `source` as its config.
     pub async fn instance_with(&self, source: app::ConfigSource) -> TestApp {
-        let addr = serve(&self.database, source, HttpConfig::default()).await;
+        let (addr, live_events) = serve(&self.database, source, HttpConfig::default()).await;
         TestApp {
             addr,
             client: reqwest::Client::new(),
             jwks: self.jwks.clone(),
             database: self.database.clone(),
             location: self.location.clone(),
+            live_events,
             _db_dir: None,
         }
     }
