@@ -7,7 +7,7 @@ use application::{
     events::{DispatchSettings, InProcessBus, OutboxRelay, WebhookDeliveryService, WebhookDispatcher, WebhookFanout},
     orders::Orders,
     platform::Platform,
-    ports::{EventBus, SystemClock, UuidV7Ids},
+    ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids},
     session::Session,
     tenant_config::TenantConfigs,
 };
@@ -15,12 +15,14 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use infrastructure::{
     config::{ConfigService, SaasConfig, import_onto},
+    event_bus::{RedisBusOptions, RedisEventBus},
     identity::JwtVerifier,
     persistence::{Database, Durability, Signals},
     webhooks_out::{HttpWebhookTransport, StandardRetrySchedule, TransportSettings, UrlPolicy},
 };
 use interfaces::{
     Services,
+    graphql::live_events::LiveEvents,
     http::{HttpConfig, ServerConfig, router, server},
 };
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
@@ -36,6 +38,8 @@ pub struct App {
     pub router: Router,
     /// Connection timers and caps the router is served with.
     pub server: ServerConfig,
+    /// The hub the `orderEvents` subscriptions listen on: the event bus's `LiveListener`.
+    pub live_events: Arc<LiveEvents>,
     /// The background work that runs while the app is served.
     pub workers: Workers,
 }
@@ -56,13 +60,36 @@ pub struct Workers {
     relay: Arc<OutboxRelay>,
     dispatcher: Arc<WebhookDispatcher>,
     signals: Arc<Signals>,
+    /// With `--redis-url`: the stream's consumers (the webhook fan-out, in a consumer group
+    /// shared by every instance) and this instance's live feed for the subscriptions.
+    redis: Option<RedisConsumers>,
+}
+
+struct RedisConsumers {
+    bus: Arc<RedisEventBus>,
+    fanout: Arc<dyn EventConsumer>,
+    live: Arc<dyn LiveListener>,
 }
 
 impl Workers {
-    fn spawn(&self, stop: &watch::Receiver<bool>) -> JoinSet<()> {
+    async fn spawn(&self, stop: &watch::Receiver<bool>) -> JoinSet<()> {
         let mut tasks = JoinSet::new();
         tasks.spawn(workers::relay_loop(self.relay.clone(), self.signals.clone(), stop.clone()));
         tasks.spawn(workers::dispatch_loop(self.dispatcher.clone(), self.signals.clone(), stop.clone()));
+        if let Some(redis) = &self.redis {
+            let until_stopped = |mut stop: watch::Receiver<bool>| async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            };
+            let consumer = redis.bus.spawn_consumer(redis.fanout.clone(), until_stopped(stop.clone())).await;
+            let live = redis.bus.spawn_live_feed(redis.live.clone(), until_stopped(stop.clone())).await;
+            for handle in [consumer, live] {
+                tasks.spawn(async move {
+                    if let Err(e) = handle.await {
+                        tracing::error!(error = %e, "a Redis event loop ended abnormally");
+                    }
+                });
+            }
+        }
         tasks
     }
 }
@@ -162,8 +189,14 @@ pub async fn build_with(
     ));
     let url_policy = UrlPolicy { allow_private: events.allow_private_webhook_urls };
     let tenant_configs = Arc::new(
-        TenantConfigs::new(catalog.clone(), config.clone(), audit_log.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids))
-            .with_webhook_url_policy(Arc::new(url_policy)),
+        TenantConfigs::new(
+            catalog.clone(),
+            config.clone(),
+            audit_log.clone(),
+            Arc::new(SystemClock),
+            Arc::new(UuidV7Ids),
+        )
+        .with_webhook_url_policy(Arc::new(url_policy)),
     );
     let deliveries = database.webhook_deliveries();
     let webhooks = Arc::new(WebhookDeliveryService::new(
@@ -173,16 +206,21 @@ pub async fn build_with(
         Arc::new(SystemClock),
         Arc::new(UuidV7Ids),
     ));
-    let fanout = Arc::new(WebhookFanout::new(
-        catalog.clone(),
-        deliveries.clone(),
-        Arc::new(SystemClock),
-        Arc::new(UuidV7Ids),
-    ));
-    if events.redis_url.is_some() {
-        tracing::warn!("--redis-url is accepted but not used yet: events stay in-process");
-    }
-    let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(vec![fanout], Vec::new()));
+    let fanout =
+        Arc::new(WebhookFanout::new(catalog.clone(), deliveries.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
+    let live_events = Arc::new(LiveEvents::new());
+    let (bus, redis): (Arc<dyn EventBus>, _) = match &events.redis_url {
+        Some(url) => {
+            let bus = Arc::new(
+                RedisEventBus::connect(url, RedisBusOptions::default())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot use Redis for events: {e}"))?,
+            );
+            let consumers = RedisConsumers { bus: bus.clone(), fanout, live: live_events.clone() };
+            (bus, Some(consumers))
+        }
+        None => (Arc::new(InProcessBus::new(vec![fanout], vec![live_events.clone()])), None),
+    };
     let transport = HttpWebhookTransport::new(TransportSettings {
         allow_private: events.allow_private_webhook_urls,
         ..TransportSettings::default()
@@ -197,11 +235,20 @@ pub async fn build_with(
         Arc::new(UuidV7Ids),
         DispatchSettings::default(),
     ));
-    let workers =
-        Workers { relay: Arc::new(OutboxRelay::new(database.outbox_relay(), bus)), dispatcher, signals: database.signals() };
-    let services = Services { orders, session, audit, platform, tenant_configs, webhooks, verifier };
+    let relay = Arc::new(OutboxRelay::new(database.outbox_relay(), bus));
+    let workers = Workers { relay, dispatcher, signals: database.signals(), redis };
+    let services = Services {
+        orders,
+        session,
+        audit,
+        platform,
+        tenant_configs,
+        webhooks,
+        verifier,
+        live_events: live_events.clone(),
+    };
     let server = http.server.clone();
-    Ok(App { router: router(services, http), server, workers })
+    Ok(App { router: router(services, http), server, live_events, workers })
 }
 
 /// Connects, migrates, and returns the database.
@@ -223,7 +270,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop, stopped) = watch::channel(false);
-    let mut workers = app.workers.spawn(&stopped);
+    let mut workers = app.workers.spawn(&stopped).await;
     let shutdown = async move {
         shutdown.await;
         let _ = stop.send(true);

@@ -156,7 +156,10 @@ pub async fn dispatch_loop(dispatcher: Arc<WebhookDispatcher>, signals: Arc<Sign
     }
     let drained = tokio::time::timeout(ATTEMPT_DRAIN, async { while attempts.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        tracing::info!(abandoned = attempts.len(), "webhook attempts still running at shutdown were abandoned; they will be retried");
+        tracing::info!(
+            abandoned = attempts.len(),
+            "webhook attempts still running at shutdown were abandoned; they will be retried"
+        );
     }
     tracing::debug!("webhook dispatcher stopped");
 }

@@ -12,8 +12,8 @@ use crate::{
     audit_trail::{AuditDraft, audited_config_edit},
     paging::page_size,
     ports::{
-        AuditLog, Clock, ConfigChangeView, ConfigEditor, IdGenerator, TenantConfigChange, TenantConfigView,
-        TenantDirectory, Patch, WebhookUrlPolicy,
+        AuditLog, Clock, ConfigChangeView, ConfigEditor, IdGenerator, Patch, TenantConfigChange, TenantConfigView,
+        TenantDirectory, WebhookUrlPolicy,
     },
     session::authorize,
 };
@@ -43,7 +43,15 @@ impl TenantConfigs {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { tenants, editor, audit, clock, ids, writes: WriteWindows::new(CONFIG_WRITES_PER_MINUTE), webhook_urls: None }
+        Self {
+            tenants,
+            editor,
+            audit,
+            clock,
+            ids,
+            writes: WriteWindows::new(CONFIG_WRITES_PER_MINUTE),
+            webhook_urls: None,
+        }
     }
 
     /// Another limit than [`CONFIG_WRITES_PER_MINUTE`].

@@ -7,11 +7,13 @@ pub mod http;
 use std::sync::Arc;
 
 use application::{
-    audit_log::AuditTrail, events::WebhookDeliveryService, orders::Orders, platform::Platform, ports::TokenVerifier, session::Session,
-    tenant_config::TenantConfigs,
+    audit_log::AuditTrail, events::WebhookDeliveryService, orders::Orders, platform::Platform, ports::TokenVerifier,
+    session::Session, tenant_config::TenantConfigs,
 };
 
-/// The use cases and the identity port the interfaces drive.
+use crate::graphql::live_events::LiveEvents;
+
+/// The use cases, the identity port and the live event hub the interfaces drive.
 #[derive(Clone)]
 pub struct Services {
     pub orders: Arc<Orders>,
@@ -22,4 +24,7 @@ pub struct Services {
     /// Outbound webhook deliveries as the tenant sees and manages them.
     pub webhooks: Arc<WebhookDeliveryService>,
     pub verifier: Arc<dyn TokenVerifier>,
+    /// Where relayed events reach the subscriptions; the event bus holds the same hub as its
+    /// `LiveListener`.
+    pub live_events: Arc<LiveEvents>,
 }

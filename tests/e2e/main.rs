@@ -22,6 +22,7 @@ mod plan_limits;
 mod provider;
 mod returns;
 mod schema_drift;
+mod subscriptions;
 mod transitions;
 mod validation;
 mod webhooks_out;

@@ -80,7 +80,11 @@ impl WebhookDeliveries for Recorded {
     ) -> Result<Vec<DueDelivery>, StoreError> {
         Ok(Vec::new())
     }
-    async fn record_attempt(&self, attempt: &DeliveryAttempt, next: &DeliveryNext) -> Result<EndpointHealth, StoreError> {
+    async fn record_attempt(
+        &self,
+        attempt: &DeliveryAttempt,
+        next: &DeliveryNext,
+    ) -> Result<EndpointHealth, StoreError> {
         self.attempts.lock().unwrap().push((attempt.clone(), next.clone()));
         Ok(self.health.lock().unwrap().clone())
     }
@@ -139,7 +143,8 @@ struct ShortSchedule;
 
 impl RetrySchedule for ShortSchedule {
     fn next_retry_delay(&self, attempts_made: u32, retry_after: Option<Duration>) -> Option<Duration> {
-        (attempts_made < 3).then(|| Duration::from_secs(10 * u64::from(attempts_made)).max(retry_after.unwrap_or_default()))
+        (attempts_made < 3)
+            .then(|| Duration::from_secs(10 * u64::from(attempts_made)).max(retry_after.unwrap_or_default()))
     }
     fn disable_after(&self) -> Duration {
         Duration::from_secs(5 * 86_400)
@@ -200,7 +205,8 @@ fn fanout_schedules_only_what_each_tenants_endpoint_asks_for() {
 
 #[test]
 fn a_successful_attempt_sends_the_event_id_and_payload_and_succeeds() {
-    let (store, transport, clock) = (Arc::new(Recorded::default()), answering(Some(204)), Arc::new(FixedClock::default()));
+    let (store, transport, clock) =
+        (Arc::new(Recorded::default()), answering(Some(204)), Arc::new(FixedClock::default()));
     let delivery = due(0);
     let next = block_on(dispatcher(store.clone(), transport.clone(), clock).attempt(delivery.clone())).unwrap();
     assert_eq!(next, DeliveryNext::Succeeded);

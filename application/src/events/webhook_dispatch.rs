@@ -67,7 +67,10 @@ impl WebhookDispatcher {
     /// Makes one attempt and stores it with the delivery's next state.
     pub async fn attempt(&self, delivery: DueDelivery) -> Result<DeliveryNext, StoreError> {
         let attempted_at = self.clock.now();
-        let outcome = match self.endpoints.endpoint(&delivery.tenant_id) {
+        let endpoint = self.endpoints.endpoint(&delivery.tenant_id);
+        // The tenant removed its webhook since the event: nothing to send to, now or later.
+        let removed = endpoint.is_none();
+        let outcome = match endpoint {
             Some(endpoint) => {
                 let message = WebhookMessage {
                     url: endpoint.url,
@@ -89,7 +92,7 @@ impl WebhookDispatcher {
         let gone = outcome.status == Some(410);
         let next = if outcome.succeeded() {
             DeliveryNext::Succeeded
-        } else if gone {
+        } else if gone || removed {
             DeliveryNext::Failed
         } else {
             match self.schedule.next_retry_delay(delivery.attempts + 1, outcome.retry_after) {

@@ -18,6 +18,7 @@ mod shipment_commands;
 mod target;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ pub use commands::*;
 pub use ledger_queries::{LedgerListFilter, LedgerListQuery};
 pub use queries::{OrderListFilter, OrderListQuery, ShipmentView};
 pub use return_commands::ReturnView;
+pub use watch::OrderEventsScope;
 
 use crate::{
     AppError, Permission, Principal,

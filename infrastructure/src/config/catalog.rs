@@ -10,8 +10,8 @@ use std::{
 use application::{
     access::{AccessPolicy, Grant, PermissionSet},
     ports::{
-        ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings, WebhookEndpoint,
-        WebhookEndpoints,
+        ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings,
+        WebhookEndpoint, WebhookEndpoints,
     },
 };
 use async_trait::async_trait;
@@ -164,7 +164,8 @@ impl TenantDirectory for ConfigCatalog {
 impl WebhookEndpoints for ConfigCatalog {
     fn endpoint(&self, tenant: &TenantId) -> Option<WebhookEndpoint> {
         let snapshot = self.snapshot();
-        let webhook = snapshot.config.tenants.get(tenant.as_str())?.tenant_config.as_ref()?.outbound_webhook.as_ref()?;
+        let webhook =
+            snapshot.config.tenants.get(tenant.as_str())?.tenant_config.as_ref()?.outbound_webhook.as_ref()?;
         let secret = webhook.secret.as_ref().filter(|s| !s.is_empty())?;
         Some(WebhookEndpoint {
             url: webhook.url.clone(),

@@ -4,8 +4,8 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use application::ports::{
-    AttemptRecord, DeliveryAttempt, DeliveryFilter, DeliveryNext, DeliveryPage, DeliveryQuery, DeliveryRecord, DeliveryStatus,
-    DueDelivery, EndpointHealth, NewDelivery, StoreError, WebhookDeliveries,
+    AttemptRecord, DeliveryAttempt, DeliveryFilter, DeliveryNext, DeliveryPage, DeliveryQuery, DeliveryRecord,
+    DeliveryStatus, DueDelivery, EndpointHealth, NewDelivery, StoreError, WebhookDeliveries,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

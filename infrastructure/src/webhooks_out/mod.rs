@@ -16,8 +16,7 @@ pub use address_guard::is_public;
 pub use answer::{EXCERPT_BYTES, parse_retry_after};
 pub use schedule::{
     DISABLE_AFTER, FixedJitter, JitterSource, MAX_ATTEMPTS, MAX_RETRY_AFTER, RandomJitter, StandardRetrySchedule,
-    next_retry_delay,
-    status_means_gone,
+    next_retry_delay, status_means_gone,
 };
 pub use signature::{DEFAULT_TOLERANCE, SecretError, SignedHeaders, SigningKey, VerifyError, sign, verify};
 pub use transport::{HttpWebhookTransport, TransportBuildError, TransportSettings};

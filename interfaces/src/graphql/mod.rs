@@ -6,16 +6,18 @@ pub mod context;
 pub mod document_cost;
 pub mod errors;
 pub mod inputs;
+pub mod live_events;
 pub mod mutation;
 pub mod query;
 pub mod query_budget;
+pub mod subscription;
 pub mod types;
 pub mod visibility;
 pub mod webhook_ops;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
-use crate::Services;
+use crate::{Services, graphql::subscription::SubscriptionRoot};
 
 /// Every query: the order operations and the configuration operations.
 #[derive(MergedObject, Default)]
@@ -27,7 +29,7 @@ pub struct QueryRoot(query::Query, config_ops::ConfigQuery, webhook_ops::Webhook
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(mutation::Mutation, config_ops::ConfigMutation, webhook_ops::WebhookMutation);
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest query accepted; the deepest useful one (shipment → order → lines → unitPrice) is ~6.
 pub const MAX_DEPTH: usize = 12;
@@ -35,7 +37,7 @@ pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 pub fn build_schema(services: Services) -> AppSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .data(services)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -45,5 +47,5 @@ pub fn build_schema(services: Services) -> AppSchema {
 
 /// The SDL that `schema.graphql` must equal. Built without services: it only describes types.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).finish().sdl()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot).finish().sdl()
 }

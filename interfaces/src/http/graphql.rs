@@ -54,12 +54,13 @@ enum Method {
     Get,
 }
 
-/// A GraphQL-over-HTTP request body. `null` is accepted wherever a member is optional.
+/// A GraphQL-over-HTTP request body (and a graphql-ws `subscribe` payload). `null` is accepted
+/// wherever a member is optional.
 #[derive(Deserialize)]
-struct WireRequest {
+pub(crate) struct WireRequest {
     query: String,
     #[serde(default, rename = "operationName")]
-    operation_name: Option<String>,
+    pub(crate) operation_name: Option<String>,
     #[serde(default)]
     variables: Option<serde_json::Map<String, serde_json::Value>>,
     /// Accepted and ignored: no request extension is supported.
@@ -68,7 +69,7 @@ struct WireRequest {
 }
 
 impl WireRequest {
-    fn into_request(self) -> async_graphql::Request {
+    pub(crate) fn into_request(self) -> async_graphql::Request {
         let mut request = async_graphql::Request::new(self.query);
         if let Some(name) = self.operation_name {
             request = request.operation_name(name);
@@ -193,12 +194,7 @@ async fn run(
         request = request.data(IdempotencyHeader(key.to_owned()));
     }
     let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
-        if ext.get("code").is_none() {
-            ext.set("code", Value::from(classify(&error.message).as_str()));
-        }
-    }
+    label_engine_errors(&mut response);
     answer(media, &response)
 }
 
@@ -277,6 +273,16 @@ fn answer(media: ResponseMedia, response: &async_graphql::Response) -> Response 
         Err(e) => {
             tracing::error!(error = %e, "GraphQL response could not be serialized");
             refusal(ErrorCode::Internal, "internal error")
+        }
+    }
+}
+
+/// Gives the errors the engine raised itself (parse, validation, limits) their code.
+pub(crate) fn label_engine_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let ext = error.extensions.get_or_insert_with(ErrorExtensionValues::default);
+        if ext.get("code").is_none() {
+            ext.set("code", Value::from(classify(&error.message).as_str()));
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The axum router: `/graphql` (POST; GET for queries and GraphiQL), `/healthz`, `/readyz`, and the
-//! hyper server that runs it with the timers and caps of the HTTP edge.
+//! The axum router: `/graphql` (POST; GET for queries and GraphiQL), `/graphql/ws` (subscriptions),
+//! `/healthz`, `/readyz`, and the hyper server that runs it with the timers and caps of the HTTP edge.
 
 mod auth;
 mod client_guard;
@@ -12,6 +12,7 @@ mod rate_limit;
 mod request_id;
 pub mod server;
 mod tenant_gate;
+mod ws;
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,7 +20,7 @@ use axum::{
     Router,
     http::{HeaderName, Request, StatusCode},
     middleware,
-    routing::get,
+    routing::{any, get},
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -35,6 +36,7 @@ use crate::{
 };
 
 pub use server::ServerConfig;
+pub use ws::WebSocketConfig;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -56,6 +58,8 @@ pub struct HttpConfig {
     pub documents: DocumentLimits,
     /// Connection-level timers and caps.
     pub server: ServerConfig,
+    /// Caps and timers of a `/graphql/ws` socket.
+    pub websocket: WebSocketConfig,
 }
 
 impl Default for HttpConfig {
@@ -68,6 +72,7 @@ impl Default for HttpConfig {
             unauthenticated_per_minute: 300,
             documents: DocumentLimits::default(),
             server: ServerConfig::default(),
+            websocket: WebSocketConfig::default(),
         }
     }
 }
@@ -79,6 +84,7 @@ pub(crate) struct AppState {
     graphiql: bool,
     max_body_bytes: usize,
     documents: DocumentLimits,
+    websocket: WebSocketConfig,
     unauthenticated_per_minute: u64,
     rate_limiter: Arc<rate_limit::RateLimiter>,
     client_guard: Arc<rate_limit::RateLimiter>,
@@ -91,6 +97,7 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         graphiql: config.graphiql,
         max_body_bytes: config.max_body_bytes,
         documents: config.documents,
+        websocket: config.websocket,
         unauthenticated_per_minute: config.unauthenticated_per_minute,
         rate_limiter: Default::default(),
         client_guard: Default::default(),
@@ -98,6 +105,8 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
     let in_flight = load_shed::InFlight::new(config.max_in_flight);
     let graphql_routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::execute))
+        // `any`: HTTP/1.1 upgrades with GET, HTTP/2 with an extended CONNECT.
+        .route("/graphql/ws", any(ws::upgrade))
         .route_layer(middleware::from_fn_with_state(in_flight, load_shed::shed_when_full));
     Router::new()
         .merge(graphql_routes)

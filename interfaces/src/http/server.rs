@@ -15,7 +15,7 @@ use hyper_util::{
 };
 use tokio::{
     net::{TcpListener, TcpStream},
-    sync::{Semaphore, watch},
+    sync::{OwnedSemaphorePermit, Semaphore, watch},
 };
 use tower::ServiceExt;
 
@@ -71,12 +71,9 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let router = router.clone();
-        let stop_rx = stop_rx.clone();
+        let lease = ConnectionLease { _permit: Arc::new(permit), stop: stop_rx.clone() };
         let header_read_timeout = config.header_read_timeout;
-        tokio::spawn(async move {
-            serve_connection(stream, remote, router, header_read_timeout, stop_rx).await;
-            drop(permit);
-        });
+        tokio::spawn(serve_connection(stream, remote, router, header_read_timeout, lease));
     }
     drop(listener);
     drop(stop_rx);
@@ -96,16 +93,37 @@ pub async fn serve(
     Ok(())
 }
 
+/// A connection's place under `max_connections` and its line to the shutdown signal. Every
+/// request of the connection carries a clone, so that a WebSocket taken over from it keeps both:
+/// after the upgrade hyper is done with the connection, but the socket still counts as open and
+/// the drain still waits for it.
+#[derive(Clone)]
+pub(crate) struct ConnectionLease {
+    _permit: Arc<OwnedSemaphorePermit>,
+    stop: watch::Receiver<()>,
+}
+
+impl ConnectionLease {
+    /// Resolves once shutdown has been requested.
+    pub(crate) async fn stopping(&self) {
+        let mut stop = self.stop.clone();
+        // An error means the server is gone altogether, which is a stop too.
+        let _ = stop.changed().await;
+    }
+}
+
 async fn serve_connection(
     stream: TcpStream,
     remote: SocketAddr,
     router: Router,
     header_read_timeout: Duration,
-    mut stop: watch::Receiver<()>,
+    lease: ConnectionLease,
 ) {
     let _ = stream.set_nodelay(true);
+    let mut stop = lease.stop.clone();
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(remote));
+        request.extensions_mut().insert(lease.clone());
         let router = router.clone();
         async move { Ok::<_, Infallible>(router.oneshot(request.map(Body::new)).await.unwrap_or_else(|e| match e {})) }
     });

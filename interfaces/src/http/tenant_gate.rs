@@ -17,7 +17,9 @@ use crate::{
     },
 };
 
-/// A caller let through the gate, with what its plan puts into the request.
+/// A caller let through the gate, with what its plan puts into the request (a WebSocket keeps
+/// it for every operation it runs).
+#[derive(Clone)]
 pub(crate) struct Admitted {
     caller: Caller,
     plan: Option<PlanView>,
@@ -90,20 +92,28 @@ impl Admitted {
 }
 
 /// The tenant has used its minute: 429 with `Retry-After`.
+#[derive(Clone, Copy)]
 pub(crate) struct RateLimited {
     limit: u64,
     retry_after: u64,
 }
 
-impl IntoResponse for RateLimited {
-    fn into_response(self) -> Response {
-        let Self { limit, retry_after } = self;
-        let body = serde_json::json!({ "errors": [{
+impl RateLimited {
+    /// The refusal as one GraphQL error.
+    pub(crate) fn error(&self) -> serde_json::Value {
+        let Self { limit, retry_after } = *self;
+        serde_json::json!({
             "message": format!("your plan allows {limit} requests per minute; retry in {retry_after} s"),
             "extensions": { "code": ErrorCode::RateLimited.as_str(), "limit": limit, "retryAfter": retry_after }
-        }] });
+        })
+    }
+}
+
+impl IntoResponse for RateLimited {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "errors": [self.error()] });
         let mut response = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(self.retry_after));
         response
     }
 }

@@ -5,11 +5,15 @@ mod ops;
 pub mod process;
 pub mod receiver;
 mod tokens;
+pub mod ws;
 
-use std::{net::SocketAddr, sync::Once};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Once},
+};
 
 use infrastructure::{config::SaasConfig, persistence::Database};
-use interfaces::http::HttpConfig;
+use interfaces::{graphql::live_events::LiveEvents, http::HttpConfig};
 use serde_json::{Value, json};
 use tenant_oms::app;
 
@@ -51,6 +55,8 @@ pub struct TestApp {
     pub location: DatabaseLocation,
     /// How this app's events leave it; later instances get the same.
     pub events: app::EventsSettings,
+    /// The app's live event hub: a test may `observe` events on it directly.
+    pub live_events: Arc<LiveEvents>,
     _db_dir: Option<tempfile::TempDir>,
 }
 
@@ -182,12 +188,13 @@ async fn serve(
     config: app::ConfigSource,
     http: HttpConfig,
     events: app::EventsSettings,
-) -> SocketAddr {
+) -> (SocketAddr, Arc<LiveEvents>) {
     let built = app::build_with(database, config, http, events).await.expect("app");
+    let live_events = built.live_events.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(app::serve(listener, built, std::future::pending()));
-    addr
+    (addr, live_events)
 }
 
 impl TestApp {
@@ -213,8 +220,8 @@ impl TestApp {
         let config = app::ConfigSource::Seed(saas_config(&jwks.base_url()));
         let mut http = HttpConfig::default();
         configure(&mut http);
-        let addr = serve(&database, config, http, events.clone()).await;
-        TestApp { addr, client: reqwest::Client::new(), jwks, database, location, events, _db_dir: db_dir }
+        let (addr, live_events) = serve(&database, config, http, events.clone()).await;
+        TestApp { addr, client: reqwest::Client::new(), jwks, database, location, events, live_events, _db_dir: db_dir }
     }
 
     /// Another instance of the service on the same database, started without a config file
@@ -225,7 +232,7 @@ impl TestApp {
 
     /// Another instance on the same database, started with `source` as its config.
     pub async fn instance_with(&self, source: app::ConfigSource) -> TestApp {
-        let addr = serve(&self.database, source, HttpConfig::default(), self.events.clone()).await;
+        let (addr, live_events) = serve(&self.database, source, HttpConfig::default(), self.events.clone()).await;
         TestApp {
             addr,
             client: reqwest::Client::new(),
@@ -233,6 +240,7 @@ impl TestApp {
             database: self.database.clone(),
             location: self.location.clone(),
             events: self.events.clone(),
+            live_events,
             _db_dir: None,
         }
     }
