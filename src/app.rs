@@ -50,6 +50,9 @@ pub struct EventsSettings {
     /// `--redis-url`: Redis Streams carry the events between instances; without it the bus is
     /// in-process.
     pub redis_url: Option<String>,
+    /// `--redis-stream`: the stream the events go to (default `oms:events`; its dead letters go
+    /// to the same name + `:dead`). Deployments sharing one Redis each need their own.
+    pub redis_stream: Option<String>,
     /// `--allow-private-webhook-urls`: tenants may point outbound webhooks at loopback and
     /// private addresses (development and tests only).
     pub allow_private_webhook_urls: bool,
@@ -212,7 +215,7 @@ pub async fn build_with(
     let (bus, redis): (Arc<dyn EventBus>, _) = match &events.redis_url {
         Some(url) => {
             let bus = Arc::new(
-                RedisEventBus::connect(url, RedisBusOptions::default())
+                RedisEventBus::connect(url, redis_options(&events))
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot use Redis for events: {e}"))?,
             );
@@ -235,7 +238,7 @@ pub async fn build_with(
         Arc::new(UuidV7Ids),
         DispatchSettings::default(),
     ));
-    let relay = Arc::new(OutboxRelay::new(database.outbox_relay(), bus));
+    let relay = Arc::new(OutboxRelay::new(database.outbox_relay(), bus.clone()));
     let workers = Workers { relay, dispatcher, signals: database.signals(), redis };
     let services = Services {
         orders,
@@ -246,9 +249,19 @@ pub async fn build_with(
         webhooks,
         verifier,
         live_events: live_events.clone(),
+        event_bus: bus,
     };
     let server = http.server.clone();
     Ok(App { router: router(services, http), server, live_events, workers })
+}
+
+fn redis_options(events: &EventsSettings) -> RedisBusOptions {
+    let mut options = RedisBusOptions::default();
+    if let Some(stream) = &events.redis_stream {
+        options.stream_key = stream.clone();
+        options.dead_letter_key = format!("{stream}:dead");
+    }
+    options
 }
 
 /// Connects, migrates, and returns the database.

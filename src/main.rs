@@ -37,9 +37,18 @@ enum Command {
         /// database's config is served.
         #[arg(long, env = "OMS_SAAS_CONFIG")]
         saas_config: Option<PathBuf>,
-        /// Redis for the event bus (events are in-process until the Redis relay lands).
+        /// Redis for the event bus: Redis Streams carry events between instances (consumer
+        /// groups, dead-letter stream). Without it events stay in-process.
         #[arg(long, env = "OMS_REDIS_URL")]
         redis_url: Option<String>,
+        /// The Redis stream the events go to (default `oms:events`); deployments that share
+        /// one Redis each need their own.
+        #[arg(long, env = "OMS_REDIS_STREAM")]
+        redis_stream: Option<String>,
+        /// Let tenants point outbound webhooks at loopback, private and link-local addresses.
+        /// For development and tests only.
+        #[arg(long, env = "OMS_ALLOW_PRIVATE_WEBHOOK_URLS")]
+        allow_private_webhook_urls: bool,
         /// Do not serve GraphiQL on GET /graphql.
         #[arg(long)]
         no_graphiql: bool,
@@ -102,7 +111,16 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { listen, database_url, database_schema, saas_config, redis_url, no_graphiql } => {
+        Command::Serve {
+            listen,
+            database_url,
+            database_schema,
+            saas_config,
+            redis_url,
+            redis_stream,
+            allow_private_webhook_urls,
+            no_graphiql,
+        } => {
             let source = match saas_config {
                 Some(path) => {
                     let config = load_valid(&path)?;
@@ -111,20 +129,19 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => app::ConfigSource::Stored,
             };
-            if redis_url.is_some() {
-                tracing::warn!("--redis-url is accepted but not used yet: events stay in-process");
-            }
+            let events = app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls };
             let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
             let database =
                 Target { url: &database_url, schema: database_schema.as_deref(), durability: Durability::Full };
-            start(&listen, database, source, http, None).await?;
+            start(&listen, database, source, http, events, None).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, database_url } => {
             let demo = demo::prepare(Duration::from_secs(24 * 3600));
             let source = app::ConfigSource::Seed(demo.config);
             let database = Target { url: &database_url, schema: None, durability: Durability::Normal };
-            start(&listen, database, source, HttpConfig::default(), Some(demo.token)).await?;
+            start(&listen, database, source, HttpConfig::default(), app::EventsSettings::default(), Some(demo.token))
+                .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database_url, database_schema } => {
@@ -181,11 +198,12 @@ async fn start(
     target: Target<'_>,
     source: app::ConfigSource,
     http: HttpConfig,
+    events: app::EventsSettings,
     demo_token: Option<String>,
 ) -> anyhow::Result<()> {
     let database = app::open_database(target.url, target.schema, target.durability).await?;
     let database_url = target.url;
-    let app = app::build(&database, source, http).await?;
+    let app = app::build_with(&database, source, http, events).await?;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %redact_url(database_url), backend = database.backend_name(), "tenant-oms listening");

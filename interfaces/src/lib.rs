@@ -7,8 +7,13 @@ pub mod http;
 use std::sync::Arc;
 
 use application::{
-    audit_log::AuditTrail, events::WebhookDeliveryService, orders::Orders, platform::Platform, ports::TokenVerifier,
-    session::Session, tenant_config::TenantConfigs,
+    audit_log::AuditTrail,
+    events::WebhookDeliveryService,
+    orders::Orders,
+    platform::Platform,
+    ports::{EventBus, TokenVerifier},
+    session::Session,
+    tenant_config::TenantConfigs,
 };
 
 use crate::graphql::live_events::LiveEvents;
@@ -27,4 +32,6 @@ pub struct Services {
     /// Where relayed events reach the subscriptions; the event bus holds the same hub as its
     /// `LiveListener`.
     pub live_events: Arc<LiveEvents>,
+    /// Where the relay publishes: `/readyz` asks it whether it can take events (Redis).
+    pub event_bus: Arc<dyn EventBus>,
 }
