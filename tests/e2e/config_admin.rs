@@ -272,7 +272,7 @@ async fn admin_operations_are_audited_and_no_secret_leaks_anywhere() {
     let refused = app.gql(&staff, ROTATE, json!({"input": {"tenantId": TENANT_A, "webhook": "add_order"}})).await;
     assert_eq!(error_code(&refused), Some("FORBIDDEN"));
 
-    let outbound_secret = "tenant-outbound-secret-0123456789abcdef";
+    let outbound_secret = "whsec_dGVuYW50LW91dGJvdW5kLXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm";
     let hook = json!({"input": {"outboundWebhook": {"url": "https://tenant-a.example/hooks", "secret": outbound_secret,
                                                     "events": ["order.*"]}}});
     let updated = app.gql(&alice, UPDATE_CONFIG, hook).await;

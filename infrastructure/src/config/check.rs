@@ -300,8 +300,13 @@ impl Problems {
     fn outbound_webhook(&mut self, path: &str, webhook: &OutboundWebhookConfig) {
         self.unknown_keys(path, &webhook.unknown);
         self.remote_url(&join(path, "url"), &webhook.url);
-        if webhook.secret.as_ref().is_none_or(|s| s.is_empty()) {
-            self.push(join(path, "secret"), "missing: receivers could not verify the events are ours");
+        match webhook.secret.as_ref().filter(|s| !s.is_empty()) {
+            None => self.push(join(path, "secret"), "missing: receivers could not verify the events are ours"),
+            Some(secret) => {
+                if let Some(problem) = super::edits::signing_key_problem(secret.expose()) {
+                    self.push(join(path, "secret"), problem);
+                }
+            }
         }
         let events = join(path, "events");
         if webhook.events.len() > MAX_WEBHOOK_EVENTS {

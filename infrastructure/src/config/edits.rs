@@ -132,7 +132,11 @@ fn merge_tenant_config(settings: &mut TenantConfig, change: &TenantConfigChange)
             let secret = match &webhook.secret {
                 Patch::Keep => stored_secret,
                 Patch::Clear => None,
-                Patch::Set(secret) => Some(Secret::new(secret.clone())),
+                Patch::Set(secret) => {
+                    signing_key_problem(secret)
+                        .map_or(Ok(()), |problem| Err(invalid(&["outboundWebhook", "secret"], problem)))?;
+                    Some(Secret::new(secret.clone()))
+                }
             };
             settings.outbound_webhook = Some(OutboundWebhookConfig {
                 url: webhook.url.clone(),
@@ -143,6 +147,18 @@ fn merge_tenant_config(settings: &mut TenantConfig, change: &TenantConfigChange)
         }
     }
     Ok(())
+}
+
+/// Receivers verify our signatures with this key, so it must be one they can use: the Standard
+/// Webhooks form `whsec_` + base64 of at least 16 random bytes (`rotateWebhookSecret` makes 32).
+/// The message never repeats the secret.
+pub(super) fn signing_key_problem(secret: &str) -> Option<&'static str> {
+    const MIN_KEY_BYTES: usize = 16;
+    match crate::webhooks_out::SigningKey::parse(secret) {
+        Err(_) => Some("must be `whsec_` followed by base64 (e.g. from `openssl rand -base64 32`)"),
+        Ok(key) if key.len() < MIN_KEY_BYTES => Some("too short: use at least 16 random bytes, base64-encoded"),
+        Ok(_) => None,
+    }
 }
 
 fn tenant_config_view(

@@ -75,6 +75,16 @@ impl SigningKey {
         Ok(Self(key))
     }
 
+    /// The key's length in bytes (never its value).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true for a parsed key (`parse` refuses an empty one); here for completeness.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The `webhook-signature` header value: `v1,<base64 of the HMAC>`.
     pub fn sign(&self, id: &str, timestamp_seconds: i64, body: &[u8]) -> String {
         let tag = self.mac(id, &timestamp_seconds.to_string(), body).finalize().into_bytes();

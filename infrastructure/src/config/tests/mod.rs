@@ -36,11 +36,16 @@ pub(super) const SPEC_EXAMPLE: &str = r#"{
       "create_shipment_api": {"provider": "easypost", "api_key": "carrier-api-key-4", "endpoint": "https://api.easypost.example/v2"},
       "tenant_config": {"restocking_fee_percent": 10, "max_refund_amount": "500.00", "auto_confirm_orders": false,
         "roles": {"vendor": ["order:read", "order:create", "shipment:create"], "tenant_admin": ["*"]},
-        "outbound_webhook": {"url": "https://tenant.example/oms-events", "secret": "outbound-secret-5", "events": ["order.*", "shipment.*"]}}
+        "outbound_webhook": {"url": "https://tenant.example/oms-events", "secret": "whsec_b3V0Ym91bmQtc2VjcmV0LTUtMDEyMzQ1Njc4OWFiY2RlZg==", "events": ["order.*", "shipment.*"]}}
     }
   }
 }"#;
 
 /// Every secret value in [`SPEC_EXAMPLE`].
-pub(super) const SPEC_EXAMPLE_SECRETS: &[&str] =
-    &["prov-webhook-secret-1", "add-order-secret-2", "tracker-secret-3", "carrier-api-key-4", "outbound-secret-5"];
+pub(super) const SPEC_EXAMPLE_SECRETS: &[&str] = &[
+    "prov-webhook-secret-1",
+    "add-order-secret-2",
+    "tracker-secret-3",
+    "carrier-api-key-4",
+    "whsec_b3V0Ym91bmQtc2VjcmV0LTUtMDEyMzQ1Njc4OWFiY2RlZg==",
+];

@@ -14,7 +14,7 @@ fn base() -> Value {
             "create_shipment_api": {"endpoint": "https://carrier.example/v2"},
             "tenant_config": {
                 "roles": {"clerk": ["order:read"]},
-                "outbound_webhook": {"url": "https://t1.example/hooks", "secret": "s", "events": ["order.*"]}}}}
+                "outbound_webhook": {"url": "https://t1.example/hooks", "secret": "whsec_c2l6ZXMtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==", "events": ["order.*"]}}}}
     })
 }
 
