@@ -177,6 +177,51 @@ async fn orders_list_paginates_and_filters_without_losing_rows() {
     assert_eq!(past["data"]["orders"]["nodes"], json!([]));
 }
 
+/// A createdAfter/createdBefore window is served by creation time, with cursors of its own: a
+/// cursor of the list without a window is refused there by name, and the other way round.
+#[tokio::test]
+async fn a_time_window_pages_by_creation_time_with_cursors_of_its_own() {
+    let app = TestApp::spawn().await;
+    let t = app.token_a("alice");
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let o = app.create_order(&t, &format!("win-{i}"), vec![line("A", 1, "1.00")]).await;
+        ids.push(o["id"].as_str().unwrap().to_owned());
+    }
+    let doc = "query($first: Int, $after: String, $filter: OrderFilter) { orders(first: $first, after: $after, filter: $filter) { nodes { id createdAt } pageInfo { hasNextPage endCursor } } }";
+    let window = json!({"createdAfter": "2000-01-01T00:00:00Z", "createdBefore": "2999-01-01T00:00:00Z"});
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let body = app.gql(&t, doc, json!({"first": 2, "after": after, "filter": window})).await;
+        let conn = &body["data"]["orders"];
+        seen.extend(conn["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_owned()));
+        if !conn["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    let mut newest_first = ids.clone();
+    newest_first.reverse();
+    assert_eq!(seen, newest_first, "every order of the window exactly once, newest first");
+
+    let cursor =
+        |body: &serde_json::Value| body["data"]["orders"]["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    let by_id = cursor(&app.gql(&t, doc, json!({"first": 1})).await);
+    let by_time = cursor(&app.gql(&t, doc, json!({"first": 1, "filter": window})).await);
+    assert!(!by_id.contains(&ids[4]) && !by_time.contains(&ids[4]), "cursors are opaque: {by_id}, {by_time}");
+    for (after, filter) in [(&by_id, window.clone()), (&by_time, json!(null))] {
+        let mixed = app.gql(&t, doc, json!({"first": 1, "after": after, "filter": filter})).await;
+        assert_eq!(error_code(&mixed), Some("VALIDATION_FAILED"), "{mixed}");
+        assert!(mixed["errors"][0]["message"].as_str().unwrap().contains("another filter"), "{mixed}");
+    }
+    // Cursors handed out before they were opaque were the order id: still a place in the list.
+    let legacy = app.gql(&t, doc, json!({"first": 10, "after": ids[2]})).await;
+    let rest: Vec<&str> =
+        legacy["data"]["orders"]["nodes"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(rest, vec![ids[1].as_str(), ids[0].as_str()]);
+}
+
 #[tokio::test]
 async fn lookups_by_external_ref_and_shipment_id() {
     let app = TestApp::spawn().await;

@@ -8,6 +8,7 @@ mod envelope;
 mod idempotency;
 mod inputs;
 mod ledger_queries;
+mod list_cursor;
 mod order_commands;
 mod payment_commands;
 mod queries;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 
 pub use commands::*;
 pub use ledger_queries::{LedgerListFilter, LedgerListQuery};
-pub use queries::{OrderListFilter, OrderListQuery, ShipmentView};
+pub use queries::{OrderListFilter, OrderListPage, OrderListQuery, ShipmentView};
 pub use return_commands::ReturnView;
 pub use watch::OrderEventsScope;
 

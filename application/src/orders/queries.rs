@@ -8,9 +8,9 @@ use domain::{
 
 use crate::{
     AppError, Permission, Principal,
-    orders::Orders,
-    paging::{cursor, page_size},
-    ports::{OrderFilter, OrderPage, OrderQuery},
+    orders::{Orders, list_cursor},
+    paging::page_size,
+    ports::{OrderCursor, OrderFilter, OrderQuery, OrderSort},
 };
 
 /// A shipment together with the order it belongs to (its aggregate root).
@@ -39,9 +39,24 @@ pub struct OrderListFilter {
 #[derive(Debug, Clone, Default)]
 pub struct OrderListQuery {
     pub first: Option<i64>,
-    /// The cursor of the last order seen: its id.
+    /// The cursor of the last order seen, as a previous page gave it.
     pub after: Option<String>,
     pub filter: OrderListFilter,
+}
+
+/// One page of the list, and how to name a place in it.
+#[derive(Debug, Clone)]
+pub struct OrderListPage {
+    pub orders: Vec<Order>,
+    pub has_next_page: bool,
+    sort: OrderSort,
+}
+
+impl OrderListPage {
+    /// The opaque cursor that continues the list after `order`.
+    pub fn cursor(&self, order: &Order) -> String {
+        list_cursor::encode(&OrderCursor::after(order, self.sort))
+    }
 }
 
 impl Orders {
@@ -69,10 +84,9 @@ impl Orders {
         Ok(order.map(|order| ShipmentView { order, shipment_id }))
     }
 
-    pub async fn orders(&self, p: &Principal, query: OrderListQuery) -> Result<OrderPage, AppError> {
+    pub async fn orders(&self, p: &Principal, query: OrderListQuery) -> Result<OrderListPage, AppError> {
         self.authorize(p, Permission::OrderRead).await?;
         let first = page_size(query.first)?;
-        let after = cursor(query.after.as_deref())?.map(OrderId::from_uuid);
         let f = query.filter;
         if let (Some(a), Some(b)) = (f.created_after, f.created_before)
             && a >= b
@@ -86,9 +100,12 @@ impl Orders {
             customer_email: f.customer_email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()),
             sku: f.sku.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         };
+        let sort = filter.sort();
+        let after = query.after.as_deref().map(|a| list_cursor::decode(a, sort)).transpose()?;
         if first == 0 {
-            return Ok(OrderPage { orders: Vec::new(), has_next_page: false });
+            return Ok(OrderListPage { orders: Vec::new(), has_next_page: false, sort });
         }
-        Ok(self.store.orders(&p.tenant_id, &OrderQuery { filter, first, after }).await?)
+        let page = self.store.orders(&p.tenant_id, &OrderQuery { filter, first, after }).await?;
+        Ok(OrderListPage { orders: page.orders, has_next_page: page.has_next_page, sort })
     }
 }

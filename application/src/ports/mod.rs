@@ -23,8 +23,8 @@ pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope
 pub use identity::{AuthError, TokenVerifier};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
 pub use store::{
-    CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderFilter, OrderPage, OrderQuery,
-    OrderStore, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant,
+    CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderCursor, OrderFilter, OrderPage,
+    OrderQuery, OrderSort, OrderStore, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant,
 };
 pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};
 pub use webhook_deliveries::{

@@ -62,12 +62,55 @@ pub struct OrderFilter {
     pub sku: Option<String>,
 }
 
-/// One page, newest first. `after` is the id of the last order of the previous page.
+impl OrderFilter {
+    /// The order a list with this filter is served in. A time window is read off the index on
+    /// (tenant, created_at, id), which only serves that order: by id, a window months back would
+    /// be found by walking every newer order.
+    pub fn sort(&self) -> OrderSort {
+        if self.created_after.is_some() || self.created_before.is_some() { OrderSort::Created } else { OrderSort::Id }
+    }
+}
+
+/// Newest first, either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderSort {
+    /// By id, descending (ids are UUIDv7, so this is creation order as the server saw it).
+    Id,
+    /// By (created_at, id), descending.
+    Created,
+}
+
+/// Where the previous page ended: the sort key of its last order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderCursor {
+    Id(OrderId),
+    Created { created_at: DateTime<Utc>, id: OrderId },
+}
+
+impl OrderCursor {
+    /// The cursor just past `order` in a list sorted by `sort`.
+    pub fn after(order: &Order, sort: OrderSort) -> OrderCursor {
+        match sort {
+            OrderSort::Id => OrderCursor::Id(order.id()),
+            OrderSort::Created => OrderCursor::Created { created_at: order.created_at(), id: order.id() },
+        }
+    }
+
+    pub fn sort(&self) -> OrderSort {
+        match self {
+            OrderCursor::Id(_) => OrderSort::Id,
+            OrderCursor::Created { .. } => OrderSort::Created,
+        }
+    }
+}
+
+/// One page, newest first in `filter.sort()` order. `after`, when given, is a cursor of that
+/// same sort (the use case refuses any other; a store answers one with `Internal`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderQuery {
     pub filter: OrderFilter,
     pub first: u64,
-    pub after: Option<OrderId>,
+    pub after: Option<OrderCursor>,
 }
 
 #[derive(Debug, Clone)]

@@ -138,7 +138,7 @@ impl OrderStore for InMemoryOrderStore {
     }
 
     async fn orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError> {
-        Ok(self.read(tenant, |t| queries::orders(t, query)))
+        self.read(tenant, |t| queries::orders(t, query))
     }
 
     async fn ledger_entries(&self, tenant: &TenantId, query: &LedgerQuery) -> Result<LedgerPage, StoreError> {

@@ -9,7 +9,9 @@ use domain::{
 };
 
 use super::tables::TenantTables;
-use crate::ports::{CurrencyTotals, LedgerPage, LedgerQuery, OrderPage, OrderQuery};
+use crate::ports::{
+    CurrencyTotals, LedgerPage, LedgerQuery, OrderCursor, OrderPage, OrderQuery, OrderSort, StoreError,
+};
 
 /// The adapters' page-size ceiling: a caller asking for more gets this many.
 pub(super) const MAX_PAGE: u64 = 500;
@@ -23,10 +25,15 @@ pub(super) fn page_of<T>(items: impl Iterator<Item = T>, first: u64) -> (Vec<T>,
     (page, has_next_page)
 }
 
-/// Newest first by id (ids are time-ordered); `after` is the last id of the previous page.
+/// Newest first in `filter.sort()` order: by id (ids are time-ordered), or with a created range
+/// by (created_at, id); `after` is the sort key of the last order of the previous page.
 /// `created_after` is inclusive, `created_before` exclusive.
-pub(super) fn orders(tables: &TenantTables, query: &OrderQuery) -> OrderPage {
+pub(super) fn orders(tables: &TenantTables, query: &OrderQuery) -> Result<OrderPage, StoreError> {
     let f = &query.filter;
+    let sort = f.sort();
+    if query.after.is_some_and(|after| after.sort() != sort) {
+        return Err(StoreError::Internal("a cursor of another sort reached the store".to_owned()));
+    }
     let email = f.customer_email.as_deref().map(str::to_lowercase);
     let matches = |o: &&Order| {
         f.status.is_none_or(|s| o.status() == s)
@@ -34,10 +41,18 @@ pub(super) fn orders(tables: &TenantTables, query: &OrderQuery) -> OrderPage {
             && f.created_before.is_none_or(|t| o.created_at() < t)
             && email.as_deref().is_none_or(|e| o.customer().email == e)
             && f.sku.as_deref().is_none_or(|sku| o.lines().iter().any(|l| l.sku.as_str() == sku))
-            && query.after.is_none_or(|after| o.id() < after)
+            && query.after.is_none_or(|after| match after {
+                OrderCursor::Id(id) => o.id() < id,
+                OrderCursor::Created { created_at, id } => (o.created_at(), o.id()) < (created_at, id),
+            })
     };
-    let (orders, has_next_page) = page_of(tables.orders.values().rev().filter(matches).cloned(), query.first);
-    OrderPage { orders, has_next_page }
+    let mut matching: Vec<&Order> = tables.orders.values().rev().filter(matches).collect();
+    if sort == OrderSort::Created {
+        // Stable: ties on created_at keep the descending id order they came in.
+        matching.sort_by_key(|o| std::cmp::Reverse(o.created_at()));
+    }
+    let (orders, has_next_page) = page_of(matching.into_iter().cloned(), query.first);
+    Ok(OrderPage { orders, has_next_page })
 }
 
 /// Oldest first by entry id; `after` is the last id of the previous page.

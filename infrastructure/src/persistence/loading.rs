@@ -1,23 +1,18 @@
-//! Reading whole aggregates: the order rows first, then each child table once for all of them
-//! (`order_id IN (...)`), so a page costs three queries whatever its size.
+//! Reading whole aggregates: the order rows first, then all their children in one more query
+//! (`children`), so an order or a page costs two queries whatever its size.
 
-use std::collections::HashMap;
-
-use application::ports::{OrderQuery, StoreError};
+use application::ports::StoreError;
 use domain::{OrderId, ReturnId, ShipmentId, TenantId, ledger::JournalEntry, order::Order};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
-    sea_query::Query,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect, Select, sea_query::Query,
 };
 
 use super::{
-    entities::{journal_entries, journal_postings, order_lines, orders, returns, shipments},
+    children,
+    entities::{journal_entries, journal_postings, orders, returns, shipments},
     errors::store_error,
-    mapping::{self, Children, PostingWithEntry},
+    mapping::{self, PostingWithEntry},
 };
-
-/// Largest page served; a bigger `first` gets this many with `has_next_page` set.
-pub(super) const MAX_PAGE: u64 = 500;
 
 pub(super) fn by_id(tenant: &TenantId, id: OrderId) -> Select<orders::Entity> {
     orders::Entity::find()
@@ -57,31 +52,8 @@ pub(super) fn by_return(tenant: &TenantId, id: ReturnId) -> Select<orders::Entit
         .filter(orders::Column::Id.in_subquery(owner))
 }
 
-/// Newest first: ids are UUIDv7, so descending id order is descending creation order and
-/// `after` is a stable keyset cursor. `created_after` is inclusive, `created_before` exclusive.
-pub(super) fn page(tenant: &TenantId, query: &OrderQuery) -> Select<orders::Entity> {
-    let f = &query.filter;
-    let limit = query.first.min(MAX_PAGE) + 1;
-    orders::Entity::find()
-        .filter(orders::Column::TenantId.eq(tenant.as_str()))
-        .apply_if(f.status, |q, s| q.filter(orders::Column::Status.eq(s.as_str())))
-        .apply_if(f.created_after, |q, t| q.filter(orders::Column::CreatedAt.gte(t)))
-        .apply_if(f.created_before, |q, t| q.filter(orders::Column::CreatedAt.lt(t)))
-        .apply_if(f.customer_email.as_deref(), |q, e| q.filter(orders::Column::CustomerEmail.eq(e.to_lowercase())))
-        .apply_if(f.sku.as_deref(), |q, sku| {
-            let with_sku = Query::select()
-                .column(order_lines::Column::OrderId)
-                .from(order_lines::Entity)
-                .and_where(order_lines::Column::TenantId.eq(tenant.as_str()))
-                .and_where(order_lines::Column::Sku.eq(sku))
-                .to_owned();
-            q.filter(orders::Column::Id.in_subquery(with_sku))
-        })
-        .apply_if(query.after, |q, after| q.filter(orders::Column::Id.lt(after.to_string())))
-        .order_by_desc(orders::Column::Id)
-        .limit(limit)
-}
-
+/// The order `select` finds, whole. Its row is read first, under whatever lock `select` takes
+/// (`FOR UPDATE` on PostgreSQL for the writes), then its children with one more query.
 pub(super) async fn one<C: ConnectionTrait>(
     conn: &C,
     select: Select<orders::Entity>,
@@ -93,60 +65,18 @@ pub(super) async fn one<C: ConnectionTrait>(
 }
 
 /// Completes order rows with their lines, shipments, returns and journal entries, keeping the
-/// rows' order: one query per child table for the whole page, whatever its size.
+/// rows' order: one query (`children`) for the whole page, whatever its size.
 pub(super) async fn whole<C: ConnectionTrait>(conn: &C, rows: Vec<orders::Model>) -> Result<Vec<Order>, StoreError> {
     let Some(first) = rows.first() else {
         return Ok(Vec::new());
     };
     let tenant = first.tenant_id.clone();
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-
-    // A single id keeps the statement text fixed, so its prepared form is reused.
-    let mut lines = order_lines::Entity::find().filter(order_lines::Column::TenantId.eq(tenant.as_str()));
-    let mut ships = shipments::Entity::find().filter(shipments::Column::TenantId.eq(tenant.as_str()));
-    let mut rets = returns::Entity::find().filter(returns::Column::TenantId.eq(tenant.as_str()));
-    if let [id] = ids.as_slice() {
-        lines = lines.filter(order_lines::Column::OrderId.eq(id.as_str()));
-        ships = ships.filter(shipments::Column::OrderId.eq(id.as_str()));
-        rets = rets.filter(returns::Column::OrderId.eq(id.as_str()));
-    } else {
-        lines = lines.filter(order_lines::Column::OrderId.is_in(ids.iter().map(String::as_str)));
-        ships = ships.filter(shipments::Column::OrderId.is_in(ids.iter().map(String::as_str)));
-        rets = rets.filter(returns::Column::OrderId.is_in(ids.iter().map(String::as_str)));
-    }
-    let lines = lines
-        .order_by_asc(order_lines::Column::OrderId)
-        .order_by_asc(order_lines::Column::Position)
-        .all(conn)
-        .await
-        .map_err(store_error)?;
-    let ships = ships
-        .order_by_asc(shipments::Column::OrderId)
-        .order_by_asc(shipments::Column::Position)
-        .all(conn)
-        .await
-        .map_err(store_error)?;
-    let rets = rets
-        .order_by_asc(returns::Column::OrderId)
-        .order_by_asc(returns::Column::Position)
-        .all(conn)
-        .await
-        .map_err(store_error)?;
-    let journal = journals_of(conn, &tenant, &ids).await?;
-
-    let mut lines_of = group(lines, |l| l.order_id.clone());
-    let mut ships_of = group(ships, |s| s.order_id.clone());
-    let mut rets_of = group(rets, |r| r.order_id.clone());
-    let mut journal_of = group(journal, |e| e.order_id().map(|o| o.to_string()).unwrap_or_default());
+    let mut children = children::load(conn, &tenant, &ids).await?;
     rows.into_iter()
         .map(|row| {
-            let children = Children {
-                lines: lines_of.remove(&row.id).unwrap_or_default(),
-                shipments: ships_of.remove(&row.id).unwrap_or_default(),
-                returns: rets_of.remove(&row.id).unwrap_or_default(),
-                journal: journal_of.remove(&row.id).unwrap_or_default(),
-            };
-            mapping::restore_order(row, children)
+            let own = children.remove(&row.id).unwrap_or_default();
+            mapping::restore_order(row, own)
         })
         .collect()
 }
@@ -169,21 +99,6 @@ fn postings_with_entries(tenant: &str) -> Select<journal_postings::Entity> {
         .order_by_asc(P::Position)
 }
 
-/// The journal entries of the given orders, oldest first (entry ids are UUIDv7).
-async fn journals_of<C: ConnectionTrait>(
-    conn: &C,
-    tenant: &str,
-    order_ids: &[String],
-) -> Result<Vec<JournalEntry>, StoreError> {
-    let select = postings_with_entries(tenant);
-    let select = match order_ids {
-        [id] => select.filter(journal_postings::Column::OrderId.eq(id.as_str())),
-        ids => select.filter(journal_postings::Column::OrderId.is_in(ids.iter().map(String::as_str))),
-    };
-    let rows = select.into_model::<PostingWithEntry>().all(conn).await.map_err(store_error)?;
-    mapping::restore_entries(rows)
-}
-
 /// The given entries with their postings, in id order.
 pub(super) async fn entries_by_id<C: ConnectionTrait>(
     conn: &C,
@@ -200,12 +115,4 @@ pub(super) async fn entries_by_id<C: ConnectionTrait>(
         .await
         .map_err(store_error)?;
     mapping::restore_entries(rows)
-}
-
-fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> String) -> HashMap<String, Vec<T>> {
-    let mut groups: HashMap<String, Vec<T>> = HashMap::new();
-    for row in rows {
-        groups.entry(key(&row)).or_default().push(row);
-    }
-    groups
 }

@@ -478,6 +478,6 @@ fn from_json_opt<T: DeserializeOwned>(text: Option<&str>) -> Result<Option<T>, S
     text.map(from_json).transpose()
 }
 
-fn corrupt(why: impl Display) -> StoreError {
+pub(super) fn corrupt(why: impl Display) -> StoreError {
     StoreError::Internal(format!("stored data is unreadable: {why}"))
 }

@@ -2,18 +2,21 @@
 //!
 //! Layout: `database` (the public handle) with `sqlite` and `postgres` (their connections),
 //! `entities` (row shapes), `migrations` (the schema), `keys` (unique key names shared by both),
-//! `mapping` (domain <-> rows), `loading` (whole-aggregate reads in batches), `writing` (insert,
-//! and update of what changed), `order_store` / `order_tx` / `audit_store` / `config_store` (the
-//! ports), `errors` (database errors in port terms).
+//! `mapping` (domain <-> rows), `loading` (whole-aggregate reads: the rows, then `children` in
+//! one query), `listing` (the rows of a page of orders), `writing` (insert, and update of what
+//! changed), `order_store` / `order_tx` / `audit_store` / `config_store` (the ports), `errors`
+//! (database errors in port terms).
 //! Nothing but `Database` leaves this module.
 
 mod audit_store;
+mod children;
 mod config_store;
 mod database;
 mod entities;
 mod errors;
 mod group_commit;
 mod keys;
+mod listing;
 mod loading;
 mod mapping;
 mod migrations;

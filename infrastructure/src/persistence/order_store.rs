@@ -19,7 +19,7 @@ use super::{
     entities::{journal_entries, journal_postings},
     errors::store_error,
     group_commit::GroupCommit,
-    loading,
+    listing, loading,
     order_tx::SeaOrderTx,
 };
 
@@ -72,8 +72,9 @@ impl OrderStore for SeaOrderStore {
     }
 
     async fn orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError> {
-        let mut rows = loading::page(tenant, query).all(&self.reader).await.map_err(store_error)?;
-        let wanted = usize::try_from(query.first.min(loading::MAX_PAGE)).unwrap_or(usize::MAX);
+        let page = listing::page(tenant, query, self.reader.get_database_backend())?;
+        let mut rows = page.all(&self.reader).await.map_err(store_error)?;
+        let wanted = usize::try_from(query.first.min(listing::MAX_PAGE)).unwrap_or(usize::MAX);
         let has_next_page = rows.len() > wanted;
         rows.truncate(wanted);
         let orders = loading::whole(&self.reader, rows).await?;
@@ -83,7 +84,7 @@ impl OrderStore for SeaOrderStore {
     async fn ledger_entries(&self, tenant: &TenantId, query: &LedgerQuery) -> Result<LedgerPage, StoreError> {
         use journal_entries::Column as E;
         let f = &query.filter;
-        let wanted = query.first.min(loading::MAX_PAGE);
+        let wanted = query.first.min(listing::MAX_PAGE);
         let ids: Vec<String> = journal_entries::Entity::find()
             .select_only()
             .column(E::Id)

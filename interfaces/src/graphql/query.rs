@@ -18,7 +18,7 @@ use crate::graphql::{
 #[derive(Default)]
 pub struct Query;
 
-/// A forward-only Relay page: each item becomes an edge whose cursor is the item's id.
+/// A forward-only Relay page: each item becomes an edge with the cursor `edge` gives it.
 pub(crate) fn connection<T, N: async_graphql::OutputType>(
     items: Vec<T>,
     has_next_page: bool,
@@ -55,7 +55,9 @@ impl Query {
             .map(|o| o.map(Order::from))
     }
 
-    /// Orders, newest first. `first` ≤ 100 (default 20); `after` is a cursor from a previous page.
+    /// Orders, newest first: by `createdAt` when the filter has `createdAfter` or `createdBefore`, else
+    /// in creation order as the server saw it. `first` ≤ 100 (default 20); `after` is a cursor from a
+    /// previous page of the same filter.
     #[graphql(
         visible = "visibility::order_read",
         complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity"
@@ -68,8 +70,9 @@ impl Query {
         filter: Option<OrderFilter>,
     ) -> async_graphql::Result<Connection<String, Order>> {
         let q = OrderListQuery { first: first.map(i64::from), after, filter: filter.unwrap_or_default().into() };
-        let page = query(services(ctx).orders.orders(principal(ctx)?, q).await)?;
-        Ok(connection(page.orders, page.has_next_page, |o| (o.id().to_string(), Order::from(o))))
+        let mut page = query(services(ctx).orders.orders(principal(ctx)?, q).await)?;
+        let orders = std::mem::take(&mut page.orders);
+        Ok(connection(orders, page.has_next_page, |o| (page.cursor(&o), Order::from(o))))
     }
 
     /// The tenant's journal, oldest first. `first` ≤ 100 (default 20); `after` is a cursor from a

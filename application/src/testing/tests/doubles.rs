@@ -8,8 +8,8 @@ use crate::{
     Permission,
     access::PermissionSet,
     ports::{
-        AuditLog, AuditQuery, Clock, IdGenerator, LedgerQuery, OrderFilter, OrderQuery, OrderStore, PlanLimits,
-        TenantDirectory, TenantSettings,
+        AuditLog, AuditQuery, Clock, IdGenerator, LedgerQuery, OrderCursor, OrderFilter, OrderQuery, OrderStore,
+        PlanLimits, TenantDirectory, TenantSettings,
     },
     testing::{FixedClock, InMemoryAuditLog, InMemoryOrderStore, SequentialIds, StaticTenants},
 };
@@ -74,12 +74,38 @@ fn orders_come_newest_first_filtered_and_paged() {
         let page = store.orders(&t, &query).await.unwrap();
         let numbers: Vec<_> = page.orders.iter().map(|o| o.number().to_owned()).collect();
         assert_eq!((numbers, page.has_next_page), (vec!["ORD-3".to_owned(), "ORD-2".to_owned()], true));
-        let rest = OrderQuery { after: page.orders.last().map(|o| o.id()), ..query.clone() };
+        let rest = OrderQuery { after: page.orders.last().map(|o| OrderCursor::Id(o.id())), ..query.clone() };
         let rest = store.orders(&t, &rest).await.unwrap();
         assert_eq!((rest.orders.len(), rest.has_next_page), (1, false));
         let other_sku =
             OrderQuery { filter: OrderFilter { sku: Some("NOPE".to_owned()), ..Default::default() }, ..query };
         assert!(store.orders(&t, &other_sku).await.unwrap().orders.is_empty());
+    });
+}
+
+#[test]
+fn a_created_range_pages_by_creation_time_then_id() {
+    block_on(async {
+        let (store, ids, t) = (InMemoryOrderStore::new(), SequentialIds::new(), tenant("t1"));
+        let mut tx = store.begin(&t).await.unwrap();
+        for number in 1..=3 {
+            tx.insert_order(&order(&ids, &t, number, None)).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        // All three share one creation time: the id breaks the tie, newest first.
+        let window = OrderFilter { created_after: Some(now() - Duration::days(1)), ..Default::default() };
+        let query = OrderQuery { filter: window, first: 2, after: None };
+        let page = store.orders(&t, &query).await.unwrap();
+        let numbers: Vec<_> = page.orders.iter().map(|o| o.number().to_owned()).collect();
+        assert_eq!((numbers, page.has_next_page), (vec!["ORD-3".to_owned(), "ORD-2".to_owned()], true));
+        let last = page.orders.last().unwrap();
+        let after = OrderCursor::Created { created_at: last.created_at(), id: last.id() };
+        let rest = store.orders(&t, &OrderQuery { after: Some(after), ..query.clone() }).await.unwrap();
+        let numbers: Vec<_> = rest.orders.iter().map(|o| o.number().to_owned()).collect();
+        assert_eq!((numbers, rest.has_next_page), (vec!["ORD-1".to_owned()], false));
+        let by_id = OrderQuery { after: Some(OrderCursor::Id(last.id())), ..query };
+        assert!(store.orders(&t, &by_id).await.is_err(), "a cursor of the other sort");
     });
 }
 

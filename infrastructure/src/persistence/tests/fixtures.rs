@@ -38,6 +38,8 @@ pub struct Spec<'a> {
     pub email: &'a str,
     /// (sku, quantity, unit price in minor units)
     pub lines: Vec<(&'a str, i64, i64)>,
+    /// The vendor of each line, in turn.
+    pub vendors: &'a [&'a str],
     pub created_at: DateTime<Utc>,
     pub auto_confirm: bool,
 }
@@ -50,6 +52,7 @@ impl<'a> Spec<'a> {
             external_ref: None,
             email: "Ann@Example.com",
             lines: vec![("SKU-1", 10, 12_500)],
+            vendors: &["vendor-1"],
             created_at: at(0),
             auto_confirm: true,
         }
@@ -60,10 +63,11 @@ impl<'a> Spec<'a> {
         let lines = self
             .lines
             .iter()
-            .map(|(sku, quantity, price)| NewOrderLine {
+            .enumerate()
+            .map(|(i, (sku, quantity, price))| NewOrderLine {
                 sku: (*sku).to_owned(),
                 name: format!("Article {sku}"),
-                vendor_id: "vendor-1".to_owned(),
+                vendor_id: self.vendors[i % self.vendors.len()].to_owned(),
                 quantity: *quantity,
                 unit_price: Money::from_minor(*price, kwd),
                 weight_kg: Some(0.35),

@@ -11,6 +11,7 @@ mod harness;
 mod isolation;
 mod ledger;
 mod listing;
+mod query_counts;
 mod round_trip;
 mod tracking_migration;
 mod writes;
@@ -64,6 +65,10 @@ contracts!(
     listing::pages_newest_first_with_cursor,
     listing::filters_narrow_the_page,
     listing::page_loads_whole_aggregates,
+    listing::created_range_pages_by_creation_time_with_cursor,
+    listing::sku_pages_with_cursor,
+    listing::a_cursor_of_the_other_sort_is_refused,
+    query_counts::an_order_costs_two_queries_however_it_is_read,
     concurrency::locked_commands_on_one_order_never_over_allocate,
     concurrency::reads_are_not_blocked_by_an_open_write,
     concurrency::concurrent_writers_each_get_their_own_answer,

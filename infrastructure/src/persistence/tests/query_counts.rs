@@ -1,0 +1,126 @@
+//! Issue 9: an order with its lines, shipments, returns and journal costs at most two queries,
+//! however it is found, for a read or under a write's lock, and so does a page of orders.
+//! Counted by SeaORM's metric callback, which sees every statement a connection runs, on a store
+//! built over connections that carry it.
+
+use std::sync::{Arc, Mutex};
+
+use application::ports::{OrderCursor, OrderFilter, OrderQuery, OrderStore};
+use domain::{
+    Money, OrderId, ReturnId, ShipmentId,
+    ledger::{EntryMeta, FeeRate, RefundPolicy},
+    order::{LinePick, NewReturn, Order},
+};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::fixtures::{Spec, assert_same, at, dispatch, ship, tenant};
+use crate::persistence::{Database, order_store::SeaOrderStore};
+
+/// The statements run on the instrumented connections since the last `take`.
+#[derive(Clone, Default)]
+struct Statements(Arc<Mutex<Vec<String>>>);
+
+impl Statements {
+    fn instrument(&self, conn: &DatabaseConnection) -> DatabaseConnection {
+        let mut conn = conn.clone();
+        let log = self.0.clone();
+        conn.set_metric_callback(move |info| log.lock().unwrap().push(info.statement.sql.clone()));
+        conn
+    }
+
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+/// The order store over instrumented pools. Without group commit, so that on SQLite too a
+/// transaction runs on the instrumented writer (the group's own connection is not).
+fn counted(db: &Database) -> (Arc<dyn OrderStore>, Statements) {
+    let statements = Statements::default();
+    let store = SeaOrderStore {
+        reader: statements.instrument(&db.reader),
+        writer: statements.instrument(&db.writer),
+        group: None,
+        signals: db.signals.clone(),
+        _alive: db.alive.clone(),
+    };
+    (Arc::new(store), statements)
+}
+
+/// Every kind of child: three lines, two shipments, a refunded return, and four journal entries
+/// (receivable, payment, the return's two), each with its postings.
+fn full_order(number: &str, external_ref: &'static str) -> (Order, ShipmentId, ReturnId) {
+    let mut spec = Spec::new("acme", number);
+    spec.external_ref = Some(external_ref);
+    spec.lines = vec![("SKU-1", 10, 12_500), ("SKU-2", 3, 990), ("SKU-3", 1, 0)];
+    let mut o = spec.build();
+    o.sync_receivable(Uuid::now_v7(), at(0)).unwrap();
+    let shipped = ship(&mut o, 10, Some("dhl"), at(1));
+    dispatch(&mut o, shipped, &format!("TRK-{number}"), at(1));
+    o.deliver_shipment(shipped, at(2)).unwrap();
+    let meta = |key: &str| EntryMeta::new(Uuid::now_v7(), format!("{number}-{key}"), at(5));
+    let paid = Money::from_minor(127_970, o.currency());
+    o.record_payment(meta("pay").with_details(Some("ch_1".into()), Some("card".into())), paid, at(3)).unwrap();
+    let returned = ReturnId::from_uuid(Uuid::now_v7());
+    let lines = vec![LinePick::new("SKU-1", "vendor-1", 3)];
+    o.request_return(NewReturn { id: returned, lines, reason: Some("too big".into()) }, at(4)).unwrap();
+    o.approve_return(returned, at(4)).unwrap();
+    let policy = RefundPolicy { restocking_fee: FeeRate::from_percent(10).unwrap(), max_refund_amount: None };
+    o.refund_return(returned, meta("refund"), &policy, Some("ok"), at(5)).unwrap();
+    (o, shipped, returned)
+}
+
+pub async fn an_order_costs_two_queries_however_it_is_read(db: &Database) {
+    let t = tenant("acme");
+    let (o, shipped, returned) = full_order("ORD-000001", "ext-1");
+    let (other, ..) = full_order("ORD-000002", "ext-2");
+    assert!(o.lines().len() > 1 && !o.shipments().is_empty() && !o.returns().is_empty());
+    assert!(o.journal().len() >= 3, "{} entries", o.journal().len());
+    let plain = db.order_store();
+    let mut tx = plain.begin(&t).await.unwrap();
+    tx.insert_order(&o).await.unwrap();
+    tx.insert_order(&other).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let (store, statements) = counted(db);
+    let at_most_two = |what: &str| {
+        let run = statements.take();
+        assert!(!run.is_empty() && run.len() <= 2, "{what} ran {} statements: {run:#?}", run.len());
+        run
+    };
+    assert_same(&store.order(&t, o.id()).await.unwrap().unwrap(), &o);
+    at_most_two("order(id)");
+    assert_same(&store.order_by_external_ref(&t, "ext-1").await.unwrap().unwrap(), &o);
+    at_most_two("orderByExternalRef");
+    assert_same(&store.order_of_shipment(&t, shipped).await.unwrap().unwrap(), &o);
+    at_most_two("the order of a shipment");
+    assert!(store.order(&t, OrderId::from_uuid(Uuid::now_v7())).await.unwrap().is_none());
+    assert_eq!(statements.take().len(), 1, "a missing order has no children to load");
+
+    let everything = OrderQuery { filter: OrderFilter::default(), first: 10, after: None };
+    let page = store.orders(&t, &everything).await.unwrap();
+    at_most_two("a page of two orders");
+    assert_same(&page.orders[0], &other);
+    assert_same(&page.orders[1], &o);
+    let window = OrderFilter { created_after: Some(at(-1)), ..Default::default() };
+    let after = Some(OrderCursor::after(&page.orders[0], window.sort()));
+    let rest = store.orders(&t, &OrderQuery { filter: window, first: 10, after }).await.unwrap();
+    at_most_two("a page after a cursor, in a time window");
+    assert_eq!(rest.orders.len(), 1);
+    assert_same(&rest.orders[0], &o);
+
+    let mut tx = store.begin(&t).await.unwrap();
+    statements.take();
+    assert_same(&tx.lock_order(o.id()).await.unwrap().unwrap(), &o);
+    let locked = at_most_two("lock_order");
+    if db.backend_name() == "postgres" {
+        assert!(locked[0].contains("FOR UPDATE"), "the order row is read under its lock: {}", locked[0]);
+    }
+    assert_same(&tx.lock_order_of_shipment(shipped).await.unwrap().unwrap(), &o);
+    at_most_two("lock_order_of_shipment");
+    assert_same(&tx.lock_order_of_return(returned).await.unwrap().unwrap(), &o);
+    at_most_two("lock_order_of_return");
+    assert_same(&tx.order_by_external_ref("ext-2").await.unwrap().unwrap(), &other);
+    at_most_two("orderByExternalRef in a transaction");
+}
