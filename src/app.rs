@@ -77,8 +77,8 @@ struct RedisConsumers {
 impl Workers {
     async fn spawn(&self, stop: &watch::Receiver<bool>) -> JoinSet<()> {
         let mut tasks = JoinSet::new();
-        tasks.spawn(workers::relay_loop(self.relay.clone(), self.signals.clone(), stop.clone()));
-        tasks.spawn(workers::dispatch_loop(self.dispatcher.clone(), self.signals.clone(), stop.clone()));
+        // The Redis loops first: starting one creates its consumer group (at the stream's end)
+        // before the relay can publish anything the group would then never see.
         if let Some(redis) = &self.redis {
             let until_stopped = |mut stop: watch::Receiver<bool>| async move {
                 let _ = stop.wait_for(|stop| *stop).await;
@@ -93,6 +93,8 @@ impl Workers {
                 });
             }
         }
+        tasks.spawn(workers::relay_loop(self.relay.clone(), self.signals.clone(), stop.clone()));
+        tasks.spawn(workers::dispatch_loop(self.dispatcher.clone(), self.signals.clone(), stop.clone()));
         tasks
     }
 }
