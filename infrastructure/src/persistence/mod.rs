@@ -3,8 +3,9 @@
 //! Layout: `database` (the public handle) with `sqlite` and `postgres` (their connections),
 //! `entities` (row shapes), `migrations` (the schema), `keys` (unique key names shared by both),
 //! `mapping` (domain <-> rows), `loading` (whole-aggregate reads in batches), `writing` (insert,
-//! and update of what changed), `order_store` / `order_tx` / `audit_store` / `config_store` (the
-//! ports), `errors` (database errors in port terms).
+//! and update of what changed), `order_store` / `order_tx` / `audit_store` / `config_store` /
+//! `outbox_relay` / `outbox_reader` / `webhook_store` (the ports), `errors` (database errors in
+//! port terms).
 //! Nothing but `Database` leaves this module.
 
 mod audit_store;
@@ -19,6 +20,7 @@ mod mapping;
 mod migrations;
 mod order_store;
 mod order_tx;
+mod outbox_reader;
 mod outbox_relay;
 mod postgres;
 mod sqlite;
