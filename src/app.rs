@@ -4,7 +4,10 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use application::{
     audit_log::AuditTrail,
-    events::{DispatchSettings, InProcessBus, OutboxRelay, WebhookDeliveryService, WebhookDispatcher, WebhookFanout},
+    events::{
+        DispatchSettings, EventFeedService, InProcessBus, OutboxRelay, WebhookDeliveryService, WebhookDispatcher,
+        WebhookFanout,
+    },
     orders::Orders,
     platform::Platform,
     ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids},
@@ -56,6 +59,10 @@ pub struct EventsSettings {
     /// `--allow-private-webhook-urls`: tenants may point outbound webhooks at loopback and
     /// private addresses (development and tests only).
     pub allow_private_webhook_urls: bool,
+    /// How long the event feed holds new events back so that none commits behind a page a
+    /// reader already has; unset, the database's own (none on SQLite, 10 s on PostgreSQL).
+    /// Tests that write one thing at a time set zero.
+    pub event_feed_settle: Option<Duration>,
 }
 
 /// What `serve` runs beside the router, stopped with it.
@@ -211,6 +218,10 @@ pub async fn build_with(
         Arc::new(SystemClock),
         Arc::new(UuidV7Ids),
     ));
+    let mut event_feed = EventFeedService::new(catalog.clone(), database.outbox_reader(), Arc::new(SystemClock));
+    if let Some(settle) = events.event_feed_settle {
+        event_feed = event_feed.with_settle(settle);
+    }
     let fanout =
         Arc::new(WebhookFanout::new(catalog.clone(), deliveries.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
     let live_events = Arc::new(LiveEvents::new());
@@ -249,6 +260,7 @@ pub async fn build_with(
         platform,
         tenant_configs,
         webhooks,
+        event_feed: Arc::new(event_feed),
         verifier,
         live_events: live_events.clone(),
         event_bus: bus,

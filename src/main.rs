@@ -129,7 +129,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => app::ConfigSource::Stored,
             };
-            let events = app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls };
+            let events =
+                app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls, ..Default::default() };
             let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
             let database =
                 Target { url: &database_url, schema: database_schema.as_deref(), durability: Durability::Full };

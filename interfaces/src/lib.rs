@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use application::{
     audit_log::AuditTrail,
-    events::WebhookDeliveryService,
+    events::{EventFeedService, WebhookDeliveryService},
     orders::Orders,
     platform::Platform,
     ports::{EventBus, TokenVerifier},
@@ -28,6 +28,8 @@ pub struct Services {
     pub tenant_configs: Arc<TenantConfigs>,
     /// Outbound webhook deliveries as the tenant sees and manages them.
     pub webhooks: Arc<WebhookDeliveryService>,
+    /// Events read back from the outbox: order timelines and the tenant's pull feed.
+    pub event_feed: Arc<EventFeedService>,
     pub verifier: Arc<dyn TokenVerifier>,
     /// Where relayed events reach the subscriptions; the event bus holds the same hub as its
     /// `LiveListener`.

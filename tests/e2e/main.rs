@@ -13,6 +13,7 @@ mod auth;
 mod concurrency;
 mod config_admin;
 mod durability;
+mod event_feed;
 mod http_edges;
 mod idempotency;
 mod isolation;

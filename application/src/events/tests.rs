@@ -20,7 +20,7 @@ use crate::{
         NewDelivery, RetrySchedule, StoreError, WebhookDeliveries, WebhookEndpoint, WebhookEndpoints, WebhookMessage,
         WebhookTransport,
     },
-    testing::{FixedClock, SequentialIds},
+    testing::{FixedClock, InMemoryAuditLog, SequentialIds, StaticTenants},
 };
 
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -55,6 +55,9 @@ impl WebhookEndpoints for Endpoints {
     }
 }
 
+/// `(tenant, since, now)` of one `redeliver_since`.
+type RedeliveredSince = (TenantId, DateTime<Utc>, DateTime<Utc>);
+
 /// Records what the use cases asked of the store; health as the test sets it.
 #[derive(Default)]
 struct Recorded {
@@ -62,6 +65,7 @@ struct Recorded {
     attempts: Mutex<Vec<(DeliveryAttempt, DeliveryNext)>>,
     disabled: Mutex<Vec<String>>,
     health: Mutex<EndpointHealth>,
+    redelivered_since: Mutex<Vec<RedeliveredSince>>,
 }
 
 #[async_trait]
@@ -100,6 +104,15 @@ impl WebhookDeliveries for Recorded {
     }
     async fn redeliver(&self, _: &TenantId, _: Uuid, _: DateTime<Utc>) -> Result<bool, StoreError> {
         Ok(false)
+    }
+    async fn redeliver_since(
+        &self,
+        tenant: &TenantId,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.redelivered_since.lock().unwrap().push((tenant.clone(), since, now));
+        Ok(3)
     }
     async fn find(&self, _: &TenantId, _: Uuid) -> Result<Option<DeliveryRecord>, StoreError> {
         Ok(None)
@@ -288,4 +301,65 @@ fn the_in_process_bus_fails_the_publish_when_a_consumer_fails() {
     let bus = InProcessBus::new(vec![Arc::new(Failing)], Vec::new());
     let err = block_on(bus.publish(&[event("acme", "order.created")])).unwrap_err();
     assert!(matches!(err, BusError::ConsumerFailed { consumer: "failing", .. }), "{err}");
+}
+
+fn views(store: Arc<Recorded>, log: InMemoryAuditLog, plan: crate::access::PermissionSet) -> WebhookDeliveryService {
+    let tenants = StaticTenants::single(
+        tenant("acme"),
+        plan,
+        crate::ports::PlanLimits::default(),
+        crate::ports::TenantSettings::default(),
+    );
+    WebhookDeliveryService::new(
+        Arc::new(tenants),
+        store,
+        Arc::new(log),
+        Arc::new(FixedClock::default()),
+        Arc::new(SequentialIds::default()),
+    )
+}
+
+fn acme(roles: &[&str]) -> crate::Principal {
+    crate::Principal {
+        tenant_id: tenant("acme"),
+        subject: "alice".to_owned(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        request_id: Some("req-1".to_owned()),
+    }
+}
+
+#[test]
+fn redelivering_since_a_time_makes_the_tenants_deliveries_due_now_and_is_audited() {
+    let (store, log) = (Arc::new(Recorded::default()), InMemoryAuditLog::new());
+    let service = views(store.clone(), log.clone(), crate::Permission::ALL.into_iter().collect());
+    let now = FixedClock::default().now();
+    let since = now - chrono::Duration::hours(2);
+
+    assert_eq!(block_on(service.redeliver_since(&acme(&["tenant_admin"]), since)).unwrap(), 3);
+
+    assert_eq!(store.redelivered_since.lock().unwrap().clone(), [(tenant("acme"), since, now)]);
+    let records = log.records();
+    assert_eq!(records.len(), 1);
+    let record = &records[0];
+    assert_eq!((record.action.as_str(), record.outcome.as_str()), ("redeliverWebhooks", crate::ports::OUTCOME_OK));
+    assert_eq!(record.input, serde_json::json!({"since": "2025-12-31T22:00:00Z"}));
+    assert_eq!(record.request_id.as_deref(), Some("req-1"));
+}
+
+#[test]
+fn redelivering_since_needs_webhook_manage_and_a_time_not_in_the_future_and_refusals_are_audited() {
+    let (store, log) = (Arc::new(Recorded::default()), InMemoryAuditLog::new());
+    let service = views(store.clone(), log.clone(), crate::Permission::ALL.into_iter().collect());
+    let now = FixedClock::default().now();
+
+    let refused = block_on(service.redeliver_since(&acme(&["vendor"]), now)).unwrap_err();
+    assert_eq!(refused.code, crate::ErrorCode::Forbidden);
+    let later = block_on(service.redeliver_since(&acme(&["tenant_admin"]), now + chrono::Duration::seconds(1)));
+    let invalid = later.unwrap_err();
+    assert_eq!(invalid.code, crate::ErrorCode::ValidationFailed);
+    assert_eq!(invalid.field, Some(vec!["input".to_owned(), "since".to_owned()]));
+
+    assert!(store.redelivered_since.lock().unwrap().is_empty(), "nothing was made due");
+    let outcomes: Vec<String> = log.records().into_iter().map(|r| r.outcome).collect();
+    assert_eq!(outcomes, ["FORBIDDEN", "VALIDATION_FAILED"], "one record per refused call");
 }

@@ -1,8 +1,10 @@
 //! The tenant's side of outbound webhooks: its deliveries and their attempts (`webhook:read`),
-//! sending one again and re-enabling a disabled endpoint (`webhook:manage`, audited).
+//! sending one again, or all of them since a time, and re-enabling a disabled endpoint
+//! (`webhook:manage`, audited).
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::{
@@ -36,6 +38,12 @@ pub struct WebhookDeliveryService {
 #[serde(rename_all = "camelCase")]
 struct RedeliverInput<'a> {
     id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RedeliverSinceInput {
+    since: DateTime<Utc>,
 }
 
 impl WebhookDeliveryService {
@@ -76,6 +84,23 @@ impl WebhookDeliveryService {
                 return Err(not_found());
             }
             self.deliveries.find(&p.tenant_id, id).await?.ok_or_else(not_found)
+        }
+        .await;
+        settle(&*self.log, &*self.clock, &*self.ids, draft, result).await
+    }
+
+    /// Sends every delivery created since `since` again (each with its `webhook-id`), soon:
+    /// for a partner that lost what it had received. A time in the future is a mistake, not
+    /// an empty request.
+    pub async fn redeliver_since(&self, p: &Principal, since: DateTime<Utc>) -> Result<u64, AppError> {
+        let draft = AuditDraft::new(p, "redeliverWebhooks", &RedeliverSinceInput { since });
+        let result = async {
+            authorize(self.tenants.as_ref(), p, Permission::WebhookManage).await?;
+            let now = self.clock.now();
+            if since > now {
+                return Err(AppError::validation(&["input", "since"], "since must not be in the future"));
+            }
+            Ok(self.deliveries.redeliver_since(&p.tenant_id, since, now).await?)
         }
         .await;
         settle(&*self.log, &*self.clock, &*self.ids, draft, result).await

@@ -6,6 +6,7 @@ mod config_editor;
 mod config_store;
 mod events;
 mod identity;
+mod outbox_reader;
 mod provider_directory;
 mod store;
 mod tenants;
@@ -21,6 +22,7 @@ pub use config_editor::{
 pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
 pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope, LiveListener};
 pub use identity::{AuthError, TokenVerifier};
+pub use outbox_reader::{EventPage, FeedQuery, OutboxReader, TimelineQuery};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
 pub use store::{
     CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderCursor, OrderFilter, OrderPage,

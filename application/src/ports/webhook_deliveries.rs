@@ -187,6 +187,15 @@ pub trait WebhookDeliveries: Send + Sync {
     /// tenant has no such delivery.
     async fn redeliver(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
+    /// Makes every delivery of the tenant created at or after `since` pending again, due at
+    /// `now`, keeping their attempts; answers how many. One statement, whatever the count.
+    async fn redeliver_since(
+        &self,
+        tenant: &TenantId,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
     /// One delivery of the tenant, with its attempts.
     async fn find(&self, tenant: &TenantId, id: Uuid) -> Result<Option<DeliveryRecord>, StoreError>;
 

@@ -3,14 +3,16 @@
 
 use std::sync::Arc;
 
-use application::ports::{AuditLog, ConfigStore, OrderStore, OutboxRelayStore, StoreError, WebhookDeliveries};
+use application::ports::{
+    AuditLog, ConfigStore, OrderStore, OutboxReader, OutboxRelayStore, StoreError, WebhookDeliveries,
+};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 
 use super::{
     audit_store::SeaAuditLog, config_store::SeaConfigStore, errors::store_error, group_commit::GroupCommit,
-    migrations::Migrator, order_store::SeaOrderStore, outbox_relay::SeaOutboxRelay, postgres, sqlite,
-    webhook_store::SeaWebhookDeliveries,
+    migrations::Migrator, order_store::SeaOrderStore, outbox_reader::SeaOutboxReader, outbox_relay::SeaOutboxRelay,
+    postgres, sqlite, webhook_store::SeaWebhookDeliveries,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +125,15 @@ impl Database {
         })
     }
 
+    /// The outbox read back: order timelines and the tenant's pull feed (read pool only).
+    pub fn outbox_reader(&self) -> Arc<dyn OutboxReader> {
+        Arc::new(SeaOutboxReader {
+            postgres: self.backend == Backend::Postgres,
+            reader: self.reader.clone(),
+            _alive: self.alive.clone(),
+        })
+    }
+
     /// Outbound webhook deliveries and attempts.
     pub fn webhook_deliveries(&self) -> Arc<dyn WebhookDeliveries> {
         Arc::new(SeaWebhookDeliveries {
@@ -179,7 +190,8 @@ impl Database {
     }
 
     /// The types of the outbox events stored for one aggregate of a tenant, oldest first: for
-    /// operators checking what an order emitted, until the event feed serves it.
+    /// tests and operators that check what an order emitted without going through the API
+    /// (which serves it as `Order.events`).
     pub async fn outbox_event_types(&self, tenant: &str, aggregate_id: &str) -> Result<Vec<String>, StoreError> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 

@@ -4,8 +4,8 @@
 //! `entities` (row shapes), `migrations` (the schema), `keys` (unique key names shared by both),
 //! `mapping` (domain <-> rows), `loading` (whole-aggregate reads: the rows, then `children` in
 //! one query), `listing` (the rows of a page of orders), `writing` (insert, and update of what
-//! changed), `order_store` / `order_tx` / `audit_store` / `config_store` (the ports), `errors`
-//! (database errors in port terms).
+//! changed), `order_store` / `order_tx` / `audit_store` / `config_store` / `outbox_relay` /
+//! `outbox_reader` / `webhook_store` (the ports), `errors` (database errors in port terms).
 //! Nothing but `Database` leaves this module.
 
 mod audit_store;
@@ -22,6 +22,7 @@ mod mapping;
 mod migrations;
 mod order_store;
 mod order_tx;
+mod outbox_reader;
 mod outbox_relay;
 mod postgres;
 mod sqlite;

@@ -24,7 +24,7 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 const STATEMENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// A statement waiting this long for a lock gives up, so a stuck transaction makes the requests
 /// behind it fail fast instead of queueing them all.
-const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
+pub(super) const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 /// The server ends a session that sits in an open transaction this long (a task that stalled
 /// between statements): its locks are released rather than held until the process dies.
 const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);

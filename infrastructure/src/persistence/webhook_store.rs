@@ -194,8 +194,10 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
         .await
         .map_err(store_error)?;
         tx.execute_raw(self.statement(
+            // A redelivery asked for while this attempt was in flight cleared the lease and made
+            // the delivery due again: the attempt is kept, the redelivery is not overwritten.
             "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at_us = $2, \
-             lease_until_us = NULL WHERE id = $3",
+             lease_until_us = NULL WHERE id = $3 AND lease_until_us IS NOT NULL",
             vec![status.as_str().into(), next_us.into(), attempt.delivery_id.to_string().into()],
         ))
         .await
@@ -265,6 +267,31 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
             self.signals.deliveries.notify_one();
         }
         Ok(found)
+    }
+
+    /// Served by `ix_webhook_deliveries_tenant_id (tenant_id, id)`; `created_at_us` is checked
+    /// on the tenant's rows.
+    async fn redeliver_since(
+        &self,
+        tenant: &TenantId,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let tx = begin_write(&self.writer).await?;
+        let done = tx
+            .execute_raw(self.statement(
+                "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at_us = $1, lease_until_us = NULL \
+                 WHERE tenant_id = $2 AND created_at_us >= $3",
+                vec![micros(now).into(), tenant.as_str().into(), micros(since).into()],
+            ))
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        let count = done.rows_affected();
+        if count > 0 {
+            self.signals.deliveries.notify_one();
+        }
+        Ok(count)
     }
 
     async fn find(&self, tenant: &TenantId, id: Uuid) -> Result<Option<DeliveryRecord>, StoreError> {

@@ -5,6 +5,7 @@ pub mod config_ops;
 pub mod context;
 pub mod document_cost;
 pub mod errors;
+pub mod event_feed_ops;
 pub mod inputs;
 pub mod live_events;
 pub mod mutation;
@@ -19,10 +20,11 @@ use async_graphql::{MergedObject, Schema};
 
 use crate::{Services, graphql::subscription::SubscriptionRoot};
 
-/// Every query: the order operations and the configuration operations.
+/// Every query: the order operations, the configuration operations, the webhook deliveries and
+/// the event feed.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, config_ops::ConfigQuery, webhook_ops::WebhookQuery);
+pub struct QueryRoot(query::Query, config_ops::ConfigQuery, webhook_ops::WebhookQuery, event_feed_ops::EventFeedQuery);
 
 /// Every mutation: the order operations and the configuration operations.
 #[derive(MergedObject, Default)]

@@ -1,8 +1,9 @@
-//! Outbound webhooks: the tenant's deliveries, sending one again, and re-enabling a disabled
-//! endpoint. Merged into the root query and mutation types (see `graphql::mod`).
+//! Outbound webhooks: the tenant's deliveries, sending one or all since a time again, and
+//! re-enabling a disabled endpoint. Merged into the root query and mutation types (see `graphql::mod`).
 
 use application::events::DeliveryListQuery;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject, connection::Connection};
+use chrono::{DateTime, Utc};
 
 use crate::graphql::{
     context::{mutation_principal, principal, services},
@@ -31,13 +32,26 @@ pub struct RedeliverWebhookPayload {
     pub user_errors: Vec<UserError>,
 }
 
+#[derive(InputObject)]
+pub struct RedeliverWebhooksInput {
+    /// Every delivery created at or after this time is sent again; not in the future.
+    pub since: DateTime<Utc>,
+}
+
+#[derive(SimpleObject, Default)]
+pub struct RedeliverWebhooksPayload {
+    /// How many deliveries were made due again.
+    pub count: Option<i64>,
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(SimpleObject, Default)]
 pub struct WebhookEndpointPayload {
     pub endpoint: Option<WebhookEndpointStatus>,
     pub user_errors: Vec<UserError>,
 }
 
-payload!(RedeliverWebhookPayload, WebhookEndpointPayload);
+payload!(RedeliverWebhookPayload, RedeliverWebhooksPayload, WebhookEndpointPayload);
 
 #[derive(Default)]
 pub struct WebhookQuery;
@@ -88,6 +102,21 @@ impl WebhookMutation {
     ) -> async_graphql::Result<RedeliverWebhookPayload> {
         let r = services(ctx).webhooks.redeliver(mutation_principal(ctx).await?, input.id.as_str()).await;
         respond(r, |d| RedeliverWebhookPayload { delivery: Some(WebhookDelivery(d)), user_errors: vec![] })
+    }
+
+    /// Sends every delivery created since `since` again, soon, whatever its state, each with its
+    /// own `webhook-id`: for a partner that lost what it had received.
+    #[graphql(visible = "visibility::webhook_manage")]
+    async fn redeliver_webhooks(
+        &self,
+        ctx: &Context<'_>,
+        input: RedeliverWebhooksInput,
+    ) -> async_graphql::Result<RedeliverWebhooksPayload> {
+        let r = services(ctx).webhooks.redeliver_since(mutation_principal(ctx).await?, input.since).await;
+        respond(r, |count| RedeliverWebhooksPayload {
+            count: Some(i64::try_from(count).unwrap_or(i64::MAX)),
+            user_errors: vec![],
+        })
     }
 
     /// Re-enables a disabled outbound webhook: the deliveries that waited are sent.

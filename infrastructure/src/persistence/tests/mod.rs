@@ -6,6 +6,7 @@ mod audit;
 mod concurrency;
 mod config;
 mod connections;
+mod event_feed;
 mod fixtures;
 mod harness;
 mod isolation;
@@ -99,6 +100,9 @@ contracts!(
     ledger::trial_balance_sums_beyond_64_bits,
     tracking_migration::tracking_migration_normalises_carriers,
     tracking_migration::tracking_migration_refuses_a_clash_within_a_tenant,
+    event_feed::feed_pages_a_tenants_events_by_id_with_filters,
+    event_feed::timeline_orders_by_version_then_id_and_pages,
+    event_feed::redeliver_since_makes_the_tenants_later_deliveries_due,
 );
 
 #[tokio::test]

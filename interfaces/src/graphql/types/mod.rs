@@ -14,7 +14,7 @@ mod webhooks;
 pub use audit::AuditEntry;
 pub use common::{Address, Customer, Me, Money, Package, Pickup};
 pub use config::{ConfigChange, OutboundWebhook, RoleGrant, TenantConfig};
-pub use event::OrderEvent;
+pub use event::{EVENT_PAGE_COST, OrderEvent};
 pub use ledger::{CurrencyBalance, EntryKind, LedgerEntry, OrderBalance, PaymentStatus, Posting, Side, TrialBalance};
 pub use order::{Order, OrderLine, OrderStatus, Review, ReviewDecision};
 pub use platform::{Plan, Tenant, TenantStatus};

@@ -1,10 +1,16 @@
 use std::sync::Arc;
 
-use async_graphql::{Enum, ID, Object, SimpleObject};
+use application::events::TimelineListQuery;
+use async_graphql::{Context, Enum, ID, Object, SimpleObject, connection::Connection};
 use chrono::{DateTime, Utc};
 use domain::order as model;
 
-use crate::graphql::types::{Address, Customer, Money, OrderBalance, PaymentStatus, Return, Shipment};
+use crate::graphql::{
+    context::{principal, services},
+    errors::query,
+    query::connection,
+    types::{Address, Customer, EVENT_PAGE_COST, Money, OrderBalance, OrderEvent, PaymentStatus, Return, Shipment},
+};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "domain::order::OrderStatus", rename_items = "SCREAMING_SNAKE_CASE")]
@@ -100,6 +106,21 @@ impl Order {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at()
+    }
+    /// The order's timeline: its events oldest first (`order.created`, `order.confirmed`,
+    /// `shipment.created`, …), by `aggregateVersion`, the events of one change in the order they
+    /// happened. `first` ≤ 100 (default 20); `after` is a cursor from a previous page. Read only
+    /// when asked for, one database query per page, which its complexity counts.
+    #[graphql(complexity = "EVENT_PAGE_COST + first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, OrderEvent>> {
+        let q = TimelineListQuery { first: first.map(i64::from), after };
+        let page = query(services(ctx).event_feed.order_events(principal(ctx)?, self.0.id(), q).await)?;
+        Ok(connection(page.events, page.has_next_page, |e| (e.id.to_string(), OrderEvent(Arc::new(e)))))
     }
 }
 
