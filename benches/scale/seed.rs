@@ -167,9 +167,11 @@ pub fn script(d: Dialect, tenants: &[TenantSeed], now_ms: i64) -> String {
         )
     };
     let created = match d {
-        Dialect::Sqlite => {
-            "strftime('%Y-%m-%dT%H:%M:%S', ms / 1000, 'unixepoch') || printf('.%03d000+00:00', ms % 1000)".to_owned()
-        }
+        // As sqlx writes a DateTime<Utc> (RFC 3339, as few fraction digits as hold the value): the
+        // column is compared as text, and a cursor's time must equal its row's to the character.
+        Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%S', ms / 1000, 'unixepoch') || \
+                            CASE WHEN ms % 1000 = 0 THEN '' ELSE printf('.%03d', ms % 1000) END || '+00:00'"
+            .to_owned(),
         Dialect::Postgres => "timestamptz 'epoch' + ms * interval '1 millisecond'".to_owned(),
     };
     let status = {

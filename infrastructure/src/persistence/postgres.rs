@@ -28,6 +28,13 @@ pub(super) const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 /// The server ends a session that sits in an open transaction this long (a task that stalled
 /// between statements): its locks are released rather than held until the process dies.
 const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The planner's default (4) prices an index's heap fetches as if from a spinning disk. With it,
+/// a page of a big tenant's orders of one status (or of a small tenant's orders, unfiltered) was
+/// read by walking `pk_orders` newest first and dropping thousands of other rows (0.9-1.6 ms at
+/// 1.9M orders), not off the (tenant, status, id) / (tenant, id) index made for it (0.04-0.08
+/// ms). 1.1 is the usual value for SSDs or a working set in memory; it is this session's, not
+/// the server's, so an operator's own setting for other clients stays as it is.
+const RANDOM_PAGE_COST: &str = "1.1";
 
 pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database, StoreError> {
     let mut options = options(url);
@@ -78,6 +85,7 @@ fn options(url: &str) -> ConnectOptions {
                 ("statement_timeout", millis(STATEMENT_TIMEOUT)),
                 ("lock_timeout", millis(LOCK_TIMEOUT)),
                 ("idle_in_transaction_session_timeout", millis(IDLE_IN_TRANSACTION_TIMEOUT)),
+                ("random_page_cost", RANDOM_PAGE_COST.to_owned()),
             ])
         });
     options

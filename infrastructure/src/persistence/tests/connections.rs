@@ -33,8 +33,8 @@ async fn sqlite_durability_sets_synchronous() {
     dir.finish().await;
 }
 
-/// Every pooled connection carries the limits, and a migration lifts only the statement timeout,
-/// only for itself.
+/// Every pooled connection carries the limits (and the planner's page cost), and a migration lifts
+/// only the statement timeout, only for itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_connections_carry_session_timeouts() {
     let Some(db) = TestDb::postgres().await else {
@@ -48,6 +48,7 @@ async fn postgres_connections_carry_session_timeouts() {
         assert_eq!(show(&tx, "SHOW statement_timeout").await, "15s");
         assert_eq!(show(&tx, "SHOW lock_timeout").await, "5s");
         assert_eq!(show(&tx, "SHOW idle_in_transaction_session_timeout").await, "30s");
+        assert_eq!(show(&tx, "SHOW random_page_cost").await, "1.1");
         held.push(tx);
     }
     drop(held);
