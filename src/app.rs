@@ -7,7 +7,7 @@ use application::{
     events::{DispatchSettings, InProcessBus, OutboxRelay, WebhookDeliveryService, WebhookDispatcher, WebhookFanout},
     orders::Orders,
     platform::Platform,
-    ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids},
+    ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids, WebhookEndpoints},
     session::Session,
     tenant_config::TenantConfigs,
 };
@@ -209,8 +209,11 @@ pub async fn build_with(
         Arc::new(SystemClock),
         Arc::new(UuidV7Ids),
     ));
+    // The outbound webhooks as served, able to catch up with a change made through another
+    // instance before an event (the config service's poll may not have come round yet).
+    let endpoints: Arc<dyn WebhookEndpoints> = config.clone();
     let fanout =
-        Arc::new(WebhookFanout::new(catalog.clone(), deliveries.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
+        Arc::new(WebhookFanout::new(endpoints.clone(), deliveries.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
     let live_events = Arc::new(LiveEvents::new());
     let (bus, redis): (Arc<dyn EventBus>, _) = match &events.redis_url {
         Some(url) => {
@@ -231,7 +234,7 @@ pub async fn build_with(
     .map_err(|e| anyhow::anyhow!("cannot build the webhook HTTP client: {e}"))?;
     let dispatcher = Arc::new(WebhookDispatcher::new(
         deliveries,
-        catalog.clone(),
+        endpoints,
         Arc::new(transport),
         Arc::new(StandardRetrySchedule),
         Arc::new(SystemClock),

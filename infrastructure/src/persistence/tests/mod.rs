@@ -13,6 +13,7 @@ mod ledger;
 mod listing;
 mod round_trip;
 mod tracking_migration;
+mod webhooks;
 mod writes;
 
 /// Generates one `#[tokio::test]` per contract and backend: `sqlite::<name>`, `postgres::<name>`.
@@ -94,6 +95,7 @@ contracts!(
     ledger::trial_balance_sums_beyond_64_bits,
     tracking_migration::tracking_migration_normalises_carriers,
     tracking_migration::tracking_migration_refuses_a_clash_within_a_tenant,
+    webhooks::claims_leave_room_only_for_what_is_not_under_way,
 );
 
 #[tokio::test]
