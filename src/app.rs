@@ -220,7 +220,8 @@ pub async fn build_with(
             let bus = Arc::new(
                 RedisEventBus::connect(url, redis_options(&events))
                     .await
-                    .map_err(|e| anyhow::anyhow!("cannot use Redis for events: {e}"))?,
+                    .map_err(|e| anyhow::anyhow!("cannot use Redis for events: {e}"))?
+                    .republishing_from(database.outbox_relay()),
             );
             let consumers = RedisConsumers { bus: bus.clone(), fanout, live: live_events.clone() };
             (bus, Some(consumers))

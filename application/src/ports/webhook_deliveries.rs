@@ -211,6 +211,12 @@ pub trait OutboxRelayStore: Send + Sync {
     /// relay of the fleet works at a time (the rows are locked, `SKIP LOCKED`, and a
     /// transaction-scoped advisory lock keeps batches in order); others find nothing and wait.
     async fn relay_batch(&self, limit: usize, bus: &dyn super::EventBus) -> Result<usize, RelayError>;
+
+    /// Marks every event published at or after `since` unpublished again, so the relay
+    /// publishes it once more; returns how many. For a bus that lost events it had accepted
+    /// (a Redis restarted without persistence): consumers are idempotent, so an event that had
+    /// reached them is only seen twice. Rare, so it may scan the outbox.
+    async fn republish_since(&self, since: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

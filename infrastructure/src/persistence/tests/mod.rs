@@ -11,6 +11,7 @@ mod harness;
 mod isolation;
 mod ledger;
 mod listing;
+mod outbox;
 mod round_trip;
 mod tracking_migration;
 mod webhooks;
@@ -96,6 +97,7 @@ contracts!(
     tracking_migration::tracking_migration_normalises_carriers,
     tracking_migration::tracking_migration_refuses_a_clash_within_a_tenant,
     webhooks::claims_leave_room_only_for_what_is_not_under_way,
+    outbox::events_published_since_a_moment_are_published_again_on_request,
 );
 
 #[tokio::test]
