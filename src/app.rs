@@ -10,7 +10,7 @@ use application::{
     },
     orders::Orders,
     platform::Platform,
-    ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids},
+    ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids, WebhookEndpoints},
     session::Session,
     tenant_config::TenantConfigs,
 };
@@ -222,15 +222,19 @@ pub async fn build_with(
     if let Some(settle) = events.event_feed_settle {
         event_feed = event_feed.with_settle(settle);
     }
+    // The outbound webhooks as served, able to catch up with a change made through another
+    // instance before an event (the config service's poll may not have come round yet).
+    let endpoints: Arc<dyn WebhookEndpoints> = config.clone();
     let fanout =
-        Arc::new(WebhookFanout::new(catalog.clone(), deliveries.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
+        Arc::new(WebhookFanout::new(endpoints.clone(), deliveries.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
     let live_events = Arc::new(LiveEvents::new());
     let (bus, redis): (Arc<dyn EventBus>, _) = match &events.redis_url {
         Some(url) => {
             let bus = Arc::new(
                 RedisEventBus::connect(url, redis_options(&events))
                     .await
-                    .map_err(|e| anyhow::anyhow!("cannot use Redis for events: {e}"))?,
+                    .map_err(|e| anyhow::anyhow!("cannot use Redis for events: {e}"))?
+                    .republishing_from(database.outbox_relay()),
             );
             let consumers = RedisConsumers { bus: bus.clone(), fanout, live: live_events.clone() };
             (bus, Some(consumers))
@@ -244,7 +248,7 @@ pub async fn build_with(
     .map_err(|e| anyhow::anyhow!("cannot build the webhook HTTP client: {e}"))?;
     let dispatcher = Arc::new(WebhookDispatcher::new(
         deliveries,
-        catalog.clone(),
+        endpoints,
         Arc::new(transport),
         Arc::new(StandardRetrySchedule),
         Arc::new(SystemClock),

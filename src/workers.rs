@@ -90,7 +90,6 @@ pub async fn relay_loop(relay: Arc<OutboxRelay>, signals: Arc<Signals>, mut stop
 /// Attempts due webhook deliveries until stopped: at most `per_tenant` of one tenant at once,
 /// so one slow or dead endpoint holds only its own slots.
 pub async fn dispatch_loop(dispatcher: Arc<WebhookDispatcher>, signals: Arc<Signals>, mut stop: watch::Receiver<bool>) {
-    let per_tenant = dispatcher.settings().per_tenant;
     let mut in_flight: HashMap<TenantId, usize> = HashMap::new();
     let mut attempts: JoinSet<TenantId> = JoinSet::new();
     let mut backoff = Backoff::new();
@@ -100,9 +99,10 @@ pub async fn dispatch_loop(dispatcher: Arc<WebhookDispatcher>, signals: Arc<Sign
         let mut pause = None;
         let mut more = false;
         if room > 0 {
-            let busy: Vec<TenantId> =
-                in_flight.iter().filter(|(_, n)| **n >= per_tenant).map(|(t, _)| t.clone()).collect();
-            match dispatcher.claim(&busy, room).await {
+            // Every tenant's attempts under way, not only those at the cap: a tenant with 3 in
+            // flight has room for 1 more, not for another `per_tenant`.
+            let under_way: Vec<(TenantId, usize)> = in_flight.iter().map(|(t, n)| (t.clone(), *n)).collect();
+            match dispatcher.claim(&under_way, room).await {
                 Ok(claimed) => {
                     if failing {
                         tracing::info!("webhook dispatcher claiming deliveries again");

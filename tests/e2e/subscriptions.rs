@@ -18,6 +18,13 @@ const QUIET: Duration = Duration::from_millis(500);
 
 async fn order_of_a(app: &TestApp) -> String {
     let order = app.create_order(&app.token_a("alice"), "live", vec![line("A", 1, "5.00")]).await;
+    // The order's own events (order.created, order.confirmed) are relayed to the live hub by
+    // now: a subscription opened after this sees only what the test sends.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.database.outbox_backlog().await.expect("outbox backlog") > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the relay did not drain the outbox");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     order["id"].as_str().expect("order id").to_owned()
 }
 

@@ -146,7 +146,8 @@ async fn a_secret_receivers_cannot_use_is_refused_and_never_echoed() {
     let app = TestApp::spawn().await;
     let token = app.token_a("alice");
     for secret in ["not base64 at all!", "whsec_c2hvcnQ="] {
-        let input = json!({"input": {"outboundWebhook": {"url": "https://hooks.example/oms", "secret": secret, "events": []}}});
+        let input =
+            json!({"input": {"outboundWebhook": {"url": "https://hooks.example/oms", "secret": secret, "events": []}}});
         let refused = app.gql(&token, UPDATE_CONFIG, input).await["data"]["updateTenantConfig"].clone();
         assert_eq!(refused["userErrors"][0]["code"], "VALIDATION_FAILED", "{secret}: {refused}");
         assert!(!refused.to_string().contains(secret), "the secret is not repeated: {refused}");

@@ -3,7 +3,10 @@
 //! and that a consumer's failure leaves events for the relay to publish again.
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -45,6 +48,7 @@ fn event(tenant_id: &str, event_type: &str) -> EventEnvelope {
 
 struct Endpoints(Vec<(&'static str, Vec<String>)>);
 
+#[async_trait]
 impl WebhookEndpoints for Endpoints {
     fn endpoint(&self, t: &TenantId) -> Option<WebhookEndpoint> {
         self.0.iter().find(|(id, _)| *id == t.as_str()).map(|(_, events)| WebhookEndpoint {
@@ -52,6 +56,39 @@ impl WebhookEndpoints for Endpoints {
             secret: "whsec_c2VjcmV0".to_owned(),
             events: events.clone(),
         })
+    }
+
+    async fn catch_up(&self, _: DateTime<Utc>) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// Serves the endpoints only once caught up, as an instance a config poll behind the one that
+/// made the change does; counts the catch-ups.
+struct BehindByAPoll {
+    stored: Endpoints,
+    catch_ups: AtomicUsize,
+}
+
+impl BehindByAPoll {
+    fn new(stored: Endpoints) -> Arc<BehindByAPoll> {
+        Arc::new(BehindByAPoll { stored, catch_ups: AtomicUsize::new(0) })
+    }
+
+    fn catch_ups(&self) -> usize {
+        self.catch_ups.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl WebhookEndpoints for BehindByAPoll {
+    fn endpoint(&self, t: &TenantId) -> Option<WebhookEndpoint> {
+        (self.catch_ups() > 0).then(|| self.stored.endpoint(t)).flatten()
+    }
+
+    async fn catch_up(&self, _: DateTime<Utc>) -> Result<(), StoreError> {
+        self.catch_ups.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -80,7 +117,7 @@ impl WebhookDeliveries for Recorded {
         _: Duration,
         _: usize,
         _: usize,
-        _: &[TenantId],
+        _: &[(TenantId, usize)],
     ) -> Result<Vec<DueDelivery>, StoreError> {
         Ok(Vec::new())
     }
@@ -165,9 +202,18 @@ impl RetrySchedule for ShortSchedule {
 }
 
 fn dispatcher(store: Arc<Recorded>, transport: Arc<Answering>, clock: Arc<FixedClock>) -> WebhookDispatcher {
+    dispatcher_with(Arc::new(Endpoints(vec![("acme", vec![])])), store, transport, clock)
+}
+
+fn dispatcher_with(
+    endpoints: Arc<dyn WebhookEndpoints>,
+    store: Arc<Recorded>,
+    transport: Arc<Answering>,
+    clock: Arc<FixedClock>,
+) -> WebhookDispatcher {
     WebhookDispatcher::new(
         store,
-        Arc::new(Endpoints(vec![("acme", vec![])])),
+        endpoints,
         transport,
         Arc::new(ShortSchedule),
         clock,
@@ -214,6 +260,48 @@ fn fanout_schedules_only_what_each_tenants_endpoint_asks_for() {
     assert_eq!(scheduled.len(), 1, "{scheduled:?}");
     assert_eq!(scheduled[0].event_id, events[0].id);
     assert_eq!(scheduled[0].tenant_id, tenant("acme"));
+}
+
+#[test]
+fn fanout_catches_up_with_the_config_before_skipping_an_event() {
+    let store = Arc::new(Recorded::default());
+    let endpoints = BehindByAPoll::new(Endpoints(vec![("acme", vec!["order.*".to_owned()])]));
+    let fanout = WebhookFanout::new(
+        endpoints.clone(),
+        store.clone(),
+        Arc::new(FixedClock::default()),
+        Arc::new(SequentialIds::default()),
+    );
+    let created = event("acme", "order.created");
+    block_on(fanout.consume(std::slice::from_ref(&created))).unwrap();
+    assert_eq!(endpoints.catch_ups(), 1);
+    let scheduled = store.scheduled.lock().unwrap();
+    assert_eq!(scheduled.len(), 1, "the endpoint configured elsewhere gets the event: {scheduled:?}");
+    assert_eq!(scheduled[0].event_id, created.id);
+}
+
+#[test]
+fn fanout_does_not_catch_up_when_every_event_is_wanted() {
+    let endpoints = BehindByAPoll::new(Endpoints(vec![("acme", vec!["order.*".to_owned()])]));
+    block_on(endpoints.catch_up(Utc::now())).unwrap();
+    let fanout = WebhookFanout::new(
+        endpoints.clone(),
+        Arc::new(Recorded::default()),
+        Arc::new(FixedClock::default()),
+        Arc::new(SequentialIds::default()),
+    );
+    block_on(fanout.consume(&[event("acme", "order.created")])).unwrap();
+    assert_eq!(endpoints.catch_ups(), 1, "only the test's own");
+}
+
+#[test]
+fn a_delivery_whose_endpoint_is_not_served_yet_is_sent_once_caught_up() {
+    let (store, transport) = (Arc::new(Recorded::default()), answering(Some(200)));
+    let endpoints = BehindByAPoll::new(Endpoints(vec![("acme", vec![])]));
+    let d = dispatcher_with(endpoints.clone(), store, transport.clone(), Arc::default());
+    assert_eq!(block_on(d.attempt(due(0))).unwrap(), DeliveryNext::Succeeded);
+    assert_eq!(endpoints.catch_ups(), 1);
+    assert_eq!(transport.sent.lock().unwrap().len(), 1);
 }
 
 #[test]

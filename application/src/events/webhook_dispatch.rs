@@ -15,8 +15,9 @@ use crate::ports::{
 
 #[derive(Debug, Clone, Copy)]
 pub struct DispatchSettings {
-    /// How long a claimed delivery is reserved for its attempt: above the transport's timeout,
-    /// so only a crashed instance's claims are ever taken over.
+    /// How long a claimed delivery is reserved for its attempt: above the transport's timeout
+    /// (10 s) plus the write of the attempt, so only a crashed instance's claims are ever taken
+    /// over; and no longer, since a crashed instance's claims wait this long for their attempt.
     pub lease: Duration,
     /// Deliveries claimed per round.
     pub batch: usize,
@@ -26,7 +27,7 @@ pub struct DispatchSettings {
 
 impl Default for DispatchSettings {
     fn default() -> Self {
-        Self { lease: Duration::from_secs(60), batch: 64, per_tenant: 4 }
+        Self { lease: Duration::from_secs(30), batch: 64, per_tenant: 4 }
     }
 }
 
@@ -57,17 +58,23 @@ impl WebhookDispatcher {
         self.settings
     }
 
-    /// Claims up to `room` (at most a batch) due deliveries, none of `busy` tenants (those
-    /// already at their cap in this process) and at most `per_tenant` of any other.
-    pub async fn claim(&self, busy: &[TenantId], room: usize) -> Result<Vec<DueDelivery>, StoreError> {
+    /// Claims up to `room` (at most a batch) due deliveries, of each tenant at most
+    /// `per_tenant` less its attempts under way in this process (`in_flight`).
+    pub async fn claim(&self, in_flight: &[(TenantId, usize)], room: usize) -> Result<Vec<DueDelivery>, StoreError> {
         let s = self.settings;
-        self.deliveries.claim_due(self.clock.now(), s.lease, s.batch.min(room), s.per_tenant, busy).await
+        self.deliveries.claim_due(self.clock.now(), s.lease, s.batch.min(room), s.per_tenant, in_flight).await
     }
 
     /// Makes one attempt and stores it with the delivery's next state.
     pub async fn attempt(&self, delivery: DueDelivery) -> Result<DeliveryNext, StoreError> {
         let attempted_at = self.clock.now();
-        let endpoint = self.endpoints.endpoint(&delivery.tenant_id);
+        let mut endpoint = self.endpoints.endpoint(&delivery.tenant_id);
+        if endpoint.is_none() {
+            // Given up for good below, so first make sure this instance is not merely a config
+            // poll behind the instance that scheduled the delivery.
+            self.endpoints.catch_up(attempted_at).await?;
+            endpoint = self.endpoints.endpoint(&delivery.tenant_id);
+        }
         // The tenant removed its webhook since the event: nothing to send to, now or later.
         let removed = endpoint.is_none();
         let outcome = match endpoint {

@@ -26,6 +26,13 @@ impl WebhookFanout {
     ) -> Self {
         Self { endpoints, deliveries, clock, ids }
     }
+
+    /// The tenant's endpoint, as served now, asks for this event.
+    fn wanted(&self, event: &EventEnvelope) -> bool {
+        self.endpoints
+            .endpoint(&event.tenant_id)
+            .is_some_and(|endpoint| matches_any(&endpoint.events, &event.event_type))
+    }
 }
 
 #[async_trait]
@@ -35,14 +42,15 @@ impl EventConsumer for WebhookFanout {
     }
 
     async fn consume(&self, events: &[EventEnvelope]) -> Result<(), ConsumerError> {
+        // An event nobody wants may only look so to this instance: its config can be a poll
+        // behind a webhook change made through another instance before the event occurred.
+        if let Some(newest) = events.iter().filter(|event| !self.wanted(event)).map(|event| event.occurred_at).max() {
+            self.endpoints.catch_up(newest).await.map_err(|e| ConsumerError(e.to_string()))?;
+        }
         let now = self.clock.now();
         let wanted: Vec<NewDelivery> = events
             .iter()
-            .filter(|event| {
-                self.endpoints
-                    .endpoint(&event.tenant_id)
-                    .is_some_and(|endpoint| matches_any(&endpoint.events, &event.event_type))
-            })
+            .filter(|event| self.wanted(event))
             .map(|event| NewDelivery {
                 id: self.ids.new_id(),
                 tenant_id: event.tenant_id.clone(),

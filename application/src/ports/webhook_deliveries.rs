@@ -27,8 +27,16 @@ impl std::fmt::Debug for WebhookEndpoint {
 }
 
 /// The configured endpoints, read from the served config (in memory, no I/O).
+#[async_trait]
 pub trait WebhookEndpoints: Send + Sync {
     fn endpoint(&self, tenant: &TenantId) -> Option<WebhookEndpoint>;
+
+    /// Makes `endpoint` answer from a config that holds every change committed before `at`. A
+    /// change made through another instance reaches this one only on its next poll; an event
+    /// that occurred after the change must not be judged by the config before it. Only worth
+    /// its I/O when `endpoint` said no: a missing endpoint is the answer a stale config gets wrong
+    /// for good (the event is skipped, the delivery given up).
+    async fn catch_up(&self, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -156,16 +164,17 @@ pub trait WebhookDeliveries: Send + Sync {
     /// is ignored: the bus delivers at least once, the tenant receives each event once.
     async fn schedule(&self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
 
-    /// Claims up to `limit` pending deliveries due at `now`, at most `per_tenant` of any one
-    /// tenant, none of `busy` tenants and none of a disabled endpoint, oldest due first. Each
-    /// is leased until `now + lease`; a lease that runs out (a crashed instance) frees it.
+    /// Claims up to `limit` pending deliveries due at `now`, none of a disabled endpoint,
+    /// oldest due first, and of each tenant at most `per_tenant` less its attempts already
+    /// under way (`in_flight`, as the caller counts them). Each is leased until `now + lease`;
+    /// a lease that runs out (a crashed instance) frees it.
     async fn claim_due(
         &self,
         now: DateTime<Utc>,
         lease: Duration,
         limit: usize,
         per_tenant: usize,
-        busy: &[TenantId],
+        in_flight: &[(TenantId, usize)],
     ) -> Result<Vec<DueDelivery>, StoreError>;
 
     /// Stores the attempt and the delivery's next state, and keeps the endpoint's health
@@ -211,6 +220,12 @@ pub trait OutboxRelayStore: Send + Sync {
     /// relay of the fleet works at a time (the rows are locked, `SKIP LOCKED`, and a
     /// transaction-scoped advisory lock keeps batches in order); others find nothing and wait.
     async fn relay_batch(&self, limit: usize, bus: &dyn super::EventBus) -> Result<usize, RelayError>;
+
+    /// Marks every event published at or after `since` unpublished again, so the relay
+    /// publishes it once more; returns how many. For a bus that lost events it had accepted
+    /// (a Redis restarted without persistence): consumers are idempotent, so an event that had
+    /// reached them is only seen twice. Rare, so it may scan the outbox.
+    async fn republish_since(&self, since: DateTime<Utc>) -> Result<u64, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]

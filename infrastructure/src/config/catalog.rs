@@ -11,7 +11,7 @@ use application::{
     access::{AccessPolicy, Grant, PermissionSet},
     ports::{
         ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings,
-        WebhookEndpoint, WebhookEndpoints,
+        WebhookEndpoint,
     },
 };
 use async_trait::async_trait;
@@ -159,10 +159,11 @@ impl TenantDirectory for ConfigCatalog {
     }
 }
 
-/// The outbound webhook of each tenant, as served now. One without a secret is left out: its
-/// receiver could not tell our events from anyone's (`config check` reports it).
-impl WebhookEndpoints for ConfigCatalog {
-    fn endpoint(&self, tenant: &TenantId) -> Option<WebhookEndpoint> {
+impl ConfigCatalog {
+    /// The outbound webhook of `tenant`, as served now. One without a secret is left out: its
+    /// receiver could not tell our events from anyone's (`config check` reports it). The
+    /// `WebhookEndpoints` port is `ConfigService`, which can also catch up with the store.
+    pub fn outbound_webhook(&self, tenant: &TenantId) -> Option<WebhookEndpoint> {
         let snapshot = self.snapshot();
         let webhook =
             snapshot.config.tenants.get(tenant.as_str())?.tenant_config.as_ref()?.outbound_webhook.as_ref()?;

@@ -6,6 +6,7 @@ mod check;
 mod demo;
 mod documents;
 mod edits;
+mod endpoints;
 mod import;
 mod keys;
 mod limits;

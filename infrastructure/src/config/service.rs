@@ -3,7 +3,10 @@
 //! change made on any instance takes effect on every instance.
 
 use std::{
-    sync::{Arc, Weak},
+    sync::{
+        Arc, Weak,
+        atomic::{AtomicI64, Ordering},
+    },
     time::Duration,
 };
 
@@ -26,6 +29,9 @@ pub struct ConfigService {
     /// is written on its own. Without it such an edit is stored as a version after all, as that
     /// is what carries its record: every call stays on the trail.
     audit: Option<Arc<dyn AuditLog>>,
+    /// When the latest store check that completed began (µs since the epoch): every change
+    /// committed before then is served.
+    checked_at: AtomicI64,
 }
 
 /// How many times an edit that named no `expectedVersion` is retried when another instance got
@@ -42,7 +48,9 @@ impl ConfigService {
     /// Serves `snapshot`, the store's config as the caller just read it.
     pub fn serving(store: Arc<dyn ConfigStore>, snapshot: &ConfigSnapshot) -> Self {
         let catalog = Arc::new(ConfigCatalog::from_store(snapshot));
-        Self { store, catalog, edit_lock: tokio::sync::Mutex::new(()), audit: None }
+        // The snapshot was read at some unknown moment before: the first catch-up checks.
+        let checked_at = AtomicI64::new(i64::MIN);
+        Self { store, catalog, edit_lock: tokio::sync::Mutex::new(()), audit: None, checked_at }
     }
 
     /// Edits that change nothing then store no version; their audit records go to `log`.
@@ -57,11 +65,21 @@ impl ConfigService {
 
     /// Serves the store's latest config if it is newer than what is served.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
-        if self.store.revision().await? <= self.catalog.revision() {
-            return Ok(false);
-        }
-        let snapshot = self.store.current().await?;
-        Ok(self.catalog.install(&snapshot))
+        let started = chrono::Utc::now().timestamp_micros();
+        let changed = if self.store.revision().await? <= self.catalog.revision() {
+            false
+        } else {
+            let snapshot = self.store.current().await?;
+            self.catalog.install(&snapshot)
+        };
+        // Only now, once it is installed, is the checked config served.
+        self.checked_at.fetch_max(started, Ordering::AcqRel);
+        Ok(changed)
+    }
+
+    /// Whether every change committed before `at` (µs since the epoch) is served.
+    pub(super) fn checked_since(&self, at: i64) -> bool {
+        self.checked_at.load(Ordering::Acquire) >= at
     }
 
     /// Polls the store's revision every `interval` until the service is dropped. The poll is one

@@ -2,7 +2,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use application::ports::{EventConsumer, LiveListener};
+use application::ports::{EventConsumer, LiveListener, OutboxRelayStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, RedisError};
 use tokio::task::JoinHandle;
@@ -14,6 +14,7 @@ use super::group_member::GroupMember;
 use super::live_feed::LiveFeed;
 use super::member_name::unique_member_name;
 use super::options::RedisBusOptions;
+use super::recovery::LostEvents;
 use super::redact::{Redactor, redact_url};
 use super::shutdown::Shutdown;
 use super::tls::prepare_tls;
@@ -28,6 +29,8 @@ pub struct RedisEventBus {
     redactor: Redactor,
     /// For log lines and `Debug`: the password replaced.
     shown_url: String,
+    /// Where events a Redis restarted empty lost are published again from (`recovery`).
+    outbox: Option<Arc<dyn OutboxRelayStore>>,
 }
 
 impl RedisEventBus {
@@ -58,7 +61,14 @@ impl RedisEventBus {
             .map_err(|error| unreachable(redactor.text(&error)))?;
 
         tracing::info!(url = %shown_url, stream = %options.stream_key, "event bus: connected to Redis");
-        Ok(RedisEventBus { client, publisher, options: Arc::new(options), redactor, shown_url })
+        Ok(RedisEventBus { client, publisher, options: Arc::new(options), redactor, shown_url, outbox: None })
+    }
+
+    /// The outbox the relay publishes from: a consumer that finds its group lost (Redis
+    /// restarted without persistence) has it publish again what may have been lost with it.
+    pub fn republishing_from(mut self, outbox: Arc<dyn OutboxRelayStore>) -> RedisEventBus {
+        self.outbox = Some(outbox);
+        self
     }
 
     pub fn options(&self) -> &RedisBusOptions {
@@ -79,7 +89,7 @@ impl RedisEventBus {
         let client_name = format!("oms-consumer:{}:{}:{member_name}", self.options.stream_key, consumer.name());
         let connection = self.dedicated_connection(role, &client_name);
         let member = GroupMember { consumer, options: self.options.clone(), consumer_name: member_name };
-        let consumer_loop = ConsumerLoop::prepare(member, connection).await;
+        let consumer_loop = ConsumerLoop::prepare(member, connection, LostEvents::new(self.outbox.clone())).await;
         tokio::spawn(consumer_loop.run(Shutdown::new(shutdown)))
     }
 

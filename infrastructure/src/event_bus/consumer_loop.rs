@@ -1,6 +1,7 @@
 //! The loop behind one durable consumer on one instance: keep the group, retry what is left
 //! pending, read what is new, hand it over; through Redis outages, until shutdown.
 
+use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use redis::RedisError;
@@ -10,6 +11,7 @@ use super::dedicated_connection::DedicatedConnection;
 use super::group::{self, FROM_NEW_EVENTS, FROM_THE_START};
 use super::group_member::GroupMember;
 use super::reclaim::reclaim_pass;
+use super::recovery::LostEvents;
 use super::shutdown::{Flow, Shutdown};
 
 pub(super) struct ConsumerLoop {
@@ -23,12 +25,21 @@ pub(super) struct ConsumerLoop {
     last_read_id: Option<String>,
     /// The first pass runs at once: it takes over what a crashed instance left pending.
     next_reclaim: Instant,
+    /// When this loop began: with nothing read yet, a lost group may have held everything since.
+    started: DateTime<Utc>,
+    /// What a lost group took with it, to be published again from the outbox.
+    lost: LostEvents,
 }
 
 impl ConsumerLoop {
     /// Creates the group now when Redis answers, so that events published after this returns
     /// reach the consumer; otherwise the loop creates it once Redis is back.
-    pub(super) async fn prepare(member: GroupMember, mut connection: DedicatedConnection) -> ConsumerLoop {
+    pub(super) async fn prepare(
+        member: GroupMember,
+        mut connection: DedicatedConnection,
+        lost: LostEvents,
+    ) -> ConsumerLoop {
+        let started = Utc::now();
         let created = match connection.get().await {
             Ok(mut redis) => {
                 group::ensure_group(&mut redis, &member.options.stream_key, member.group(), FROM_NEW_EVENTS).await
@@ -50,6 +61,8 @@ impl ConsumerLoop {
             group_existed: group_ready,
             last_read_id: None,
             next_reclaim: Instant::now(),
+            started,
+            lost,
         }
     }
 
@@ -86,6 +99,7 @@ impl ConsumerLoop {
         if !self.group_ready {
             self.recreate_group(&mut connection).await?;
         }
+        self.lost.recover(self.member.group()).await;
         if Instant::now() >= self.next_reclaim {
             if reclaim_pass(&self.member, &mut connection, shutdown).await? == Flow::Stop {
                 return Ok(Flow::Stop);
@@ -117,6 +131,7 @@ impl ConsumerLoop {
                 start,
                 "event bus: consumer group was lost (Redis restarted empty?) and is recreated"
             );
+            self.lost.lost_after(self.last_read_id.as_deref(), self.started);
         }
         self.group_ready = true;
         self.group_existed = true;

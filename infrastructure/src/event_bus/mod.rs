@@ -12,8 +12,9 @@
 //! consumer's loop), `group_member` (read new entries, hand them over, acknowledge), `reclaim`
 //! (retries through `XAUTOCLAIM`), `dead_letter`, `group` (creating the consumer group, and where
 //! it starts), `live_feed`, `dedicated_connection` (a loop's own connection with reconnect and
-//! backoff), `backoff`, `shutdown`, `member_name`, `redact` (no password in errors or logs),
-//! `tls` (the rustls crypto provider for `rediss://`).
+//! backoff), `recovery` (publishing again from the outbox what a Redis restarted empty lost),
+//! `backoff`, `shutdown`, `member_name`, `redact` (no password in errors or logs), `tls` (the
+//! rustls crypto provider for `rediss://`).
 
 mod backoff;
 mod bus;
@@ -29,6 +30,7 @@ mod member_name;
 mod options;
 mod publish;
 mod reclaim;
+mod recovery;
 mod redact;
 mod shutdown;
 #[cfg(test)]

@@ -207,6 +207,19 @@ impl Database {
         Ok(rows.into_iter().map(|row| row.event_type).collect())
     }
 
+    /// How many outbox events wait for the relay (served by the partial index of unpublished
+    /// events): the relay's backlog, for operators and for tests that need it drained.
+    pub async fn outbox_backlog(&self) -> Result<u64, StoreError> {
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+        use super::entities::outbox_events;
+        outbox_events::Entity::find()
+            .filter(outbox_events::Column::PublishedAt.is_null())
+            .count(&self.reader)
+            .await
+            .map_err(store_error)
+    }
+
     /// Closes the pools; on SQLite the last connection to close checkpoints the WAL.
     pub async fn close(&self) -> Result<(), StoreError> {
         self.reader.close_by_ref().await.map_err(store_error)?;

@@ -9,7 +9,7 @@
 
 use application::ports::{EventBus, EventEnvelope, OutboxRelayStore, RelayError, StoreError};
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::TenantId;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -36,6 +36,19 @@ const RELAY_LOCK: &str =
 impl OutboxRelayStore for SeaOutboxRelay {
     async fn relay_batch(&self, limit: usize, bus: &dyn EventBus) -> Result<usize, RelayError> {
         if self.postgres { self.relay_locked(limit, bus).await } else { self.relay_single(limit, bus).await }
+    }
+
+    /// No index serves `published_at >= since`: a scan of the outbox, once per loss of the bus.
+    async fn republish_since(&self, since: DateTime<Utc>) -> Result<u64, StoreError> {
+        let tx = begin_write(&self.writer).await?;
+        let marked = outbox_events::Entity::update_many()
+            .col_expr(outbox_events::Column::PublishedAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(outbox_events::Column::PublishedAt.gte(since))
+            .exec(&tx)
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(marked.rows_affected)
     }
 }
 

@@ -92,7 +92,7 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
         lease: Duration,
         limit: usize,
         per_tenant: usize,
-        busy: &[TenantId],
+        in_flight: &[(TenantId, usize)],
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let now_us = micros(now);
         let lease_us = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
@@ -102,11 +102,17 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
             i64::try_from(per_tenant).unwrap_or(i64::MAX).into(),
             i64::try_from(limit).unwrap_or(i64::MAX).into(),
         ];
-        let mut not_busy = String::new();
-        if !busy.is_empty() {
-            let marks: Vec<String> = (0..busy.len()).map(|i| format!("${}", i + 5)).collect();
-            not_busy = format!("AND d.tenant_id NOT IN ({})", marks.join(", "));
-            values.extend(busy.iter().map(|t| Value::from(t.as_str())));
+        // A tenant's room: `per_tenant` less its attempts under way. Those are leased, so the
+        // ranking below does not see them.
+        let mut under_way = String::new();
+        if !in_flight.is_empty() {
+            let arms: Vec<String> =
+                (0..in_flight.len()).map(|i| format!("WHEN ${} THEN ${}", 5 + 2 * i, 6 + 2 * i)).collect();
+            under_way = format!(" - CASE tenant_id {} ELSE 0 END", arms.join(" "));
+            for (tenant, attempts) in in_flight {
+                values.push(tenant.as_str().into());
+                values.push(i64::try_from(*attempts).unwrap_or(i64::MAX).into());
+            }
         }
         // The lease test is repeated outside the subquery: on PostgreSQL a concurrent claimer
         // that waited for the row re-checks only the outer condition, and finds it leased.
@@ -114,13 +120,13 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
             "UPDATE webhook_deliveries SET lease_until_us = $1 \
              WHERE status = 'PENDING' AND (lease_until_us IS NULL OR lease_until_us <= $2) AND id IN ( \
                SELECT id FROM ( \
-                 SELECT d.id, d.next_attempt_at_us AS due, \
+                 SELECT d.id, d.tenant_id, d.next_attempt_at_us AS due, \
                         ROW_NUMBER() OVER (PARTITION BY d.tenant_id ORDER BY d.next_attempt_at_us, d.id) AS place \
                  FROM webhook_deliveries d LEFT JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id \
                  WHERE d.status = 'PENDING' AND d.next_attempt_at_us <= $2 \
                    AND (d.lease_until_us IS NULL OR d.lease_until_us <= $2) \
-                   AND e.disabled_at_us IS NULL {not_busy} \
-               ) ranked WHERE place <= $3 ORDER BY due LIMIT $4) \
+                   AND e.disabled_at_us IS NULL \
+               ) ranked WHERE place <= $3{under_way} ORDER BY due LIMIT $4) \
              RETURNING id, tenant_id, event_id, event_type, attempts"
         );
         let tx = begin_write(&self.writer).await?;

@@ -1,5 +1,6 @@
 //! Test harness: `TestApp::spawn()` starts the application on port 0 with its own database.
 
+pub mod events;
 mod jwks;
 mod ops;
 pub mod process;
@@ -306,6 +307,35 @@ impl TestApp {
             self.post(&[("authorization", &auth)], &json!({"query": query, "variables": variables})).await;
         assert!(status == 200, "HTTP {status}: {body}");
         body
+    }
+}
+
+/// What a test of real `tenant-oms serve` processes needs, and no server of its own: the IdP's
+/// JWKS, a fresh migrated database, and the test config as a file. (A `TestApp` would run its
+/// own relay and webhook dispatcher on the database, doing the processes' work for them.)
+pub struct ProcessFixture {
+    pub jwks: jwks::JwksServer,
+    pub location: DatabaseLocation,
+    pub config_file: std::path::PathBuf,
+    _config_dir: tempfile::TempDir,
+    _db_dir: Option<tempfile::TempDir>,
+}
+
+impl ProcessFixture {
+    pub async fn new() -> ProcessFixture {
+        init();
+        let jwks = jwks::JwksServer::start().await;
+        let (database, db_dir, location) = fresh_database().await;
+        database.close().await.expect("close the test's own handle on the database");
+        let config_dir = tempfile::tempdir().expect("temp dir");
+        let config_file = config_dir.path().join("saas-config.json");
+        std::fs::write(&config_file, saas_config_json(&jwks.base_url()).to_string()).expect("write the config");
+        ProcessFixture { jwks, location, config_file, _config_dir: config_dir, _db_dir: db_dir }
+    }
+
+    /// A valid RS256 token of tenant A's IdP for `sub`, with every role needed.
+    pub fn token_a(&self, sub: &str) -> String {
+        self.jwks.sign(&Claims::for_tenants(&self.jwks.issuer(), "oms", sub, &[TENANT_A]))
     }
 }
 

@@ -64,12 +64,21 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     pub async fn start(database: &super::DatabaseLocation, config_file: &std::path::Path) -> ServeProcess {
+        Self::start_with(database, config_file, &[]).await
+    }
+
+    /// Like `start`, with more `serve` flags (e.g. `--allow-private-webhook-urls`).
+    pub async fn start_with(
+        database: &super::DatabaseLocation,
+        config_file: &std::path::Path,
+        flags: &[&str],
+    ) -> ServeProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tenant-oms"));
         command.args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0", "--database-url", &database.url]);
         if let Some(schema) = &database.schema {
             command.args(["--database-schema", schema]);
         }
-        command.arg("--saas-config").arg(config_file);
+        command.arg("--saas-config").arg(config_file).args(flags);
         let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -58,7 +58,6 @@ impl Receiver {
     }
 
     /// Every request waits this long before it is answered.
-    #[allow(dead_code)] // for the fairness test
     pub fn pause(&self, pause: Duration) {
         self.inner.lock().unwrap().pause = pause;
     }

@@ -12,9 +12,11 @@ mod harness;
 mod isolation;
 mod ledger;
 mod listing;
+mod outbox;
 mod query_counts;
 mod round_trip;
 mod tracking_migration;
+mod webhooks;
 mod writes;
 
 /// Generates one `#[tokio::test]` per contract and backend: `sqlite::<name>`, `postgres::<name>`.
@@ -103,6 +105,8 @@ contracts!(
     event_feed::feed_pages_a_tenants_events_by_id_with_filters,
     event_feed::timeline_orders_by_version_then_id_and_pages,
     event_feed::redeliver_since_makes_the_tenants_later_deliveries_due,
+    webhooks::claims_leave_room_only_for_what_is_not_under_way,
+    outbox::events_published_since_a_moment_are_published_again_on_request,
 );
 
 #[tokio::test]
