@@ -31,20 +31,14 @@ use std::{
 };
 
 use anyhow::{Context, anyhow, bail};
-use infrastructure::{
-    config::{SaasConfig, tenant_permissions},
-    identity::install_crypto_provider,
-    persistence::Database,
-};
+use infrastructure::identity::install_crypto_provider;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{
-    AUDIENCE, ISSUER, Memory, PUBLIC_KEY_PEM, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact,
-};
+use common::{Memory, PgSchema, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact, saas_config};
 
 const TENANT: &str = "bench";
 
@@ -139,71 +133,6 @@ impl Settings {
         }
         command.push_str(" cargo bench --bench load");
         command
-    }
-}
-
-/// The SaaS config the server starts with: one tenant whose IdP accepts RS256 tokens signed with
-/// the bench key, on a plan with every tenant permission and no `limits` (a missing limit is no
-/// limit), so neither a rate limit nor the monthly quota can shape the figures.
-fn saas_config() -> anyhow::Result<String> {
-    let permissions: Vec<&str> = tenant_permissions().collect();
-    let text = json!({
-        "plans": {"bench": {"permissions": permissions}},
-        "tenants": {TENANT: {"plan": "bench", "status": "active", "idp": {
-            "issuer": ISSUER, "audience": AUDIENCE, "algorithms": ["RS256"], "public_key_pem": PUBLIC_KEY_PEM,
-            "tenant_claim": "tenant", "roles_claim": "roles"}}}
-    })
-    .to_string();
-    // Checked here so a config mistake reads as one, not as a server that never came up.
-    let config = SaasConfig::from_json_str(&text).map_err(|e| anyhow!("bench SaaS config: {e}"))?;
-    let problems = config.check();
-    if !problems.is_empty() {
-        bail!("bench SaaS config: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
-    }
-    Ok(text)
-}
-
-/// A fresh schema in the PostgreSQL database, migrated by the server's own migrations. Dropped
-/// when this is dropped (even after an error), with `psql` since the bench has no SQL client of
-/// its own; without `psql` it is left and named.
-struct PgSchema {
-    url: String,
-    name: String,
-}
-
-impl PgSchema {
-    async fn create(url: &str, prefix: &str) -> anyhow::Result<PgSchema> {
-        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
-        let unusable = |e| {
-            anyhow!("PostgreSQL at {} is unusable (set TEST_DATABASE_URL, or BENCH_BACKENDS=sqlite): {e}", redact(url))
-        };
-        let database = Database::connect_in_schema(url, &name).await.map_err(unusable)?;
-        database.migrate().await.map_err(unusable)?;
-        database.close().await.map_err(unusable)?;
-        Ok(PgSchema { url: url.to_owned(), name })
-    }
-
-    /// The URL with the schema as the session's search_path, a startup parameter of every
-    /// connection the server's pool opens (sqlx's `options[...]` URL parameter).
-    fn server_url(&self) -> String {
-        let separator = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{separator}options[search_path]={}", self.url, self.name)
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let dropped = on_path("psql").is_some_and(|psql| {
-            std::process::Command::new(psql)
-                .args([self.url.as_str(), "-q", "-c", &format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name)])
-                .env("PGOPTIONS", "-c client_min_messages=warning")
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        });
-        if !dropped {
-            eprintln!("note: schema {} left in {}; drop it with DROP SCHEMA ... CASCADE", self.name, redact(&self.url));
-        }
     }
 }
 
@@ -618,7 +547,7 @@ async fn main() -> anyhow::Result<()> {
     eprintln!("load average at start: {}", loadavg());
     let dir = tempfile::tempdir()?;
     let config = dir.path().join("saas-config.json");
-    std::fs::write(&config, saas_config()?)?;
+    std::fs::write(&config, saas_config(TENANT)?)?;
     let tokens = mint_tokens(settings.concurrency, TENANT, "bench", Duration::from_secs(3 * 3600))?;
 
     // Before anything is measured, so an unreachable PostgreSQL fails the run at once.

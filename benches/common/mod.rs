@@ -1,6 +1,6 @@
-//! What the benches share: the test-only signing key and its tokens, the real `tenant-oms`
-//! process they load, and small readings of the machine. Each bench includes this module; not
-//! every bench uses every part of it.
+//! What the benches share: the test-only signing key and its tokens, the one-tenant config, the
+//! real `tenant-oms` process they load, fresh PostgreSQL schemas, and small readings of the
+//! machine. Each bench includes this module; not every bench uses every part of it.
 #![allow(dead_code)]
 
 use std::{
@@ -10,6 +10,10 @@ use std::{
 };
 
 use anyhow::{Context, anyhow, bail};
+use infrastructure::{
+    config::{SaasConfig, tenant_permissions},
+    persistence::Database,
+};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use tokio::process::{Child, Command};
@@ -93,6 +97,18 @@ impl Server {
         name: &str,
         startup_limit: Duration,
     ) -> anyhow::Result<Server> {
+        Self::start_with(database_url, config, dir, name, startup_limit, &[]).await
+    }
+
+    /// Like `start`, with more `serve` flags.
+    pub async fn start_with(
+        database_url: &str,
+        config: &Path,
+        dir: &Path,
+        name: &str,
+        startup_limit: Duration,
+        flags: &[&str],
+    ) -> anyhow::Result<Server> {
         // Port 0 cannot be passed on: the server would pick one the bench does not know. The
         // port is free when asked; a process taking it in between fails the start, loudly.
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -101,6 +117,7 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_tenant-oms"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", database_url, "--saas-config"])
             .arg(config)
+            .args(flags)
             // The default log filter and format, as served: a developer's RUST_LOG=debug would
             // make the bench measure logging.
             .env_remove("RUST_LOG")
@@ -171,4 +188,69 @@ impl Server {
 pub fn loadavg() -> String {
     let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     text.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// The SaaS config the server starts with: one tenant whose IdP accepts RS256 tokens signed with
+/// the bench key, on a plan with every tenant permission and no `limits` (a missing limit is no
+/// limit), so neither a rate limit nor the monthly quota can shape the figures.
+pub fn saas_config(tenant: &str) -> anyhow::Result<String> {
+    let permissions: Vec<&str> = tenant_permissions().collect();
+    let text = json!({
+        "plans": {"bench": {"permissions": permissions}},
+        "tenants": {tenant: {"plan": "bench", "status": "active", "idp": {
+            "issuer": ISSUER, "audience": AUDIENCE, "algorithms": ["RS256"], "public_key_pem": PUBLIC_KEY_PEM,
+            "tenant_claim": "tenant", "roles_claim": "roles"}}}
+    })
+    .to_string();
+    // Checked here so a config mistake reads as one, not as a server that never came up.
+    let config = SaasConfig::from_json_str(&text).map_err(|e| anyhow!("bench SaaS config: {e}"))?;
+    let problems = config.check();
+    if !problems.is_empty() {
+        bail!("bench SaaS config: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
+    }
+    Ok(text)
+}
+
+/// A fresh schema in the PostgreSQL database, migrated by the server's own migrations. Dropped
+/// when this is dropped (even after an error), with `psql` since the bench has no SQL client of
+/// its own; without `psql` it is left and named.
+pub struct PgSchema {
+    pub url: String,
+    pub name: String,
+}
+
+impl PgSchema {
+    pub async fn create(url: &str, prefix: &str) -> anyhow::Result<PgSchema> {
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let unusable = |e| {
+            anyhow!("PostgreSQL at {} is unusable (set TEST_DATABASE_URL, or BENCH_BACKENDS=sqlite): {e}", redact(url))
+        };
+        let database = Database::connect_in_schema(url, &name).await.map_err(unusable)?;
+        database.migrate().await.map_err(unusable)?;
+        database.close().await.map_err(unusable)?;
+        Ok(PgSchema { url: url.to_owned(), name })
+    }
+
+    /// The URL with the schema as the session's search_path, a startup parameter of every
+    /// connection the server's pool opens (sqlx's `options[...]` URL parameter).
+    pub fn server_url(&self) -> String {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}options[search_path]={}", self.url, self.name)
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let dropped = on_path("psql").is_some_and(|psql| {
+            std::process::Command::new(psql)
+                .args([self.url.as_str(), "-q", "-c", &format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name)])
+                .env("PGOPTIONS", "-c client_min_messages=warning")
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        });
+        if !dropped {
+            eprintln!("note: schema {} left in {}; drop it with DROP SCHEMA ... CASCADE", self.name, redact(&self.url));
+        }
+    }
 }
