@@ -2,28 +2,18 @@
 //! database (issue 10's acceptance): every order it acknowledged gets its `order.created`
 //! delivered, whether the kill caught its event in the outbox, in the fan-out or in flight.
 
-use std::{
-    collections::HashSet,
-    net::SocketAddr,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+use std::{collections::HashSet, time::Duration};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::{
     ProcessFixture,
+    create_load::{CreateLoad, graphql},
     events::{SECRET, aggregate_id, order_created},
-    line, order_input,
     process::ServeProcess,
     receiver::Receiver,
 };
 
-const CREATE: &str =
-    "mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } userErrors { code } } }";
 const UPDATE_CONFIG: &str = "mutation($input: UpdateTenantConfigInput!) { updateTenantConfig(input: $input) { \
   userErrors { code field message } } }";
 const FLAGS: &[&str] = &["--allow-private-webhook-urls"];
@@ -32,17 +22,6 @@ const LOAD: usize = 40;
 /// A delivery the killed process had claimed is leased to it (`DispatchSettings::lease`, 30 s);
 /// the restarted one attempts it once the lease runs out. Everything else arrives within seconds.
 const PATIENCE: Duration = Duration::from_secs(45);
-
-async fn graphql(client: &reqwest::Client, addr: SocketAddr, token: &str, query: &str, vars: Value) -> Option<Value> {
-    let response = client
-        .post(format!("http://{addr}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({"query": query, "variables": vars}))
-        .send()
-        .await
-        .ok()?;
-    response.json().await.ok()
-}
 
 #[tokio::test]
 async fn every_acknowledged_order_is_delivered_after_kill_9_and_a_restart() {
@@ -57,43 +36,12 @@ async fn every_acknowledged_order_is_delivered_after_kill_9_and_a_restart() {
     let configured = graphql(&client, addr, &token, UPDATE_CONFIG, webhook).await.expect("answer");
     assert_eq!(configured["data"]["updateTenantConfig"]["userErrors"], json!([]), "{configured}");
 
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let workers: Vec<_> = (0..8)
-        .map(|w| {
-            let (acknowledged, stop, token) = (acknowledged.clone(), stop.clone(), token.clone());
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                for i in 0.. {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let input = order_input(&format!("kill9-{w}-{i}"), vec![line("A", 1, "1.00")]);
-                    // Connection errors after the kill are expected: only answers count.
-                    let Some(body) = graphql(&client, addr, &token, CREATE, json!({"input": input})).await else {
-                        continue;
-                    };
-                    if let Some(id) = body["data"]["createOrder"]["order"]["id"].as_str() {
-                        acknowledged.lock().unwrap().push(id.to_owned());
-                    }
-                }
-            })
-        })
-        .collect();
+    let load = CreateLoad::start(addr, &token);
     // Kill once the load is well under way, deliveries going out meanwhile.
-    for _ in 0..400 {
-        if acknowledged.lock().unwrap().len() >= LOAD {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    load.until_acknowledged(LOAD, 400).await;
     server.kill_9().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    stop.store(true, Ordering::Relaxed);
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    let acknowledged: HashSet<String> = acknowledged.lock().unwrap().iter().cloned().collect();
+    let acknowledged: HashSet<String> = load.stop().await.into_iter().collect();
     assert!(acknowledged.len() >= LOAD, "the load produced only {} orders before the kill", acknowledged.len());
     let before_restart = receiver.received().into_iter().filter(order_created).count();
 

@@ -1,5 +1,6 @@
 //! Test harness: `TestApp::spawn()` starts the application on port 0 with its own database.
 
+pub mod create_load;
 pub mod events;
 mod jwks;
 mod ops;
