@@ -38,7 +38,7 @@ use tokio::process::Command;
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{Memory, PgSchema, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact, saas_config};
+use common::{Backend, Memory, PgSchema, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact, saas_config};
 
 const TENANT: &str = "bench";
 
@@ -62,21 +62,6 @@ const READ: &str = "query($id: ID!) { order(id: $id) { id number status lines { 
 /// Start-up includes migrations (nothing to do: the bench migrated the schema already) and the
 /// config import; a minute means something is wrong.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn label(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
-}
-
 struct Settings {
     seconds: u64,
     warmup: u64,
@@ -100,15 +85,7 @@ impl Settings {
         if seconds == 0 || concurrency == 0 {
             bail!("BENCH_SECONDS and BENCH_CONCURRENCY must be at least 1");
         }
-        let backends = std::env::var("BENCH_BACKENDS")
-            .unwrap_or_else(|_| "sqlite,postgres".to_owned())
-            .split(',')
-            .map(|name| match name.trim().to_ascii_lowercase().as_str() {
-                "sqlite" => Ok(Backend::Sqlite),
-                "postgres" | "postgresql" => Ok(Backend::Postgres),
-                other => Err(anyhow!("BENCH_BACKENDS: unknown backend {other:?} (sqlite, postgres)")),
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let backends = Backend::from_env()?;
         let postgres_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         Ok(Settings { seconds, warmup, concurrency, backends, postgres_url })
     }
@@ -119,8 +96,7 @@ impl Settings {
 
     /// The command that repeats this run, every setting spelled out.
     fn command(&self) -> String {
-        let backends: Vec<&str> =
-            self.backends.iter().map(|b| if *b == Backend::Sqlite { "sqlite" } else { "postgres" }).collect();
+        let backends: Vec<&str> = self.backends.iter().map(|b| b.name()).collect();
         let mut command = format!(
             "BENCH_SECONDS={} BENCH_WARMUP={} BENCH_CONCURRENCY={} BENCH_BACKENDS={}",
             self.seconds,

@@ -41,7 +41,7 @@ use tokio::sync::Semaphore;
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{PgSchema, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, redact, saas_config};
+use common::{Backend, PgSchema, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, redact, saas_config};
 
 const TENANT: &str = "bench";
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -57,21 +57,6 @@ const CREATE: &str =
     "mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } userErrors { code message } } }";
 const UPDATE_CONFIG: &str = "mutation($input: UpdateTenantConfigInput!) { updateTenantConfig(input: $input) { \
   userErrors { code field message } } }";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn label(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
-}
 
 struct Settings {
     seconds: u64,
@@ -94,23 +79,14 @@ impl Settings {
         if seconds == 0 || rate == 0 {
             bail!("BENCH_SECONDS and BENCH_RATE must be at least 1");
         }
-        let backends = std::env::var("BENCH_BACKENDS")
-            .unwrap_or_else(|_| "sqlite,postgres".to_owned())
-            .split(',')
-            .map(|name| match name.trim().to_ascii_lowercase().as_str() {
-                "sqlite" => Ok(Backend::Sqlite),
-                "postgres" | "postgresql" => Ok(Backend::Postgres),
-                other => Err(anyhow!("BENCH_BACKENDS: unknown backend {other:?} (sqlite, postgres)")),
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let backends = Backend::from_env()?;
         let postgres_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         Ok(Settings { seconds, rate, backends, postgres_url })
     }
 
     /// The command that repeats this run, every setting spelled out.
     fn command(&self) -> String {
-        let backends: Vec<&str> =
-            self.backends.iter().map(|b| if *b == Backend::Sqlite { "sqlite" } else { "postgres" }).collect();
+        let backends: Vec<&str> = self.backends.iter().map(|b| b.name()).collect();
         let mut command =
             format!("BENCH_SECONDS={} BENCH_RATE={} BENCH_BACKENDS={}", self.seconds, self.rate, backends.join(","));
         if self.backends.contains(&Backend::Postgres) {

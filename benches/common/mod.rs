@@ -254,3 +254,40 @@ impl Drop for PgSchema {
         }
     }
 }
+
+/// The databases a bench runs against.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// As `BENCH_BACKENDS` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// `BENCH_BACKENDS` (`sqlite,postgres` when unset).
+    pub fn from_env() -> anyhow::Result<Vec<Backend>> {
+        std::env::var("BENCH_BACKENDS")
+            .unwrap_or_else(|_| "sqlite,postgres".to_owned())
+            .split(',')
+            .map(|name| match name.trim().to_ascii_lowercase().as_str() {
+                "sqlite" => Ok(Backend::Sqlite),
+                "postgres" | "postgresql" => Ok(Backend::Postgres),
+                other => Err(anyhow!("BENCH_BACKENDS: unknown backend {other:?} (sqlite, postgres)")),
+            })
+            .collect()
+    }
+}

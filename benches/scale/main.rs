@@ -55,7 +55,9 @@ use tokio::{io::AsyncWriteExt, process::Command};
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{AUDIENCE, ISSUER, PUBLIC_KEY_PEM, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact};
+use common::{
+    AUDIENCE, Backend, ISSUER, PUBLIC_KEY_PEM, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact,
+};
 
 /// The big tenant, whose tokens the bench holds; the others are `scale-1` .. `scale-9`.
 const BIG: &str = "scale-big";
@@ -75,20 +77,12 @@ const CREATE: &str =
 
 const STARTUP_LIMIT: Duration = Duration::from_secs(120);
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
+/// The seed's SQL dialect of a backend.
+trait SeedDialect {
+    fn dialect(self) -> Dialect;
 }
 
-impl Backend {
-    fn label(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
-
+impl SeedDialect for Backend {
     fn dialect(self) -> Dialect {
         match self {
             Backend::Sqlite => Dialect::Sqlite,
@@ -136,15 +130,7 @@ impl Settings {
         if window_days == 0 || window_days >= 365 {
             bail!("SCALE_WINDOW_DAYS must be between 1 and 364");
         }
-        let backends = std::env::var("BENCH_BACKENDS")
-            .unwrap_or_else(|_| "sqlite,postgres".to_owned())
-            .split(',')
-            .map(|name| match name.trim().to_ascii_lowercase().as_str() {
-                "sqlite" => Ok(Backend::Sqlite),
-                "postgres" | "postgresql" => Ok(Backend::Postgres),
-                other => Err(anyhow!("BENCH_BACKENDS: unknown backend {other:?} (sqlite, postgres)")),
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+        let backends = Backend::from_env()?;
         let postgres_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let keep = std::env::var_os("SCALE_KEEP").filter(|dir| !dir.is_empty()).map(PathBuf::from);
         Ok(Settings { seconds, warmup, concurrency, backends, postgres_url, orders, other, window_days, explain, keep })
@@ -152,8 +138,7 @@ impl Settings {
 
     /// The command that repeats this run, every setting spelled out.
     fn command(&self) -> String {
-        let backends: Vec<&str> =
-            self.backends.iter().map(|b| if *b == Backend::Sqlite { "sqlite" } else { "postgres" }).collect();
+        let backends: Vec<&str> = self.backends.iter().map(|b| b.name()).collect();
         let mut command = format!(
             "SCALE_ORDERS={} SCALE_OTHER={} SCALE_WINDOW_DAYS={} BENCH_SECONDS={} BENCH_WARMUP={} \
              BENCH_CONCURRENCY={} BENCH_BACKENDS={}",
