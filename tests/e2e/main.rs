@@ -25,6 +25,7 @@ mod ledger;
 mod orders_flow;
 mod plan_limits;
 mod provider;
+mod repository;
 mod returns;
 mod schema_drift;
 mod subscriptions;
