@@ -3,5 +3,6 @@
 
 pub mod app;
 pub mod demo;
+pub mod metrics_export;
 pub mod telemetry;
 pub mod workers;

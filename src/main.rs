@@ -52,6 +52,10 @@ enum Command {
         /// Do not serve GraphiQL on GET /graphql.
         #[arg(long)]
         no_graphiql: bool,
+        /// Serve `GET /metrics` on this address instead of the API's listener (keeps it off the
+        /// public address).
+        #[arg(long, env = "OMS_METRICS_LISTEN")]
+        metrics_listen: Option<String>,
     },
     /// Start on the embedded SQLite database with a demo tenant and print a bearer token.
     Demo {
@@ -120,6 +124,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             redis_stream,
             allow_private_webhook_urls,
             no_graphiql,
+            metrics_listen,
         } => {
             let source = match saas_config {
                 Some(path) => {
@@ -131,18 +136,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let events =
                 app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls, ..Default::default() };
-            let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
+            let http =
+                HttpConfig { graphiql: !no_graphiql, metrics_route: metrics_listen.is_none(), ..HttpConfig::default() };
             let database =
                 Target { url: &database_url, schema: database_schema.as_deref(), durability: Durability::Full };
-            start(&listen, database, source, http, events, None).await?;
+            let listeners = Listeners { api: &listen, metrics: metrics_listen.as_deref() };
+            start(listeners, database, source, http, events, None).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, database_url } => {
             let demo = demo::prepare(Duration::from_secs(24 * 3600));
             let source = app::ConfigSource::Seed(demo.config);
             let database = Target { url: &database_url, schema: None, durability: Durability::Normal };
-            start(&listen, database, source, HttpConfig::default(), app::EventsSettings::default(), Some(demo.token))
-                .await?;
+            let listeners = Listeners { api: &listen, metrics: None };
+            let events = app::EventsSettings::default();
+            start(listeners, database, source, HttpConfig::default(), events, Some(demo.token)).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database_url, database_schema } => {
@@ -194,8 +202,14 @@ struct Target<'a> {
     durability: Durability,
 }
 
+/// Where the API is served, and `/metrics` when it has an address of its own.
+struct Listeners<'a> {
+    api: &'a str,
+    metrics: Option<&'a str>,
+}
+
 async fn start(
-    listen: &str,
+    listeners: Listeners<'_>,
     target: Target<'_>,
     source: app::ConfigSource,
     http: HttpConfig,
@@ -205,13 +219,30 @@ async fn start(
     let database = app::open_database(target.url, target.schema, target.durability).await?;
     let database_url = target.url;
     let app = app::build_with(&database, source, http, events).await?;
+    let listen = listeners.api;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let metrics_server = match listeners.metrics {
+        Some(metrics_listen) => {
+            let metrics_listener = TcpListener::bind(metrics_listen)
+                .await
+                .with_context(|| format!("cannot listen on {metrics_listen} for metrics"))?;
+            let metrics_addr = metrics_listener.local_addr()?;
+            tracing::info!(addr = %metrics_addr, "metrics listening");
+            let router = interfaces::http::metrics_router(app.metrics.clone());
+            Some(tokio::spawn(async move { axum::serve(metrics_listener, router).await }))
+        }
+        None => None,
+    };
     tracing::info!(%addr, database = %redact_url(database_url), backend = database.backend_name(), "tenant-oms listening");
     if let Some(token) = demo_token {
         println!("{}", demo::banner(&addr.to_string(), &token));
     }
     app::serve(listener, app, app::shutdown_signal()).await?;
+    // Scrapes hold no state worth draining: the metrics listener simply stops with the API.
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -5,7 +5,10 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use application::events::{OutboxRelay, RELAY_BATCH, WebhookDispatcher};
+use application::{
+    events::{OutboxRelay, RELAY_BATCH, WebhookDispatcher},
+    ports::DeliveryNext,
+};
 use domain::TenantId;
 use infrastructure::persistence::Signals;
 use tokio::{sync::watch, task::JoinSet};
@@ -53,6 +56,7 @@ pub async fn relay_loop(relay: Arc<OutboxRelay>, signals: Arc<Signals>, mut stop
     while !*stop.borrow() {
         let wait = match relay.relay_once().await {
             Ok(published) => {
+                metrics::counter!("oms_outbox_published_total").increment(published as u64);
                 if failing {
                     tracing::info!("outbox relay publishing again");
                     failing = false;
@@ -116,10 +120,17 @@ pub async fn dispatch_loop(dispatcher: Arc<WebhookDispatcher>, signals: Arc<Sign
                         let dispatcher = dispatcher.clone();
                         attempts.spawn(async move {
                             let id = delivery.id;
-                            if let Err(e) = dispatcher.attempt(delivery).await {
-                                // The lease runs out and the attempt is made again.
-                                tracing::warn!(%tenant, delivery = %id, error = %e, "could not store a webhook attempt");
-                            }
+                            let outcome = match dispatcher.attempt(delivery).await {
+                                Ok(DeliveryNext::Succeeded) => "succeeded",
+                                Ok(DeliveryNext::RetryAt(_)) => "retry_scheduled",
+                                Ok(DeliveryNext::Failed) => "failed",
+                                Err(e) => {
+                                    // The lease runs out and the attempt is made again.
+                                    tracing::warn!(%tenant, delivery = %id, error = %e, "could not store a webhook attempt");
+                                    "not_recorded"
+                                }
+                            };
+                            metrics::counter!("oms_webhook_deliveries_total", "outcome" => outcome).increment(1);
                             tenant
                         });
                     }

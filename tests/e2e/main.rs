@@ -22,6 +22,7 @@ mod http_edges;
 mod idempotency;
 mod isolation;
 mod ledger;
+mod metrics;
 mod orders_flow;
 mod plan_limits;
 mod provider;

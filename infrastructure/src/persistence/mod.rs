@@ -31,4 +31,4 @@ mod tests;
 mod webhook_store;
 mod writing;
 
-pub use database::{Database, Durability, Signals};
+pub use database::{Database, Durability, PoolUsage, Signals};

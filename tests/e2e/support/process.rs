@@ -59,6 +59,8 @@ impl DemoProcess {
 /// the address it listens on.
 pub struct ServeProcess {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served when started with `--metrics-listen`.
+    pub metrics_addr: Option<SocketAddr>,
     child: Child,
 }
 
@@ -86,11 +88,16 @@ impl ServeProcess {
             .spawn()
             .expect("start tenant-oms serve");
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        let (addr, metrics_addr) = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut metrics_addr = None;
             while let Some(line) = lines.next_line().await.expect("read stderr") {
                 let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+                let addr = || entry["addr"].as_str().expect("addr").parse::<SocketAddr>().expect("listen address");
+                if entry["message"] == "metrics listening" {
+                    metrics_addr = Some(addr());
+                }
                 if entry["message"] == "tenant-oms listening" {
-                    return entry["addr"].as_str().expect("addr").parse::<SocketAddr>().expect("listen address");
+                    return (addr(), metrics_addr);
                 }
             }
             panic!("tenant-oms serve exited before listening");
@@ -98,7 +105,7 @@ impl ServeProcess {
         .await
         .expect("tenant-oms serve starts within 60 s");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        ServeProcess { addr, child }
+        ServeProcess { addr, metrics_addr, child }
     }
 
     /// SIGKILL: no drain, no flush, no goodbye.
