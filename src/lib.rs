@@ -5,4 +5,5 @@ pub mod app;
 pub mod demo;
 pub mod metrics_export;
 pub mod telemetry;
+pub mod validate_flows;
 pub mod workers;

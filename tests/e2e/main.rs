@@ -31,5 +31,6 @@ mod returns;
 mod schema_drift;
 mod subscriptions;
 mod transitions;
+mod validate_flows;
 mod validation;
 mod webhooks_out;

@@ -10,6 +10,8 @@ use tokio::{
 
 pub struct DemoProcess {
     pub addr: SocketAddr,
+    /// The bearer token the demo printed.
+    pub token: String,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -28,10 +30,14 @@ impl DemoProcess {
             .spawn()
             .expect("start tenant-oms demo");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        let (addr, token) = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut addr = None;
             while let Some(line) = lines.next_line().await.expect("read stdout") {
                 if let Some(rest) = line.strip_prefix("export OMS=http://") {
-                    return rest.trim_end_matches("/graphql").parse::<SocketAddr>().expect("listen address");
+                    addr = Some(rest.trim_end_matches("/graphql").parse::<SocketAddr>().expect("listen address"));
+                }
+                if let Some(token) = line.strip_prefix("export TOKEN=") {
+                    return (addr.expect("OMS is printed before TOKEN"), token.to_owned());
                 }
             }
             panic!("tenant-oms demo exited before printing its address");
@@ -40,7 +46,7 @@ impl DemoProcess {
         .expect("tenant-oms demo starts within 60 s");
         // Keep draining stdout so the process never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        DemoProcess { addr, child, _dir: dir }
+        DemoProcess { addr, token, child, _dir: dir }
     }
 
     /// Sends SIGTERM and waits for the process to exit; panics if it is still running after `limit`.
