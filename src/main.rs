@@ -169,7 +169,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let database = Target { url: &database_url, schema: None, durability: Durability::Normal };
             let listeners = Listeners { api: &listen, metrics: None };
             let events = app::EventsSettings::default();
-            start(listeners, database, source, HttpConfig::default(), events, Some(demo.token)).await?;
+            // The demo's GraphiQL starts with the demo's token in its headers editor.
+            let http = HttpConfig {
+                graphiql_token: Some(interfaces::http::GraphiqlToken(demo.token.clone())),
+                ..HttpConfig::default()
+            };
+            start(listeners, database, source, http, events, Some(demo.token)).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database_url, database_schema } => {

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 
 use async_graphql::{
     ErrorExtensionValues, ServerError, Value, Variables,
-    http::GraphiQLSource,
     parser::types::{ExecutableDocument, OperationType},
 };
 use axum::{
@@ -14,7 +13,7 @@ use axum::{
     body::Body,
     extract::{ConnectInfo, Query, State},
     http::{HeaderMap, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
@@ -36,7 +35,13 @@ fn graphiql(state: &AppState) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(GraphiQLSource::build().endpoint("/graphql").title("tenant-oms").finish()).into_response()
+    let mut page = super::graphiql::page(state.graphiql_token.as_ref());
+    page.extensions_mut().insert(Observed {
+        operation: "(graphiql)".to_owned(),
+        outcome: "ok".to_owned(),
+        tenant: None,
+    });
+    page
 }
 
 /// `GET /graphql?query=…[&operationName=…][&variables=<JSON>]`.

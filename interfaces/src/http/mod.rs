@@ -3,6 +3,7 @@
 
 mod auth;
 mod client_guard;
+mod graphiql;
 mod graphql;
 mod health;
 mod load_shed;
@@ -36,6 +37,7 @@ use crate::{
     graphql::{AppSchema, build_schema, document_cost::DocumentLimits},
 };
 
+pub use graphiql::GraphiqlToken;
 pub use prometheus::{MAX_TENANT_LABELS, MetricsExport, metrics_router};
 pub use server::ServerConfig;
 pub use ws::WebSocketConfig;
@@ -46,6 +48,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpConfig {
     /// Serve GraphiQL on `GET /graphql`.
     pub graphiql: bool,
+    /// A token GraphiQL's headers editor starts with (`tenant-oms demo` gives its own).
+    pub graphiql_token: Option<GraphiqlToken>,
     /// Larger request bodies are refused (413) without being read past the limit.
     pub max_body_bytes: usize,
     /// A request (body read, execution, answer) that takes longer is answered 408.
@@ -71,6 +75,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             graphiql: true,
+            graphiql_token: None,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_in_flight: 512,
@@ -88,6 +93,7 @@ pub(crate) struct AppState {
     schema: AppSchema,
     services: Services,
     graphiql: bool,
+    graphiql_token: Option<GraphiqlToken>,
     max_body_bytes: usize,
     documents: DocumentLimits,
     websocket: WebSocketConfig,
@@ -103,6 +109,7 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         schema: build_schema(services.clone()),
         services,
         graphiql: config.graphiql,
+        graphiql_token: config.graphiql_token.clone(),
         max_body_bytes: config.max_body_bytes,
         documents: config.documents,
         websocket: config.websocket,
@@ -123,6 +130,9 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state);
+    if config.graphiql {
+        routes = routes.route(graphiql::ASSET_ROUTE, get(graphiql::asset));
+    }
     if let Some(export) = export.filter(|_| config.metrics_route) {
         routes = routes.merge(metrics_router(export));
     }
