@@ -47,7 +47,8 @@ impl<T> AtStep<T> for Result<T, String> {
 /// `value` at `pointer` equals `wanted`, else the step fails saying what it found.
 fn expect(step: &str, value: &Value, pointer: &str, wanted: &str) -> Outcome {
     let found = &value.pointer(pointer).cloned().unwrap_or(Value::Null);
-    if found.as_str() == Some(wanted) || found.to_string() == wanted {
+    // A string compares as text; anything else (`true`, `3`, `[]`) as the JSON it spells.
+    if found.as_str() == Some(wanted) || serde_json::from_str::<Value>(wanted).is_ok_and(|w| &w == found) {
         Ok(())
     } else {
         Err(fail(step, format!("expected {pointer} to be {wanted}, got {found}")))
