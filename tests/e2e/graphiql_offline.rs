@@ -24,25 +24,32 @@ fn chromium() -> Option<std::path::PathBuf> {
 /// Runs in the page: clicks "execute", waits for the answer, and reports it with every resource
 /// the page loaded. The waits are the page's own, bounded; the test asserts on what they found.
 const DRIVE: &str = r#"(async () => {
-  const until = async (find) => {
-    for (let i = 0; i < 600; i++) {
+  const until = async (find, tenths) => {
+    for (let i = 0; i < tenths; i++) {
       const found = find();
       if (found) return found;
       await new Promise((r) => setTimeout(r, 100));
     }
     return null;
   };
-  const button = await until(() => document.querySelector('.graphiql-execute-button'));
+  const button = await until(() => document.querySelector('.graphiql-execute-button'), 600);
   const editor = document.querySelector('.graphiql-query-editor .CodeMirror');
   if (!button || !editor) return JSON.stringify({ error: 'GraphiQL did not render: ' + document.body.innerText.slice(0, 300) });
-  editor.CodeMirror.setValue('{ me { subject } }');
-  button.click();
-  const answer = await until(() => {
-    const pane = document.querySelector('.result-window');
-    return pane && pane.innerText.includes('"me"') ? pane.innerText : null;
-  });
+  const shown = () => {
+    const pane = document.querySelector('.result-window .CodeMirror');
+    return pane ? pane.CodeMirror.getValue() : '';
+  };
+  // GraphiQL takes the query from its editor state, which follows the editor a moment later:
+  // click again until the answer to this query is shown.
+  let answer = null;
+  for (let attempt = 0; attempt < 10 && !answer; attempt++) {
+    editor.CodeMirror.setValue('{ me { subject } }');
+    await new Promise((r) => setTimeout(r, 300));
+    button.click();
+    answer = await until(() => (shown().includes('"me"') ? shown() : null), 100);
+  }
   const resources = performance.getEntriesByType('resource').map((r) => r.name);
-  return JSON.stringify({ answer, resources, origin: location.origin });
+  return JSON.stringify({ answer, shown: shown(), resources, origin: location.origin });
 })()"#;
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! `GET /metrics` of a real `tenant-oms serve` process, read back with a Prometheus text-format
 //! parser: it counts exactly the calls this test made (a process of its own, so no other test's
-//! calls are in it), and it is served without a token on the `--metrics-listen` address only.
+//! calls are in it), it is served without a token on the `--metrics-listen` address only, and
+//! that listener stops with the process on SIGTERM.
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -131,7 +132,12 @@ async fn metrics_count_the_calls_made() {
     // With a listener of its own, the API's address does not serve the metrics.
     let on_api = client.get(format!("http://{}/metrics", server.addr)).send().await.expect("request");
     assert_eq!(on_api.status().as_u16(), 404);
-    server.kill_9().await;
+
+    // SIGTERM stops the metrics listener with the API: the process exits cleanly, and the
+    // metrics address no longer answers.
+    let status = server.terminate_within(Duration::from_secs(40)).await;
+    assert!(status.success(), "tenant-oms serve exited with {status} after SIGTERM");
+    assert!(client.get(format!("http://{metrics_addr}/metrics")).send().await.is_err(), "metrics still served");
 }
 
 fn line(quantity: i64) -> Value {

@@ -114,6 +114,17 @@ impl ServeProcess {
         ServeProcess { addr, metrics_addr, child }
     }
 
+    /// Sends SIGTERM and waits for the process to exit; panics if it is still running after `limit`.
+    pub async fn terminate_within(mut self, limit: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(status) => status.expect("wait"),
+            Err(_) => panic!("tenant-oms serve was still running {} s after SIGTERM", limit.as_secs()),
+        }
+    }
+
     /// SIGKILL: no drain, no flush, no goodbye.
     pub async fn kill_9(mut self) {
         self.child.start_kill().expect("kill -9");
