@@ -26,11 +26,11 @@ use infrastructure::{
 use interfaces::{
     Services,
     graphql::live_events::LiveEvents,
-    http::{HttpConfig, ServerConfig, router, server},
+    http::{HttpConfig, MetricsExport, ServerConfig, router, server},
 };
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
-use crate::workers;
+use crate::{metrics_export::Exporter, workers};
 
 /// How often an instance looks for config changes made by other instances.
 pub const CONFIG_POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -45,6 +45,8 @@ pub struct App {
     pub live_events: Arc<LiveEvents>,
     /// The background work that runs while the app is served.
     pub workers: Workers,
+    /// `GET /metrics`, also for a listener of its own (`--metrics-listen`).
+    pub metrics: Arc<dyn MetricsExport>,
 }
 
 /// How events leave the process (SPEC.md section 6).
@@ -256,6 +258,7 @@ pub async fn build_with(
         DispatchSettings::default(),
     ));
     let relay = Arc::new(OutboxRelay::new(database.outbox_relay(), bus.clone()));
+    let metrics: Arc<dyn MetricsExport> = Arc::new(Exporter::new(database.clone()));
     let workers = Workers { relay, dispatcher, signals: database.signals(), redis };
     let services = Services {
         orders,
@@ -268,9 +271,10 @@ pub async fn build_with(
         verifier,
         live_events: live_events.clone(),
         event_bus: bus,
+        metrics: Some(metrics.clone()),
     };
     let server = http.server.clone();
-    Ok(App { router: router(services, http), server, live_events, workers })
+    Ok(App { router: router(services, http), server, live_events, workers, metrics })
 }
 
 fn redis_options(events: &EventsSettings) -> RedisBusOptions {

@@ -3,5 +3,7 @@
 
 pub mod app;
 pub mod demo;
+pub mod metrics_export;
 pub mod telemetry;
+pub mod validate_flows;
 pub mod workers;

@@ -52,6 +52,10 @@ enum Command {
         /// Do not serve GraphiQL on GET /graphql.
         #[arg(long)]
         no_graphiql: bool,
+        /// Serve `GET /metrics` on this address instead of the API's listener (keeps it off the
+        /// public address).
+        #[arg(long, env = "OMS_METRICS_LISTEN")]
+        metrics_listen: Option<String>,
     },
     /// Start on the embedded SQLite database with a demo tenant and print a bearer token.
     Demo {
@@ -76,6 +80,25 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Run the business flows end to end against a live server (order → shipments → delivery →
+    /// payment → completion, review hold, cancel, return and refund, idempotent replays, a
+    /// refused over-shipment); one line per flow, exit status 1 when any fails. Creates orders
+    /// in the tenant: point it at a test or staging tenant.
+    ValidateFlows {
+        /// The server, e.g. `http://127.0.0.1:8080` (or its `/graphql` endpoint).
+        #[arg(long)]
+        url: String,
+        /// The tenant the flows run in (sent as `X-Tenant-Id`).
+        #[arg(long)]
+        tenant: String,
+        /// A bearer token of that tenant with the permissions the flows use (a `tenant_admin`).
+        /// Prefer the environment variable: a command line is visible to other local users.
+        #[arg(long, env = "OMS_TOKEN", hide_env_values = true)]
+        token: String,
+        /// One JSON object per flow instead of text lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +143,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             redis_stream,
             allow_private_webhook_urls,
             no_graphiql,
+            metrics_listen,
         } => {
             let source = match saas_config {
                 Some(path) => {
@@ -131,18 +155,26 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let events =
                 app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls, ..Default::default() };
-            let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
+            let http =
+                HttpConfig { graphiql: !no_graphiql, metrics_route: metrics_listen.is_none(), ..HttpConfig::default() };
             let database =
                 Target { url: &database_url, schema: database_schema.as_deref(), durability: Durability::Full };
-            start(&listen, database, source, http, events, None).await?;
+            let listeners = Listeners { api: &listen, metrics: metrics_listen.as_deref() };
+            start(listeners, database, source, http, events, None).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, database_url } => {
             let demo = demo::prepare(Duration::from_secs(24 * 3600));
             let source = app::ConfigSource::Seed(demo.config);
             let database = Target { url: &database_url, schema: None, durability: Durability::Normal };
-            start(&listen, database, source, HttpConfig::default(), app::EventsSettings::default(), Some(demo.token))
-                .await?;
+            let listeners = Listeners { api: &listen, metrics: None };
+            let events = app::EventsSettings::default();
+            // The demo's GraphiQL starts with the demo's token in its headers editor.
+            let http = HttpConfig {
+                graphiql_token: Some(interfaces::http::GraphiqlToken(demo.token.clone())),
+                ..HttpConfig::default()
+            };
+            start(listeners, database, source, http, events, Some(demo.token)).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { database_url, database_schema } => {
@@ -180,6 +212,14 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}: {report}", file.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::ValidateFlows { url, tenant, token, json } => {
+            let reports = tenant_oms::validate_flows::run(&url, &tenant, &token).await.map_err(anyhow::Error::msg)?;
+            for report in &reports {
+                println!("{}", if json { report.json() } else { report.line() });
+            }
+            let all_passed = reports.iter().all(|r| r.failure.is_none());
+            Ok(if all_passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::Schema => {
             print!("{}", interfaces::graphql::sdl());
             Ok(ExitCode::SUCCESS)
@@ -194,8 +234,14 @@ struct Target<'a> {
     durability: Durability,
 }
 
+/// Where the API is served, and `/metrics` when it has an address of its own.
+struct Listeners<'a> {
+    api: &'a str,
+    metrics: Option<&'a str>,
+}
+
 async fn start(
-    listen: &str,
+    listeners: Listeners<'_>,
     target: Target<'_>,
     source: app::ConfigSource,
     http: HttpConfig,
@@ -205,13 +251,30 @@ async fn start(
     let database = app::open_database(target.url, target.schema, target.durability).await?;
     let database_url = target.url;
     let app = app::build_with(&database, source, http, events).await?;
+    let listen = listeners.api;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let metrics_server = match listeners.metrics {
+        Some(metrics_listen) => {
+            let metrics_listener = TcpListener::bind(metrics_listen)
+                .await
+                .with_context(|| format!("cannot listen on {metrics_listen} for metrics"))?;
+            let metrics_addr = metrics_listener.local_addr()?;
+            tracing::info!(addr = %metrics_addr, "metrics listening");
+            let router = interfaces::http::metrics_router(app.metrics.clone());
+            Some(tokio::spawn(async move { axum::serve(metrics_listener, router).await }))
+        }
+        None => None,
+    };
     tracing::info!(%addr, database = %redact_url(database_url), backend = database.backend_name(), "tenant-oms listening");
     if let Some(token) = demo_token {
         println!("{}", demo::banner(&addr.to_string(), &token));
     }
     app::serve(listener, app, app::shutdown_signal()).await?;
+    // Scrapes hold no state worth draining: the metrics listener simply stops with the API.
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

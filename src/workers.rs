@@ -7,7 +7,7 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use application::{
     events::{Attempted, OutboxRelay, RELAY_BATCH, WebhookDispatcher},
-    ports::StoreError,
+    ports::{DeliveryNext, StoreError},
 };
 use domain::TenantId;
 use infrastructure::persistence::Signals;
@@ -56,6 +56,7 @@ pub async fn relay_loop(relay: Arc<OutboxRelay>, signals: Arc<Signals>, mut stop
     while !*stop.borrow() {
         let wait = match relay.relay_once().await {
             Ok(published) => {
+                metrics::counter!("oms_outbox_published_total").increment(published as u64);
                 if failing {
                     tracing::info!("outbox relay publishing again");
                     failing = false;
@@ -134,6 +135,7 @@ pub async fn dispatch_loop(dispatcher: Arc<WebhookDispatcher>, signals: Arc<Sign
                             Err(e) => {
                                 // The lease runs out and the attempt is made again.
                                 tracing::warn!(%tenant, delivery = %id, error = %e, "could not make a webhook attempt");
+                                metrics::counter!("oms_webhook_deliveries_total", "outcome" => "not_made").increment(1);
                                 (tenant, None)
                             }
                         }
@@ -191,6 +193,14 @@ async fn store_attempts(dispatcher: &WebhookDispatcher, finished: &mut Vec<Attem
     }
     match dispatcher.record(finished).await {
         Ok(()) => {
+            for attempted in finished.iter() {
+                let outcome = match attempted.next {
+                    DeliveryNext::Succeeded => "succeeded",
+                    DeliveryNext::RetryAt(_) => "retry_scheduled",
+                    DeliveryNext::Failed => "failed",
+                };
+                metrics::counter!("oms_webhook_deliveries_total", "outcome" => outcome).increment(1);
+            }
             finished.clear();
             Ok(())
         }

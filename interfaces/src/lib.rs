@@ -36,4 +36,6 @@ pub struct Services {
     pub live_events: Arc<LiveEvents>,
     /// Where the relay publishes: `/readyz` asks it whether it can take events (Redis).
     pub event_bus: Arc<dyn EventBus>,
+    /// The Prometheus text of `GET /metrics`; `None` serves no metrics route.
+    pub metrics: Option<Arc<dyn http::MetricsExport>>,
 }

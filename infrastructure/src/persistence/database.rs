@@ -221,10 +221,65 @@ impl Database {
             .map_err(store_error)
     }
 
+    /// The oldest event still waiting for the relay, when it occurred: how far behind the relay
+    /// is (none waiting is `None`).
+    pub async fn outbox_oldest_pending(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+        use super::entities::outbox_events;
+        let oldest: Option<chrono::DateTime<chrono::Utc>> = outbox_events::Entity::find()
+            .select_only()
+            .column(outbox_events::Column::OccurredAt)
+            .filter(outbox_events::Column::PublishedAt.is_null())
+            .order_by_asc(outbox_events::Column::OccurredAt)
+            .into_tuple()
+            .one(&self.reader)
+            .await
+            .map_err(store_error)?;
+        Ok(oldest)
+    }
+
+    /// Connections of each pool, for `/metrics`: one pool on PostgreSQL, a reader and a writer
+    /// on SQLite.
+    pub fn pool_usage(&self) -> Vec<PoolUsage> {
+        match self.backend {
+            Backend::Postgres => {
+                let pool = self.writer.get_postgres_connection_pool();
+                vec![PoolUsage::of("main", pool.size(), pool.num_idle(), pool.options().get_max_connections())]
+            }
+            Backend::Sqlite => [("reader", &self.reader), ("writer", &self.writer)]
+                .into_iter()
+                .map(|(name, connection)| {
+                    let pool = connection.get_sqlite_connection_pool();
+                    PoolUsage::of(name, pool.size(), pool.num_idle(), pool.options().get_max_connections())
+                })
+                .collect(),
+        }
+    }
+
     /// Closes the pools; on SQLite the last connection to close checkpoints the WAL.
     pub async fn close(&self) -> Result<(), StoreError> {
         self.reader.close_by_ref().await.map_err(store_error)?;
         self.writer.close_by_ref().await.map_err(store_error)
+    }
+}
+
+/// One connection pool's use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+impl PoolUsage {
+    fn of(pool: &'static str, open: u32, idle: usize, max: u32) -> Self {
+        Self { pool, open, idle: u32::try_from(idle).unwrap_or(u32::MAX), max }
+    }
+
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
     }
 }
 

@@ -33,4 +33,4 @@ mod webhook_claim;
 mod webhook_store;
 mod writing;
 
-pub use database::{Database, Durability, Signals};
+pub use database::{Database, Durability, PoolUsage, Signals};

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 
 use async_graphql::{
     ErrorExtensionValues, ServerError, Value, Variables,
-    http::GraphiQLSource,
     parser::types::{ExecutableDocument, OperationType},
 };
 use axum::{
@@ -14,7 +13,7 @@ use axum::{
     body::Body,
     extract::{ConnectInfo, Query, State},
     http::{HeaderMap, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
@@ -27,6 +26,7 @@ use crate::{
         client_guard::{authenticate_client, client_address},
         media::{ResponseMedia, is_json_body},
         problem::{graphql_error, refusal},
+        prometheus::{self, Observed},
         tenant_gate,
     },
 };
@@ -35,7 +35,13 @@ fn graphiql(state: &AppState) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(GraphiQLSource::build().endpoint("/graphql").title("tenant-oms").finish()).into_response()
+    let mut page = super::graphiql::page(state.graphiql_token.as_ref());
+    page.extensions_mut().insert(Observed {
+        operation: "(graphiql)".to_owned(),
+        outcome: "ok".to_owned(),
+        tenant: None,
+    });
+    page
 }
 
 /// `GET /graphql?query=…[&operationName=…][&variables=<JSON>]`.
@@ -160,9 +166,17 @@ async fn run(
     method: Method,
 ) -> Response {
     let operation_name = wire.operation_name.clone();
+    let tenant = admitted.tenant_label();
+    let observed = |operation: &str, outcome: &str| Observed {
+        operation: operation.to_owned(),
+        outcome: outcome.to_owned(),
+        tenant: tenant.clone(),
+    };
     let mut request = wire.into_request();
-    let cost = match request.parsed_query() {
+    // The label is only trusted once the engine has validated the document.
+    let (cost, mut operation) = match request.parsed_query() {
         Ok(document) => {
+            let operation = prometheus::operation_label(document, operation_name.as_deref());
             if method == Method::Get && !reads_only(document, operation_name.as_deref()) {
                 let mut response = graphql_error(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -170,24 +184,35 @@ async fn run(
                     "a GET request may only run a query; send mutations with POST",
                 );
                 response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, POST"));
+                response.extensions_mut().insert(observed("(invalid)", "http_405"));
                 return response;
             }
-            document_cost::measure(document, &state.documents)
+            (document_cost::measure(document, &state.documents), operation)
         }
-        Err(error) => return request_error(media, error, ErrorCode::ValidationFailed),
+        Err(error) => {
+            let mut response = request_error(media, error, ErrorCode::ValidationFailed);
+            response.extensions_mut().insert(observed("(invalid)", ErrorCode::ValidationFailed.as_str()));
+            return response;
+        }
     };
     let cost = match cost {
         Ok(cost) => cost,
         Err(refusal) => {
             tracing::info!(reason = %refusal.message(), "query document refused before validation");
-            return request_error(media, ServerError::new(refusal.message(), None), ErrorCode::QueryTooComplex);
+            let mut response =
+                request_error(media, ServerError::new(refusal.message(), None), ErrorCode::QueryTooComplex);
+            // Not validated yet: the root field may be no field of the schema.
+            response.extensions_mut().insert(observed("(refused)", ErrorCode::QueryTooComplex.as_str()));
+            return response;
         }
     };
     // The gate counted the request once; each further mutation it runs counts once more.
     if cost.root_mutation_fields > 1
         && let Err(refusal) = admitted.charge(state, cost.root_mutation_fields - 1)
     {
-        return refusal.into_response();
+        let mut response = refusal.into_response();
+        response.extensions_mut().insert(observed("(refused)", ErrorCode::RateLimited.as_str()));
+        return response;
     }
     let mut request = admitted.into_request(request);
     if let Some(key) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
@@ -195,7 +220,21 @@ async fn run(
     }
     let mut response = state.schema.execute(request).await;
     label_engine_errors(&mut response);
-    answer(media, &response)
+    if never_ran(&response) {
+        operation = "(invalid)".to_owned();
+    }
+    let outcome = prometheus::outcome_label(&response);
+    let mut answered = answer(media, &response);
+    answered.extensions_mut().insert(observed(&operation, &outcome));
+    answered
+}
+
+/// Errors without a path and no data: the request never ran (validation, variables, the plan's
+/// complexity cap).
+fn never_ran(response: &async_graphql::Response) -> bool {
+    response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
 }
 
 /// Whether the operation a request runs is a query (a document the engine will refuse for a
@@ -261,10 +300,7 @@ fn request_error(media: ResponseMedia, mut error: ServerError, code: ErrorCode) 
 /// An engine answer. Errors without a path and no data mean the request never ran (validation,
 /// variables, the plan's complexity cap): such an answer carries no `data` entry.
 fn answer(media: ResponseMedia, response: &async_graphql::Response) -> Response {
-    let never_ran = response.data == Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|error| error.path.is_empty());
-    if never_ran {
+    if never_ran(response) {
         let body = serde_json::to_vec(&serde_json::json!({ "errors": response.errors })).unwrap_or_default();
         return media.respond(media.request_error_status(), body);
     }

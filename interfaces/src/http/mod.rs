@@ -1,13 +1,15 @@
 //! The axum router: `/graphql` (POST; GET for queries and GraphiQL), `/graphql/ws` (subscriptions),
-//! `/healthz`, `/readyz`, and the hyper server that runs it with the timers and caps of the HTTP edge.
+//! `/healthz`, `/readyz`, `/metrics`, and the hyper server that runs it with the timers and caps of the HTTP edge.
 
 mod auth;
 mod client_guard;
+mod graphiql;
 mod graphql;
 mod health;
 mod load_shed;
 mod media;
 mod problem;
+pub mod prometheus;
 mod rate_limit;
 mod request_id;
 pub mod server;
@@ -35,6 +37,8 @@ use crate::{
     graphql::{AppSchema, build_schema, document_cost::DocumentLimits},
 };
 
+pub use graphiql::GraphiqlToken;
+pub use prometheus::{MAX_TENANT_LABELS, MetricsExport, metrics_router};
 pub use server::ServerConfig;
 pub use ws::WebSocketConfig;
 
@@ -44,6 +48,8 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpConfig {
     /// Serve GraphiQL on `GET /graphql`.
     pub graphiql: bool,
+    /// A token GraphiQL's headers editor starts with (`tenant-oms demo` gives its own).
+    pub graphiql_token: Option<GraphiqlToken>,
     /// Larger request bodies are refused (413) without being read past the limit.
     pub max_body_bytes: usize,
     /// A request (body read, execution, answer) that takes longer is answered 408.
@@ -60,12 +66,16 @@ pub struct HttpConfig {
     pub server: ServerConfig,
     /// Caps and timers of a `/graphql/ws` socket.
     pub websocket: WebSocketConfig,
+    /// Serve `GET /metrics` on this router (when the services export metrics); off when it has
+    /// a listener of its own (`--metrics-listen`).
+    pub metrics_route: bool,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             graphiql: true,
+            graphiql_token: None,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             max_in_flight: 512,
@@ -73,6 +83,7 @@ impl Default for HttpConfig {
             documents: DocumentLimits::default(),
             server: ServerConfig::default(),
             websocket: WebSocketConfig::default(),
+            metrics_route: true,
         }
     }
 }
@@ -82,6 +93,7 @@ pub(crate) struct AppState {
     schema: AppSchema,
     services: Services,
     graphiql: bool,
+    graphiql_token: Option<GraphiqlToken>,
     max_body_bytes: usize,
     documents: DocumentLimits,
     websocket: WebSocketConfig,
@@ -91,10 +103,13 @@ pub(crate) struct AppState {
 }
 
 pub fn router(services: Services, config: HttpConfig) -> Router {
+    let export = services.metrics.clone();
+    let recording = Arc::new(prometheus::Recording::new(export.clone()));
     let state = AppState {
         schema: build_schema(services.clone()),
         services,
         graphiql: config.graphiql,
+        graphiql_token: config.graphiql_token.clone(),
         max_body_bytes: config.max_body_bytes,
         documents: config.documents,
         websocket: config.websocket,
@@ -107,33 +122,41 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::execute))
         // `any`: HTTP/1.1 upgrades with GET, HTTP/2 with an extended CONNECT.
         .route("/graphql/ws", any(ws::upgrade))
-        .route_layer(middleware::from_fn_with_state(in_flight, load_shed::shed_when_full));
-    Router::new()
+        .route_layer(middleware::from_fn_with_state(in_flight, load_shed::shed_when_full))
+        // Outside the shedding, so that shed requests are counted too.
+        .route_layer(middleware::from_fn_with_state(recording, prometheus::record));
+    let mut routes = Router::new()
         .merge(graphql_routes)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .with_state(state)
-        .layer(
-            ServiceBuilder::new()
-                .layer(middleware::map_request(request_id::drop_unacceptable_request_id))
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(|req: &Request<_>| {
-                            let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                            tracing::info_span!(
-                                "request",
-                                request_id = %request_id,
-                                method = %req.method(),
-                                path = %req.uri().path(),
-                                tenant = tracing::field::Empty,
-                                subject = tracing::field::Empty,
-                            )
-                        })
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-                )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(CatchPanicLayer::custom(problem::panic_response))
-                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout)),
-        )
+        .with_state(state);
+    if config.graphiql {
+        routes = routes.route(graphiql::ASSET_ROUTE, get(graphiql::asset));
+    }
+    if let Some(export) = export.filter(|_| config.metrics_route) {
+        routes = routes.merge(metrics_router(export));
+    }
+    routes.layer(
+        ServiceBuilder::new()
+            .layer(middleware::map_request(request_id::drop_unacceptable_request_id))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|req: &Request<_>| {
+                        let request_id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                        tracing::info_span!(
+                            "request",
+                            request_id = %request_id,
+                            method = %req.method(),
+                            path = %req.uri().path(),
+                            tenant = tracing::field::Empty,
+                            subject = tracing::field::Empty,
+                        )
+                    })
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(CatchPanicLayer::custom(problem::panic_response))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout)),
+    )
 }

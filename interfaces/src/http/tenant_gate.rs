@@ -27,6 +27,16 @@ pub(crate) struct Admitted {
     requests_per_minute: Option<u64>,
 }
 
+impl Admitted {
+    /// Who the request is counted for in the metrics: the tenant, or `(provider)`.
+    pub(crate) fn tenant_label(&self) -> Option<String> {
+        Some(match &self.caller {
+            Caller::Tenant(principal) => principal.tenant_id.as_str().to_owned(),
+            Caller::Provider(_) => "(provider)".to_owned(),
+        })
+    }
+}
+
 pub(crate) async fn admit(state: &AppState, caller: Caller) -> Result<Admitted, Response> {
     let span = tracing::Span::current();
     let principal = match &caller {

@@ -10,6 +10,8 @@ use tokio::{
 
 pub struct DemoProcess {
     pub addr: SocketAddr,
+    /// The bearer token the demo printed.
+    pub token: String,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -28,10 +30,14 @@ impl DemoProcess {
             .spawn()
             .expect("start tenant-oms demo");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        let (addr, token) = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut addr = None;
             while let Some(line) = lines.next_line().await.expect("read stdout") {
                 if let Some(rest) = line.strip_prefix("export OMS=http://") {
-                    return rest.trim_end_matches("/graphql").parse::<SocketAddr>().expect("listen address");
+                    addr = Some(rest.trim_end_matches("/graphql").parse::<SocketAddr>().expect("listen address"));
+                }
+                if let Some(token) = line.strip_prefix("export TOKEN=") {
+                    return (addr.expect("OMS is printed before TOKEN"), token.to_owned());
                 }
             }
             panic!("tenant-oms demo exited before printing its address");
@@ -40,7 +46,7 @@ impl DemoProcess {
         .expect("tenant-oms demo starts within 60 s");
         // Keep draining stdout so the process never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        DemoProcess { addr, child, _dir: dir }
+        DemoProcess { addr, token, child, _dir: dir }
     }
 
     /// Sends SIGTERM and waits for the process to exit; panics if it is still running after `limit`.
@@ -59,6 +65,8 @@ impl DemoProcess {
 /// the address it listens on.
 pub struct ServeProcess {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served when started with `--metrics-listen`.
+    pub metrics_addr: Option<SocketAddr>,
     child: Child,
 }
 
@@ -86,11 +94,16 @@ impl ServeProcess {
             .spawn()
             .expect("start tenant-oms serve");
         let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+        let (addr, metrics_addr) = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut metrics_addr = None;
             while let Some(line) = lines.next_line().await.expect("read stderr") {
                 let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+                let addr = || entry["addr"].as_str().expect("addr").parse::<SocketAddr>().expect("listen address");
+                if entry["message"] == "metrics listening" {
+                    metrics_addr = Some(addr());
+                }
                 if entry["message"] == "tenant-oms listening" {
-                    return entry["addr"].as_str().expect("addr").parse::<SocketAddr>().expect("listen address");
+                    return (addr(), metrics_addr);
                 }
             }
             panic!("tenant-oms serve exited before listening");
@@ -98,7 +111,18 @@ impl ServeProcess {
         .await
         .expect("tenant-oms serve starts within 60 s");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        ServeProcess { addr, child }
+        ServeProcess { addr, metrics_addr, child }
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; panics if it is still running after `limit`.
+    pub async fn terminate_within(mut self, limit: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(status) => status.expect("wait"),
+            Err(_) => panic!("tenant-oms serve was still running {} s after SIGTERM", limit.as_secs()),
+        }
     }
 
     /// SIGKILL: no drain, no flush, no goodbye.

@@ -26,6 +26,15 @@ pub(super) struct Fetcher {
 impl Fetcher {
     /// The set published at `uri`, or a reason fit for logs and for `AuthError::Unavailable`.
     pub(super) async fn fetch(&self, uri: &str) -> Result<JwkSet, String> {
+        let fetched = self.fetch_once(uri).await;
+        // Operators watch the IdPs through these; the URI stays out of the labels (one series
+        // per IdP would grow with the tenants).
+        let outcome = if fetched.is_ok() { "ok" } else { "error" };
+        metrics::counter!("oms_jwks_fetches_total", "outcome" => outcome).increment(1);
+        fetched
+    }
+
+    async fn fetch_once(&self, uri: &str) -> Result<JwkSet, String> {
         let url = reqwest::Url::parse(uri).map_err(|_| "jwks_uri is not a URL".to_owned())?;
         if !is_https_or_loopback(&url) {
             return Err("jwks_uri must be https".to_owned());
