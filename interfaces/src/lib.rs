@@ -14,6 +14,7 @@ use application::{
     ports::{EventBus, TokenVerifier},
     session::Session,
     tenant_config::TenantConfigs,
+    webhooks_in::WebhookIntake,
 };
 
 use crate::graphql::live_events::LiveEvents;
@@ -36,4 +37,6 @@ pub struct Services {
     pub live_events: Arc<LiveEvents>,
     /// Where the relay publishes: `/readyz` asks it whether it can take events (Redis).
     pub event_bus: Arc<dyn EventBus>,
+    /// Signed inbound webhooks: partners' orders and carriers' tracking reports.
+    pub webhooks_in: Arc<WebhookIntake>,
 }

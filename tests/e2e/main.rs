@@ -30,4 +30,5 @@ mod schema_drift;
 mod subscriptions;
 mod transitions;
 mod validation;
+mod webhooks_in;
 mod webhooks_out;

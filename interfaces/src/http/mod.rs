@@ -1,5 +1,5 @@
 //! The axum router: `/graphql` (POST; GET for queries and GraphiQL), `/graphql/ws` (subscriptions),
-//! `/healthz`, `/readyz`, and the hyper server that runs it with the timers and caps of the HTTP edge.
+//! `/webhooks/…` (signed inbound webhooks), `/healthz`, `/readyz`, and the hyper server that runs it with the timers and caps of the HTTP edge.
 
 mod auth;
 mod client_guard;
@@ -12,6 +12,7 @@ mod rate_limit;
 mod request_id;
 pub mod server;
 mod tenant_gate;
+mod webhooks;
 mod ws;
 
 use std::{sync::Arc, time::Duration};
@@ -20,7 +21,7 @@ use axum::{
     Router,
     http::{HeaderName, Request, StatusCode},
     middleware,
-    routing::{any, get},
+    routing::{any, get, post},
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -60,6 +61,25 @@ pub struct HttpConfig {
     pub server: ServerConfig,
     /// Caps and timers of a `/graphql/ws` socket.
     pub websocket: WebSocketConfig,
+    /// Body limit and request rates of the inbound webhook routes.
+    pub webhooks: WebhookLimits,
+}
+
+/// The inbound webhook routes' limits. Rates are counted per instance, like the GraphQL ones.
+#[derive(Debug, Clone)]
+pub struct WebhookLimits {
+    /// Larger bodies are refused (413).
+    pub max_body_bytes: usize,
+    /// Requests to one tenant's webhook routes (or to the provider's route) per minute.
+    pub per_tenant_per_minute: u64,
+    /// Requests to any webhook route from one client address per minute.
+    pub per_client_per_minute: u64,
+}
+
+impl Default for WebhookLimits {
+    fn default() -> Self {
+        Self { max_body_bytes: 256 * 1024, per_tenant_per_minute: 1200, per_client_per_minute: 600 }
+    }
 }
 
 impl Default for HttpConfig {
@@ -73,6 +93,7 @@ impl Default for HttpConfig {
             documents: DocumentLimits::default(),
             server: ServerConfig::default(),
             websocket: WebSocketConfig::default(),
+            webhooks: WebhookLimits::default(),
         }
     }
 }
@@ -88,6 +109,8 @@ pub(crate) struct AppState {
     unauthenticated_per_minute: u64,
     rate_limiter: Arc<rate_limit::RateLimiter>,
     client_guard: Arc<rate_limit::RateLimiter>,
+    webhook_limits: WebhookLimits,
+    webhook_limiter: Arc<rate_limit::RateLimiter>,
 }
 
 pub fn router(services: Services, config: HttpConfig) -> Router {
@@ -101,6 +124,8 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         unauthenticated_per_minute: config.unauthenticated_per_minute,
         rate_limiter: Default::default(),
         client_guard: Default::default(),
+        webhook_limits: config.webhooks,
+        webhook_limiter: Default::default(),
     };
     let in_flight = load_shed::InFlight::new(config.max_in_flight);
     let graphql_routes = Router::new()
@@ -110,6 +135,11 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         .route_layer(middleware::from_fn_with_state(in_flight, load_shed::shed_when_full));
     Router::new()
         .merge(graphql_routes)
+        .route("/webhooks/shipment-tracker", post(webhooks::provider_shipment_tracker))
+        .route("/webhooks/{tenant}/add-order", post(webhooks::add_order))
+        .route("/webhooks/{tenant}/shipment-tracker", post(webhooks::shipment_tracker))
+        .route("/t/{tenant}/webhooks/add-order", post(webhooks::add_order))
+        .route("/t/{tenant}/webhooks/shipment-tracker", post(webhooks::shipment_tracker))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)
