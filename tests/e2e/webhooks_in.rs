@@ -492,3 +492,20 @@ async fn no_secret_in_any_answer_audit_record_or_log_line() {
         assert!(!log.contains(secret), "a secret leaked into the log");
     }
 }
+
+#[tokio::test]
+async fn concurrent_copies_of_one_delivery_create_one_order() {
+    let app = TestApp::spawn().await;
+    // No externalRef: only the delivery's receipt stands between the copies and four orders.
+    let mut body = order_input("unused", vec![line("SKU-1", 1, "3.00")]);
+    body.as_object_mut().unwrap().remove("externalRef");
+    let signer = Signer::Standard { secret: A_ADD_ORDER, id: "msg-race", at: now() };
+    let path = add_order_path(TENANT_A);
+    let copies = futures::future::join_all((0..4).map(|_| send(&app, &path, signer, &body))).await;
+    let mut statuses: Vec<&str> = copies.iter().map(|a| a.body["status"].as_str().unwrap_or(&a.text)).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["created", "duplicate", "duplicate", "duplicate"]);
+    let ids: std::collections::HashSet<&str> = copies.iter().map(|a| a.body["orderId"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 1, "every copy answers with the one order");
+    assert_eq!(orders_of(&app, TENANT_A).await.len(), 1);
+}
