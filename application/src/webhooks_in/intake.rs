@@ -179,17 +179,17 @@ impl WebhookIntake {
         self.track(call, delivery).await
     }
 
-    /// A delivery refused before it was read (its body is over the limit): recorded like any.
+    /// A delivery refused before it was read (its body is over the limit): recorded like any, on
+    /// the platform's trail, since nothing says it came from whoever may write the tenant's.
     pub async fn refused_unread(&self, tenant: Option<&str>, route: InboundRoute, request_id: Option<String>) {
         let (actor, action) = match (tenant, route) {
             (_, InboundRoute::AddOrder) => (ADD_ORDER_ACTOR, "createOrder"),
             (Some(_), InboundRoute::ShipmentTracker) => (TRACKER_ACTOR, "recordShipmentTracking"),
             (None, InboundRoute::ShipmentTracker) => (PROVIDER_TRACKER_ACTOR, "recordShipmentTracking"),
         };
+        let tenant: Option<String> = tenant.map(|t| t.chars().take(128).collect());
         let input = json!({"route": route.config_key(), "tenantId": tenant, "refused": "body over the limit"});
-        // An unknown tenant's id is only recorded as written, on the platform's trail.
-        let tenant_id = tenant.and_then(|t| TenantId::new(t).ok());
-        self.record(tenant_id, actor, action, input, ErrorCode::ValidationFailed.as_str(), request_id).await;
+        self.record(None, actor, action, input, ErrorCode::ValidationFailed.as_str(), request_id).await;
     }
 
     async fn track(&self, call: Call<'_>, delivery: Delivery) -> Result<WebhookAnswer, WebhookFailure> {
@@ -339,7 +339,7 @@ impl WebhookIntake {
     ) -> WebhookFailure {
         let input = json!({
             "route": call.route.config_key(),
-            "tenantId": call.path_tenant,
+            "tenantId": call.path_tenant.map(|t| t.chars().take(128).collect::<String>()),
             "webhookId": delivery.headers.get("webhook-id").map(|id| id.chars().take(128).collect::<String>()),
             "bodyBytes": delivery.body.len(),
             "bodySha256": hex::encode(Sha256::digest(&delivery.body)),
