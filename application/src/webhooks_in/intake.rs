@@ -114,15 +114,15 @@ impl WebhookIntake {
 
     /// `POST /webhooks/{tenantId}/add-order`.
     pub async fn add_order(&self, tenant: &str, delivery: Delivery) -> Result<WebhookAnswer, WebhookFailure> {
+        let tenant_id = self.path_tenant(tenant, InboundRoute::AddOrder, &delivery).await?;
         let call = Call {
-            owner: WebhookOwner::Tenant(self.path_tenant(tenant, InboundRoute::AddOrder, &delivery).await?),
+            owner: WebhookOwner::Tenant(tenant_id.clone()),
             route: InboundRoute::AddOrder,
             actor: ADD_ORDER_ACTOR,
             action: "createOrder",
             path_tenant: Some(tenant),
         };
         let (verified, payload) = self.admit(&call, &delivery).await?;
-        let WebhookOwner::Tenant(tenant_id) = &call.owner else { unreachable!("a tenant's route") };
         let input = match serde_json::from_value::<AddOrderBody>(payload) {
             Ok(body) => body.into_input(),
             Err(e) => {
@@ -133,7 +133,7 @@ impl WebhookIntake {
                 return Err(self.refused(&call, &delivery, failure).await);
             }
         };
-        let principal = principal(tenant_id.clone(), ADD_ORDER_ACTOR, &delivery);
+        let principal = principal(tenant_id, ADD_ORDER_ACTOR, &delivery);
         let outcome = self
             .orders
             .add_order_signed(&principal, input, delivery_use(call.route.config_key(), &verified))
