@@ -13,6 +13,7 @@ use application::{
     ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids, WebhookEndpoints},
     session::Session,
     tenant_config::TenantConfigs,
+    webhooks_in::WebhookIntake,
 };
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -191,6 +192,14 @@ pub async fn build_with(
         Arc::new(SystemClock),
         Arc::new(UuidV7Ids),
     ));
+    let webhooks_in = Arc::new(WebhookIntake::new(
+        orders.clone(),
+        database.order_store(),
+        catalog.clone(),
+        audit_log.clone(),
+        Arc::new(SystemClock),
+        Arc::new(UuidV7Ids),
+    ));
     let session = Arc::new(Session::new(catalog.clone()));
     let audit =
         Arc::new(AuditTrail::new(catalog.clone(), audit_log.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids)));
@@ -272,6 +281,7 @@ pub async fn build_with(
         live_events: live_events.clone(),
         event_bus: bus,
         metrics: Some(metrics.clone()),
+        webhooks_in,
     };
     let server = http.server.clone();
     Ok(App { router: router(services, http), server, live_events, workers, metrics })

@@ -16,6 +16,7 @@ pub mod session;
 pub mod tenant_config;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod webhooks_in;
 
 pub use access::Permission;
 pub use error::{AppError, ErrorCode};

@@ -92,3 +92,19 @@ pub(crate) async fn authorize(
     tenant.access.check(&p.roles, needed)?;
     Ok(Authorized { tenant, permission: needed })
 }
+
+/// Authorization of a call signed with a webhook secret the provider configured for the tenant:
+/// the tenant must exist and be active and, when `in_plan`, its plan must include `needed`. Roles
+/// play no part: no user is calling.
+pub(crate) async fn authorize_signed(
+    tenants: &dyn TenantDirectory,
+    p: &Principal,
+    needed: Permission,
+    in_plan: bool,
+) -> Result<Authorized, AppError> {
+    let tenant = active_tenant(tenants, p).await?;
+    if in_plan && !tenant.access.plan().contains(needed) {
+        return Err(AppError::new(ErrorCode::PlanForbidden, format!("the plan does not include {}", needed.as_str())));
+    }
+    Ok(Authorized { tenant, permission: needed })
+}

@@ -1,8 +1,9 @@
 //! Driven adapters: persistence (SeaORM on SQLite or PostgreSQL), configuration, identity, the
-//! event bus (Redis Streams), outbound webhooks.
+//! event bus (Redis Streams), inbound and outbound webhooks.
 
 pub mod config;
 pub mod event_bus;
 pub mod identity;
 pub mod persistence;
+pub mod webhooks_in;
 pub mod webhooks_out;

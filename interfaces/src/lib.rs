@@ -14,6 +14,7 @@ use application::{
     ports::{EventBus, TokenVerifier},
     session::Session,
     tenant_config::TenantConfigs,
+    webhooks_in::WebhookIntake,
 };
 
 use crate::graphql::live_events::LiveEvents;
@@ -38,4 +39,6 @@ pub struct Services {
     pub event_bus: Arc<dyn EventBus>,
     /// The Prometheus text of `GET /metrics`; `None` serves no metrics route.
     pub metrics: Option<Arc<dyn http::MetricsExport>>,
+    /// Signed inbound webhooks: partners' orders and carriers' tracking reports.
+    pub webhooks_in: Arc<WebhookIntake>,
 }

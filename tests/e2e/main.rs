@@ -34,4 +34,5 @@ mod subscriptions;
 mod transitions;
 mod validate_flows;
 mod validation;
+mod webhooks_in;
 mod webhooks_out;

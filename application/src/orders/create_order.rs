@@ -9,7 +9,7 @@ use crate::{
         commands::CreateOrder,
         idempotency::KeyUse,
         inputs,
-        runner::{Command, Creation},
+        runner::{Authority, Command, Creation, DeliveryUse},
     },
 };
 
@@ -17,6 +17,17 @@ const OPERATION: &str = "createOrder";
 
 impl Orders {
     pub async fn create_order(&self, p: &Principal, input: CreateOrder) -> Result<Outcome<Order>, AppError> {
+        self.create_order_as(p, Authority::Roles, input, None).await
+    }
+
+    /// createOrder on `authority`, for the webhook delivery `delivery` when one asks for it.
+    pub(crate) async fn create_order_as(
+        &self,
+        p: &Principal,
+        authority: Authority,
+        input: CreateOrder,
+        delivery: Option<DeliveryUse>,
+    ) -> Result<Outcome<Order>, AppError> {
         let command = Command {
             action: OPERATION,
             permission: Permission::OrderCreate,
@@ -25,7 +36,7 @@ impl Orders {
             names: None,
         };
         let outcome = self
-            .run(p, command, |authorized| {
+            .run_as(p, authority, command, |authorized| {
                 let input = &input;
                 let key = KeyUse::new(OPERATION, input.idempotency_key.as_deref(), &input)?;
                 // Everything is validated before the database is touched: bad input changes nothing.
@@ -61,9 +72,10 @@ impl Orders {
                     build: Box::new(move |slot, cx| {
                         Ok(Order::create(draft(slot.id, slot.number), auto_confirm, cx.now)?)
                     }),
+                    delivery: delivery.clone(),
                 })
             })
             .await?;
-        Ok(Outcome { value: outcome.value.0, replayed: outcome.replayed })
+        Ok(Outcome { value: outcome.value.0, replayed: outcome.replayed, duplicate: outcome.duplicate })
     }
 }

@@ -69,10 +69,15 @@ impl Orders {
                             .filter(|id| order.shipment(*id).is_some())
                             .ok_or_else(AppError::internal)
                     }),
+                    delivery: None,
                 })
             })
             .await?;
         let (order, shipment_id) = outcome.value;
-        Ok(Outcome { value: ShipmentView { order, shipment_id }, replayed: outcome.replayed })
+        Ok(Outcome {
+            value: ShipmentView { order, shipment_id },
+            replayed: outcome.replayed,
+            duplicate: outcome.duplicate,
+        })
     }
 }

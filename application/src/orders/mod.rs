@@ -19,6 +19,7 @@ mod shipment_commands;
 mod target;
 #[cfg(test)]
 mod tests;
+mod tracking_commands;
 mod watch;
 
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub use commands::*;
 pub use ledger_queries::{LedgerListFilter, LedgerListQuery};
 pub use queries::{OrderListFilter, OrderListPage, OrderListQuery, ShipmentView};
 pub use return_commands::ReturnView;
+pub(crate) use runner::DeliveryUse;
+pub use tracking_commands::{RecordTracking, TrackingOutcome};
 pub use watch::OrderEventsScope;
 
 use crate::{
@@ -49,6 +52,8 @@ pub struct Orders {
 pub struct Outcome<T> {
     pub value: T,
     pub replayed: bool,
+    /// A replay of an inbound webhook delivery already acted on (then `replayed` too).
+    pub duplicate: bool,
 }
 
 impl Orders {

@@ -75,6 +75,6 @@ impl Orders {
                 })
             })
             .await?;
-        Ok(Outcome { value: outcome.value.0, replayed: outcome.replayed })
+        Ok(Outcome { value: outcome.value.0, replayed: outcome.replayed, duplicate: outcome.duplicate })
     }
 }

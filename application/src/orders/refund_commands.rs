@@ -81,6 +81,10 @@ impl Orders {
                 })
             })
             .await?;
-        Ok(Outcome { value: ReturnView { order: outcome.value.0, return_id: return_id? }, replayed: outcome.replayed })
+        Ok(Outcome {
+            value: ReturnView { order: outcome.value.0, return_id: return_id? },
+            replayed: outcome.replayed,
+            duplicate: outcome.duplicate,
+        })
     }
 }

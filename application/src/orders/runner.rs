@@ -44,8 +44,11 @@ use crate::{
         idempotency::{KeyUse, check_replay},
         target::Located,
     },
-    ports::{IdGenerator, IdempotencyRecord, OUTCOME_OK, OrderTx, PlanLimits, StoreError, Taken, TenantProfile},
-    session::Authorized,
+    ports::{
+        IdGenerator, IdempotencyRecord, OUTCOME_OK, OrderTx, PlanLimits, StoreError, Taken, TenantProfile,
+        WebhookReceipt,
+    },
+    session::{Authorized, authorize_signed},
 };
 
 /// A lost race is run again this many times in all before the caller is told CONFLICT.
@@ -62,6 +65,44 @@ pub(crate) struct Command<'a, I: Serialize> {
     /// the order's, and the shipment's or return's.
     pub names_order: Option<&'a str>,
     pub names: Option<&'a str>,
+}
+
+/// Whose authority a call runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Authority {
+    /// A token's roles, as the tenant's roles grant them (every GraphQL call).
+    Roles,
+    /// A delivery signed with a secret the provider configured for the tenant: the tenant must be
+    /// active and, when `in_plan`, its plan must include the command's permission. Roles have no
+    /// say: the signature, not a user, is the caller.
+    Signed { in_plan: bool },
+}
+
+/// An inbound webhook delivery a command acts on: a replay of it (found in the transaction,
+/// before anything is written) changes nothing, and the command remembers it when it writes.
+#[derive(Debug, Clone)]
+pub(crate) struct DeliveryUse {
+    pub route: String,
+    pub key: String,
+    pub remembered_until: DateTime<Utc>,
+}
+
+impl DeliveryUse {
+    fn receipt(&self, resource_id: &str, now: DateTime<Utc>) -> WebhookReceipt {
+        WebhookReceipt {
+            route: self.route.clone(),
+            delivery_key: self.key.clone(),
+            resource_id: Some(resource_id.to_owned()),
+            received_at: now,
+            remembered_until: self.remembered_until,
+        }
+    }
+}
+
+/// A change's delivery, with the step's result for a replay of it.
+pub(crate) struct ChangeDelivery<'a, T> {
+    pub delivery: DeliveryUse,
+    pub replays: Box<dyn Fn(&Order) -> T + Send + Sync + 'a>,
 }
 
 /// What a domain step may use besides the order.
@@ -88,6 +129,8 @@ pub(crate) struct Change<'a, T> {
     pub remembers: Remembers<'a, T>,
     /// The step's result for a replay, from the locked order and the stored key.
     pub replays: Replays<'a, T>,
+    /// The webhook delivery the change acts on, if any.
+    pub delivery: Option<ChangeDelivery<'a, T>>,
 }
 
 impl<'a> Change<'a, ()> {
@@ -104,6 +147,7 @@ impl<'a> Change<'a, ()> {
             step: Box::new(move |order, cx| step(order, cx)),
             remembers: Box::new(|order, _| order.id().to_string()),
             replays: Box::new(|_, _| Ok(())),
+            delivery: None,
         }
     }
 
@@ -135,6 +179,8 @@ pub(crate) struct Creation<'a> {
     /// An order of the tenant already holding it is the answer (a replay), not a new order.
     pub external_ref: Option<String>,
     pub build: Build<'a>,
+    /// The webhook delivery that asks for the order, if any.
+    pub delivery: Option<DeliveryUse>,
 }
 
 /// How one attempt ended. Returned once per attempt and moved straight out: boxing the large
@@ -179,6 +225,23 @@ impl Orders {
         W: UnitOfWork<T>,
         P: FnOnce(&Authorized) -> Result<W, AppError>,
     {
+        self.run_as(p, Authority::Roles, command, prepare).await
+    }
+
+    /// [`Orders::run`] on the given authority.
+    pub(crate) async fn run_as<I, T, W, P>(
+        &self,
+        p: &Principal,
+        authority: Authority,
+        command: Command<'_, I>,
+        prepare: P,
+    ) -> Result<Outcome<(Order, T)>, AppError>
+    where
+        I: Serialize,
+        T: Send,
+        W: UnitOfWork<T>,
+        P: FnOnce(&Authorized) -> Result<W, AppError>,
+    {
         let mut audit = AuditDraft::new(p, command.action, command.input);
         if let Some(order) = command.names_order {
             audit.order(order);
@@ -187,7 +250,12 @@ impl Orders {
             audit.target(id);
         }
         let result = async {
-            let authorized = self.authorize(p, command.permission).await?;
+            let authorized = match authority {
+                Authority::Roles => self.authorize(p, command.permission).await?,
+                Authority::Signed { in_plan } => {
+                    authorize_signed(self.tenants.as_ref(), p, command.permission, in_plan).await?
+                }
+            };
             let work = prepare(&authorized)?;
             self.transact(p, &authorized, &mut audit, work).await
         }
@@ -247,13 +315,26 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
     ) -> Result<Attempt<T>, AppError> {
         let mut order = self.target.lock(tx).await?.ok_or_else(|| self.target.not_found())?;
         audit.order(order.id());
+        // Read once the order is locked: a concurrent replay waits for the lock, then finds it.
+        if let Some(delivery) = &self.delivery
+            && tx.webhook_receipt(&delivery.delivery.route, &delivery.delivery.key, orders.clock.now()).await?.is_some()
+        {
+            let value = (delivery.replays)(&order);
+            return Ok(Attempt::Done {
+                outcome: Outcome { value: (order, value), replayed: true, duplicate: true },
+                wrote: false,
+            });
+        }
         if let Some(key) = &self.key
             && let Some(record) = tx.idempotency_record(&key.key).await?
         {
             check_replay(&record, key.operation, &key.fingerprint)?;
             audit.target(&record.resource_id);
             let value = (self.replays)(&order, &record)?;
-            return Ok(Attempt::Done { outcome: Outcome { value: (order, value), replayed: true }, wrote: false });
+            return Ok(Attempt::Done {
+                outcome: Outcome { value: (order, value), replayed: true, duplicate: false },
+                wrote: false,
+            });
         }
         let before = order.version();
         if let Some(expected) = self.expected_version
@@ -290,10 +371,15 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
         {
             return Ok(Attempt::Retry);
         }
+        if let Some(delivery) = &self.delivery
+            && remember_delivery(tx, &delivery.delivery, &order.id().to_string(), cx.now).await?.is_retry()
+        {
+            return Ok(Attempt::Retry);
+        }
         audit.target(&resource_id);
         let tenant = order.tenant_id().clone();
         tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
-        Ok(Attempt::Done { outcome: Outcome { value: (order, value), replayed: false }, wrote: true })
+        Ok(Attempt::Done { outcome: Outcome { value: (order, value), replayed: false, duplicate: false }, wrote: true })
     }
 }
 
@@ -308,9 +394,28 @@ impl UnitOfWork<()> for Creation<'_> {
         audit: &mut AuditDraft,
     ) -> Result<Attempt<()>, AppError> {
         let done = |order: Order, replayed: bool, wrote: bool| Attempt::Done {
-            outcome: Outcome { value: (order, ()), replayed },
+            outcome: Outcome { value: (order, ()), replayed, duplicate: false },
             wrote,
         };
+        let now = orders.clock.now();
+        if let Some(delivery) = &self.delivery
+            && let Some(receipt) = tx.webhook_receipt(&delivery.route, &delivery.key, now).await?
+        {
+            let id = receipt.resource_id.as_deref().and_then(|id| OrderId::parse(id).ok());
+            let order = match id {
+                Some(id) => tx.lock_order(id).await?,
+                None => None,
+            };
+            let order = order.ok_or_else(|| {
+                tracing::error!(route = %delivery.route, "a webhook receipt points at a missing order");
+                AppError::internal()
+            })?;
+            audit.order(order.id());
+            return Ok(Attempt::Done {
+                outcome: Outcome { value: (order, ()), replayed: true, duplicate: true },
+                wrote: false,
+            });
+        }
         if let Some(key) = &self.key
             && let Some(record) = tx.idempotency_record(&key.key).await?
         {
@@ -323,17 +428,26 @@ impl UnitOfWork<()> for Creation<'_> {
             audit.order(order.id());
             return Ok(done(order, true, false));
         }
-        let now = orders.clock.now();
         if let Some(external_ref) = &self.external_ref
             && let Some(existing) = tx.order_by_external_ref(external_ref).await?
         {
             audit.order(existing.id());
-            // From now on the key answers with the existing order too.
-            let Some(key) = &self.key else { return Ok(done(existing, true, false)) };
-            if remember(tx, key, &existing.id().to_string(), now).await?.is_retry() {
-                return Ok(Attempt::Retry);
+            let existing_id = existing.id().to_string();
+            let mut wrote = false;
+            // From now on the key (and the delivery) answer with the existing order too.
+            if let Some(key) = &self.key {
+                if remember(tx, key, &existing_id, now).await?.is_retry() {
+                    return Ok(Attempt::Retry);
+                }
+                wrote = true;
             }
-            return Ok(done(existing, true, true));
+            if let Some(delivery) = &self.delivery {
+                if remember_delivery(tx, delivery, &existing_id, now).await?.is_retry() {
+                    return Ok(Attempt::Retry);
+                }
+                wrote = true;
+            }
+            return Ok(done(existing, true, wrote));
         }
         let ids = orders.ids.as_ref();
         let cx = StepContext { now, ids, tenant: authorized.tenant() };
@@ -349,6 +463,11 @@ impl UnitOfWork<()> for Creation<'_> {
         }
         if let Some(key) = &self.key
             && remember(tx, key, &order.id().to_string(), now).await?.is_retry()
+        {
+            return Ok(Attempt::Retry);
+        }
+        if let Some(delivery) = &self.delivery
+            && remember_delivery(tx, delivery, &order.id().to_string(), now).await?.is_retry()
         {
             return Ok(Attempt::Retry);
         }
@@ -394,6 +513,21 @@ async fn remember(
     match tx.save_idempotency_record(&record).await {
         Ok(()) => Ok(Remembered::Saved),
         Err(StoreError::Duplicate(Taken::IdempotencyKey)) => Ok(Remembered::Taken),
+        Err(e) => Err(e),
+    }
+}
+
+/// Remembers the webhook delivery the command acted on. Taken by a concurrent replay: the retry
+/// finds it and answers as a replay.
+async fn remember_delivery(
+    tx: &mut dyn OrderTx,
+    delivery: &DeliveryUse,
+    resource_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Remembered, StoreError> {
+    match tx.save_webhook_receipt(&delivery.receipt(resource_id, now)).await {
+        Ok(()) => Ok(Remembered::Saved),
+        Err(StoreError::Duplicate(Taken::WebhookDelivery)) => Ok(Remembered::Taken),
         Err(e) => Err(e),
     }
 }

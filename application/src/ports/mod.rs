@@ -6,6 +6,7 @@ mod config_editor;
 mod config_store;
 mod events;
 mod identity;
+mod inbound;
 mod outbox_reader;
 mod provider_directory;
 mod store;
@@ -22,6 +23,10 @@ pub use config_editor::{
 pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
 pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope, LiveListener};
 pub use identity::{AuthError, TokenVerifier};
+pub use inbound::{
+    DeliveryHeaders, InboundRoute, InboundWebhooks, TrackedShipment, TrackingFacts, TrackingLookup, TrackingReader,
+    TrackingScope, Unverified, VerifiedDelivery, WebhookOwner, WebhookReceipt,
+};
 pub use outbox_reader::{EventPage, FeedQuery, OutboxReader, TimelineQuery};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
 pub use store::{

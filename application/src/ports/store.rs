@@ -10,6 +10,8 @@ use domain::{
 };
 use uuid::Uuid;
 
+use super::{TrackedShipment, TrackingLookup, TrackingScope, WebhookReceipt};
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// Optimistic concurrency: the row changed since it was read.
@@ -37,6 +39,8 @@ pub enum Taken {
     JournalEntryKey,
     /// Another shipment of the carrier holds the tracking reference.
     TrackingReference,
+    /// An inbound webhook delivery was already acted on (a concurrent replay committed first).
+    WebhookDelivery,
 }
 
 impl Taken {
@@ -47,6 +51,7 @@ impl Taken {
             Taken::OrderNumber => "number",
             Taken::IdempotencyKey | Taken::JournalEntryKey => "idempotencyKey",
             Taken::TrackingReference => "trackingReference",
+            Taken::WebhookDelivery => "webhook-id",
         }
     }
 }
@@ -204,6 +209,15 @@ pub trait OrderStore: Send + Sync {
     /// Debits and credits of all the tenant's postings per currency, in one query.
     async fn trial_balance(&self, tenant: &TenantId) -> Result<Vec<CurrencyTotals>, StoreError>;
 
+    /// The shipment a carrier's payload names, found by its tracking reference (narrowed by
+    /// carrier when given) within `scope`. The one lookup of the webhook routes, so that other
+    /// ways to name a shipment (the carrier's own shipment id) are added here.
+    async fn find_tracked_shipment(
+        &self,
+        scope: TrackingScope<'_>,
+        lookup: &TrackingLookup,
+    ) -> Result<TrackedShipment, StoreError>;
+
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> Result<(), StoreError>;
 }
@@ -235,6 +249,15 @@ pub trait OrderTx: Send {
     async fn idempotency_record(&mut self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// `Duplicate(IdempotencyKey)` when another transaction stored the key first.
     async fn save_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
+    /// The receipt of an inbound webhook delivery still remembered at `now`.
+    async fn webhook_receipt(
+        &mut self,
+        route: &str,
+        delivery_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<WebhookReceipt>, StoreError>;
+    /// `Duplicate(WebhookDelivery)` when a receipt of the delivery is still remembered.
+    async fn save_webhook_receipt(&mut self, receipt: &WebhookReceipt) -> Result<(), StoreError>;
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError>;
     /// The audit record of the change, committed with it or not at all.
     async fn append_audit(&mut self, record: &super::AuditRecord) -> Result<(), StoreError>;

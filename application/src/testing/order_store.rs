@@ -22,7 +22,7 @@ use super::{
 };
 use crate::ports::{
     AuditRecord, CurrencyTotals, LedgerPage, LedgerQuery, OrderPage, OrderQuery, OrderStore, OrderTx, OutboxEvent,
-    StoreError,
+    StoreError, TrackedShipment, TrackingLookup, TrackingScope,
 };
 
 /// Clones share one store, so a test keeps a handle while the use case holds another.
@@ -147,6 +147,38 @@ impl OrderStore for InMemoryOrderStore {
 
     async fn trial_balance(&self, tenant: &TenantId) -> Result<Vec<CurrencyTotals>, StoreError> {
         Ok(self.read(tenant, queries::trial_balance))
+    }
+
+    async fn find_tracked_shipment(
+        &self,
+        scope: TrackingScope<'_>,
+        lookup: &TrackingLookup,
+    ) -> Result<TrackedShipment, StoreError> {
+        let committed = lock(&self.shared.committed);
+        let carrier = lookup.carrier.as_deref().map(|c| c.trim().to_lowercase());
+        let mut found = Vec::new();
+        for (tenant, tables) in &committed.tenants {
+            if let TrackingScope::Tenant(only) = scope
+                && only != tenant
+            {
+                continue;
+            }
+            for order in tables.orders.values() {
+                for s in order.shipments() {
+                    let carrier_matches = carrier.as_deref().is_none_or(|c| s.carrier().trim().to_lowercase() == c);
+                    if s.tracking_reference.as_deref() == Some(lookup.reference.as_str()) && carrier_matches {
+                        found.push((tenant.clone(), s.id));
+                    }
+                }
+            }
+        }
+        Ok(match found.as_slice() {
+            [] => TrackedShipment::Unknown,
+            [(tenant_id, shipment_id)] => {
+                TrackedShipment::Found { tenant_id: tenant_id.clone(), shipment_id: *shipment_id }
+            }
+            _ => TrackedShipment::Ambiguous,
+        })
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -9,7 +9,9 @@ use domain::{OrderId, ReturnId, ShipmentId, TenantId, order::Order};
 use futures::lock::OwnedMutexGuard;
 
 use super::{faults::Op, lock, order_store::Shared, tables::TenantTables};
-use crate::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, writes_own_tenant};
+use crate::ports::{
+    AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, WebhookReceipt, writes_own_tenant,
+};
 
 /// The counter `next_order_number` draws from, as the SQL adapter names it.
 const ORDER_NUMBER_COUNTER: &str = "order_number";
@@ -85,6 +87,19 @@ impl OrderTx for InMemoryOrderTx {
 
     async fn save_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError> {
         self.staged.save_idempotency_record(record)
+    }
+
+    async fn webhook_receipt(
+        &mut self,
+        route: &str,
+        delivery_key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<WebhookReceipt>, StoreError> {
+        Ok(self.staged.webhook_receipt(route, delivery_key, now))
+    }
+
+    async fn save_webhook_receipt(&mut self, receipt: &WebhookReceipt) -> Result<(), StoreError> {
+        self.staged.save_webhook_receipt(receipt)
     }
 
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError> {

@@ -9,7 +9,7 @@ use domain::{
     order::{Order, Shipment},
 };
 
-use crate::ports::{IdempotencyRecord, OutboxEvent, StoreError, Taken};
+use crate::ports::{IdempotencyRecord, OutboxEvent, StoreError, Taken, WebhookReceipt};
 
 /// Cloned whole when a transaction begins: the clone is its private working copy, and commit
 /// puts it back. Test data is small, and a swap is trivially atomic.
@@ -20,6 +20,8 @@ pub(super) struct TenantTables {
     pub(super) idempotency: HashMap<String, IdempotencyRecord>,
     /// In append order.
     pub(super) outbox: Vec<OutboxEvent>,
+    /// Inbound webhook deliveries acted on, by (route, delivery key).
+    pub(super) receipts: HashMap<(String, String), WebhookReceipt>,
 }
 
 impl TenantTables {
@@ -37,6 +39,24 @@ impl TenantTables {
 
     pub(super) fn order_by_external_ref(&self, external_ref: &str) -> Option<Order> {
         self.orders.values().find(|o| o.external_ref() == Some(external_ref)).cloned()
+    }
+
+    pub(super) fn webhook_receipt(
+        &self,
+        route: &str,
+        key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<WebhookReceipt> {
+        self.receipts.get(&(route.to_owned(), key.to_owned())).filter(|r| r.remembered_until > now).cloned()
+    }
+
+    /// A receipt past its time is replaced, as the database's upsert does.
+    pub(super) fn save_webhook_receipt(&mut self, receipt: &WebhookReceipt) -> Result<(), StoreError> {
+        if self.webhook_receipt(&receipt.route, &receipt.delivery_key, receipt.received_at).is_some() {
+            return Err(StoreError::Duplicate(Taken::WebhookDelivery));
+        }
+        self.receipts.insert((receipt.route.clone(), receipt.delivery_key.clone()), receipt.clone());
+        Ok(())
     }
 
     pub(super) fn increment_counter(&mut self, name: &str) -> i64 {

@@ -9,6 +9,7 @@ mod shipment;
 mod status;
 #[cfg(test)]
 mod tests;
+mod tracking;
 pub mod values;
 
 use std::collections::HashSet;
@@ -22,6 +23,10 @@ pub use returns::{MAX_RETURNS_PER_ORDER, NewReturn, Refund, Return, ReturnLine, 
 pub use rollup::{LineProgress, progress, roll_up};
 pub use shipment::{Dispatch, Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};
 pub use status::OrderStatus;
+pub use tracking::{
+    MAX_CARRIER_STATUS, MAX_TRACKING_EVENTS_PER_ORDER, MAX_TRACKING_REFERENCE, TrackingEffect, TrackingEvent,
+    TrackingReport, is_tracking_status, moves_forward,
+};
 pub use values::{Address, AddressInput, Customer, Package, Pickup};
 
 use crate::{
@@ -104,6 +109,8 @@ pub struct OrderParts {
     pub returns: Vec<Return>,
     /// This order's journal entries, oldest first (see `books`).
     pub journal: Vec<JournalEntry>,
+    /// What carriers reported about its shipments, in the order received.
+    pub tracking: Vec<TrackingEvent>,
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +168,7 @@ impl Order {
                 cancellation_reason: None,
                 returns: Vec::new(),
                 journal: Vec::new(),
+                tracking: Vec::new(),
             },
             events: Vec::new(),
         };
@@ -497,6 +505,67 @@ impl Order {
 
     pub fn cancel_shipment(&mut self, id: ShipmentId, now: DateTime<Utc>) -> Result<(), DomainError> {
         self.move_shipment(id, ShipmentStatus::Cancelled, now, EventType::ShipmentCancelled)
+    }
+
+    /// Records a carrier's report on a shipment and applies its mapped status when that moves the
+    /// shipment forward (see [`moves_forward`]); the order's status then follows its shipments.
+    /// Anything else is recorded and moves nothing, whatever state the order is in.
+    pub fn record_tracking(
+        &mut self,
+        id: ShipmentId,
+        report: TrackingReport,
+        now: DateTime<Utc>,
+    ) -> Result<TrackingEffect, DomainError> {
+        let carrier_status = identifier::required("status", &report.carrier_status, MAX_CARRIER_STATUS)?;
+        let raw_reference = identifier::required("trackingReference", &report.raw_reference, MAX_TRACKING_REFERENCE)?;
+        if self.parts.tracking.len() >= MAX_TRACKING_EVENTS_PER_ORDER {
+            return Err(DomainError::invalid_state(format!(
+                "order {} already holds {MAX_TRACKING_EVENTS_PER_ORDER} tracking events",
+                self.parts.number
+            )));
+        }
+        let current = self.shipment(id).map(|s| s.status).ok_or_else(|| {
+            DomainError::validation(&["id"], format!("shipment {id} is not part of order {}", self.parts.number))
+        })?;
+        self.parts.tracking.push(TrackingEvent {
+            id: report.id,
+            shipment_id: id,
+            carrier_status,
+            status: report.status,
+            occurred_at: report.occurred_at,
+            raw_reference,
+            recorded_at: now,
+        });
+        let effect = match report.status {
+            Some(to) if moves_forward(current, to) && self.parts.status.is_fulfilment() => {
+                let shipment = self.shipment_mut(id)?;
+                shipment.status = to;
+                shipment.updated_at = now;
+                self.after_shipment_change(now);
+                let event = match to {
+                    ShipmentStatus::InTransit => EventType::ShipmentInTransit,
+                    ShipmentStatus::Delivered => EventType::ShipmentDelivered,
+                    ShipmentStatus::Failed => EventType::ShipmentFailed,
+                    _ => EventType::ShipmentReturned,
+                };
+                self.record_shipment(event, id, now);
+                TrackingEffect::Moved(to)
+            }
+            _ => {
+                self.touch(now);
+                TrackingEffect::Recorded
+            }
+        };
+        Ok(effect)
+    }
+
+    /// What carriers reported about one shipment, in the order received.
+    pub fn tracking_events(&self, id: ShipmentId) -> impl Iterator<Item = &TrackingEvent> {
+        self.parts.tracking.iter().filter(move |e| e.shipment_id == id)
+    }
+
+    pub fn tracking(&self) -> &[TrackingEvent] {
+        &self.parts.tracking
     }
 
     /// Units of a line held by shipments that are not cancelled.

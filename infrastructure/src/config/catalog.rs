@@ -10,14 +10,15 @@ use std::{
 use application::{
     access::{AccessPolicy, Grant, PermissionSet},
     ports::{
-        ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings,
-        WebhookEndpoint,
+        ConfigKind, ConfigSnapshot, DeliveryHeaders, InboundRoute, InboundWebhooks, PlanLimits, StoreError,
+        TenantDirectory, TenantProfile, TenantSettings, Unverified, VerifiedDelivery, WebhookEndpoint, WebhookOwner,
     },
 };
 use async_trait::async_trait;
 use domain::TenantId;
 
 use super::{
+    super::webhooks_in::InboundSettings,
     documents::assemble,
     model::{SaasConfig, TenantEntry},
     permissions::ALL_PLAN_PERMISSIONS,
@@ -30,6 +31,8 @@ struct Snapshot {
     revision: i64,
     /// The stored version of each document served.
     versions: HashMap<(ConfigKind, String), i64>,
+    /// The inbound webhooks, compiled with this version (keys, JMESPath expressions).
+    inbound: InboundSettings,
 }
 
 /// Readers get an `Arc` snapshot, so a request sees one consistent config even if it is replaced
@@ -110,7 +113,8 @@ fn compile(config: SaasConfig, revision: i64, versions: HashMap<(ConfigKind, Str
             Some((id.clone(), Arc::new(profile(&config, tenant_id, entry))))
         })
         .collect();
-    Snapshot { config: Arc::new(config), tenants, revision, versions }
+    let inbound = InboundSettings::compile(&config);
+    Snapshot { config: Arc::new(config), tenants, revision, versions, inbound }
 }
 
 fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProfile {
@@ -173,5 +177,18 @@ impl ConfigCatalog {
             secret: secret.expose().to_owned(),
             events: webhook.events.clone(),
         })
+    }
+}
+
+impl InboundWebhooks for ConfigCatalog {
+    fn verify(
+        &self,
+        owner: &WebhookOwner,
+        route: InboundRoute,
+        headers: &DeliveryHeaders,
+        body: &[u8],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<VerifiedDelivery, Unverified> {
+        self.snapshot().inbound.verify(owner, route, headers, body, now)
     }
 }

@@ -19,6 +19,7 @@ use super::model::{
 };
 use super::permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission};
 use super::unknown_keys::UnknownKeys;
+use crate::webhooks_in::{Scheme, compile_jmespath, mapped_status};
 
 /// One thing wrong with the document, at `path` (e.g. `tenants.tenant_123.idp.audience`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +80,7 @@ impl Problems {
             self.push("provider.admin_role", "must not be empty");
         }
         for (name, webhook) in &provider.webhooks {
-            self.webhook(&join("provider.webhooks", name), webhook);
+            self.webhook(&join("provider.webhooks", name), name, webhook);
         }
     }
 
@@ -127,7 +128,7 @@ impl Problems {
         }
         self.idp(&format!("{path}.idp"), &tenant.idp, true);
         for (name, webhook) in &tenant.webhooks {
-            self.webhook(&format!("{path}.webhooks.{name}"), webhook);
+            self.webhook(&format!("{path}.webhooks.{name}"), name, webhook);
         }
         if let Some(api) = &tenant.create_shipment_api {
             self.create_shipment_api(&format!("{path}.create_shipment_api"), api);
@@ -231,13 +232,53 @@ impl Problems {
         }
     }
 
-    fn webhook(&mut self, path: &str, webhook: &WebhookConfig) {
+    fn webhook(&mut self, path: &str, name: &str, webhook: &WebhookConfig) {
         self.unknown_keys(path, &webhook.unknown);
+        if !["add_order", "shipment_tracker"].contains(&name) {
+            self.push(path, "unknown webhook; known: add_order, shipment_tracker");
+        }
+        let scheme = webhook.provider.as_deref().unwrap_or("standard");
+        match Scheme::parse(scheme) {
+            None => self.push(
+                join(path, "provider"),
+                format!("unknown signature scheme '{scheme}'; known: {}", Scheme::NAMES.join(", ")),
+            ),
+            Some(scheme) => {
+                // The message of a key that cannot be made says nothing of the secret.
+                if let Some(secret) = webhook.shared_secret.as_ref().filter(|s| !s.is_empty())
+                    && let Err(why) = scheme.key(secret.expose())
+                {
+                    self.push(join(path, "shared_secret"), why);
+                }
+            }
+        }
         if webhook.shared_secret.as_ref().is_none_or(|s| s.is_empty()) {
             self.push(join(path, "shared_secret"), "missing: the webhook's signatures could not be checked");
         }
         if webhook.max_age_seconds == 0 {
             self.push(join(path, "max_age_seconds"), "must be at least 1");
+        }
+        let expressions = [
+            ("tracking_reference_jmespath", &webhook.tracking_reference_jmespath),
+            ("status_jmespath", &webhook.status_jmespath),
+            ("carrier_jmespath", &webhook.carrier_jmespath),
+        ];
+        for (key, expression) in expressions {
+            if let Some(expression) = expression
+                && let Err(why) = compile_jmespath(key, expression)
+            {
+                self.push(join(path, key), why);
+            }
+        }
+        for (carrier_status, ours) in &webhook.status_map {
+            if mapped_status(ours).is_none() {
+                self.push(
+                    join(&join(path, "status_map"), carrier_status),
+                    format!(
+                        "'{ours}' is not a status a carrier may set; use IN_TRANSIT, DELIVERED, FAILED or RETURNED"
+                    ),
+                );
+            }
         }
     }
 

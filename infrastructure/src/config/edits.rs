@@ -269,6 +269,7 @@ impl ConfigEditor for ConfigService {
                 max_age_seconds: 300,
                 tracking_reference_jmespath: None,
                 status_jmespath: None,
+                carrier_jmespath: None,
                 status_map: Default::default(),
                 unknown: Default::default(),
             });

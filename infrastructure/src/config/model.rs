@@ -182,6 +182,10 @@ pub struct WebhookConfig {
     pub tracking_reference_jmespath: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_jmespath: Option<String>,
+    /// Where the payload names the carrier (e.g. `result.carrier`): the provider's route then
+    /// looks the reference up among that carrier's shipments only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_jmespath: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub status_map: BTreeMap<String, String>,
     #[serde(flatten)]

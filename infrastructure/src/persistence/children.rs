@@ -1,5 +1,5 @@
-//! The children of some orders of one tenant — lines, shipments, returns and the postings of
-//! their journal entries — in one statement: each table's rows put in one shared row shape and
+//! The children of some orders of one tenant — lines, shipments, returns, the postings of
+//! their journal entries and their shipments' tracking events — in one statement: each table's rows put in one shared row shape and
 //! joined by UNION ALL. An order then costs two queries (its row, then this), and so does a page.
 //!
 //! The shape has a few typed slots of each kind (text, integer, real, time); `Member` below says
@@ -18,7 +18,7 @@ use sea_orm::{
 };
 
 use super::{
-    entities::{journal_entries, journal_postings, order_lines, returns, shipments},
+    entities::{journal_entries, journal_postings, order_lines, returns, shipments, tracking_events},
     errors::store_error,
     mapping::{self, Children, PostingWithEntry},
 };
@@ -35,6 +35,7 @@ enum Kind {
     Shipment = 1,
     Return = 2,
     Posting = 3,
+    Tracking = 4,
 }
 
 impl Kind {
@@ -44,6 +45,7 @@ impl Kind {
             1 => Ok(Kind::Shipment),
             2 => Ok(Kind::Return),
             3 => Ok(Kind::Posting),
+            4 => Ok(Kind::Tracking),
             other => Err(mapping::corrupt(format!("child row of kind {other}"))),
         }
     }
@@ -126,6 +128,7 @@ fn statement(tenant: &str, ids: &[String]) -> SelectStatement {
     use order_lines::Column as L;
     use returns::Column as R;
     use shipments::Column as S;
+    use tracking_events::Column as T;
 
     let mut lines = Member {
         kind: Kind::Line,
@@ -206,7 +209,24 @@ fn statement(tenant: &str, ids: &[String]) -> SelectStatement {
         .and_where(E::TenantId.eq(tenant))
         .and_where(of_orders(P::OrderId, ids));
 
-    lines.unions([(UnionType::All, ships), (UnionType::All, rets), (UnionType::All, postings)]);
+    let mut tracking = Member {
+        kind: Kind::Tracking,
+        order_id: col(T::OrderId),
+        position: col(T::Position),
+        texts: vec![col(T::Id), col(T::ShipmentId), col(T::CarrierStatus), col(T::Status), col(T::RawReference)],
+        ints: vec![],
+        real: None,
+        times: vec![col(T::OccurredAt), col(T::RecordedAt)],
+    }
+    .select();
+    tracking.from(tracking_events::Entity).and_where(T::TenantId.eq(tenant)).and_where(of_orders(T::OrderId, ids));
+
+    lines.unions([
+        (UnionType::All, ships),
+        (UnionType::All, rets),
+        (UnionType::All, postings),
+        (UnionType::All, tracking),
+    ]);
     lines
 }
 
@@ -245,6 +265,9 @@ fn restore(tenant: &str, mut rows: Vec<Row>) -> Result<HashMap<String, Children>
                 children.entry(order_id.clone()).or_default().shipments.push(shipment(row, tenant, order_id)?)
             }
             Kind::Return => children.entry(order_id.clone()).or_default().returns.push(ret(row, tenant, order_id)?),
+            Kind::Tracking => {
+                children.entry(order_id.clone()).or_default().tracking.push(tracking(row, tenant, order_id)?)
+            }
         }
     }
     for (order_id, rows) in postings {
@@ -307,6 +330,21 @@ fn ret(r: Row, tenant: &str, order_id: String) -> Result<returns::Model, StoreEr
         refund: r.text5,
         created_at: need(r.time0, "creation time")?,
         updated_at: need(r.time1, "update time")?,
+    })
+}
+
+fn tracking(r: Row, tenant: &str, order_id: String) -> Result<tracking_events::Model, StoreError> {
+    Ok(tracking_events::Model {
+        id: need(r.text0, "id")?,
+        tenant_id: tenant.to_owned(),
+        order_id,
+        shipment_id: need(r.text1, "shipment id")?,
+        position: r.position,
+        carrier_status: need(r.text2, "carrier status")?,
+        status: r.text3,
+        raw_reference: need(r.text4, "reference")?,
+        occurred_at: need(r.time0, "time")?,
+        recorded_at: need(r.time1, "recording time")?,
     })
 }
 

@@ -5,14 +5,16 @@
 
 use std::fmt::Display;
 
-use application::ports::{AuditRecord, ConfigKind, ConfigVersion, IdempotencyRecord, OutboxEvent, StoreError};
+use application::ports::{
+    AuditRecord, ConfigKind, ConfigVersion, IdempotencyRecord, OutboxEvent, StoreError, WebhookReceipt,
+};
 use chrono::{DateTime, Utc};
 use domain::{
     Currency, Money, OrderId, ReturnId, ShipmentId, Sku, TenantId, VendorId,
     ledger::{Account, CapApplied, EntryKind, EntryMeta, JournalEntry, Posting},
     order::{
         Customer, Order, OrderLine, OrderParts, OrderStatus, Refund, Return, ReturnStatus, Review, ReviewDecision,
-        Shipment, ShipmentMode, ShipmentStatus,
+        Shipment, ShipmentMode, ShipmentStatus, TrackingEvent,
     },
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -20,7 +22,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use super::{
     entities::{
         audit_log, config_versions, idempotency_keys, journal_entries, journal_postings, order_lines, orders,
-        outbox_events, returns, shipments,
+        outbox_events, returns, shipments, tracking_events, webhook_receipts,
     },
     keys,
 };
@@ -108,6 +110,41 @@ pub(super) fn shipment_row(order: &Order, index: usize, s: &Shipment) -> Result<
     })
 }
 
+pub(super) fn tracking_row(
+    order: &Order,
+    index: usize,
+    e: &TrackingEvent,
+) -> Result<tracking_events::Model, StoreError> {
+    Ok(tracking_events::Model {
+        id: e.id.to_string(),
+        tenant_id: order.tenant_id().as_str().to_owned(),
+        order_id: order.id().to_string(),
+        shipment_id: e.shipment_id.to_string(),
+        position: position(index)?,
+        carrier_status: e.carrier_status.clone(),
+        status: e.status.map(|s| s.as_str().to_owned()),
+        raw_reference: e.raw_reference.clone(),
+        occurred_at: e.occurred_at,
+        recorded_at: e.recorded_at,
+    })
+}
+
+fn restore_tracking(row: tracking_events::Model) -> Result<TrackingEvent, StoreError> {
+    let status = match row.status.as_deref() {
+        Some(s) => Some(ShipmentStatus::parse(s).ok_or_else(|| corrupt(format!("tracking status '{s}'")))?),
+        None => None,
+    };
+    Ok(TrackingEvent {
+        id: uuid::Uuid::parse_str(&row.id).map_err(corrupt)?,
+        shipment_id: ShipmentId::parse(&row.shipment_id).map_err(corrupt)?,
+        carrier_status: row.carrier_status,
+        status,
+        occurred_at: row.occurred_at,
+        raw_reference: row.raw_reference,
+        recorded_at: row.recorded_at,
+    })
+}
+
 /// The children of one order as loaded: rows in aggregate order, entries oldest first.
 #[derive(Default)]
 pub(super) struct Children {
@@ -115,11 +152,12 @@ pub(super) struct Children {
     pub shipments: Vec<shipments::Model>,
     pub returns: Vec<returns::Model>,
     pub journal: Vec<JournalEntry>,
+    pub tracking: Vec<tracking_events::Model>,
 }
 
 /// Rebuilds the aggregate from its row and its children.
 pub(super) fn restore_order(row: orders::Model, children: Children) -> Result<Order, StoreError> {
-    let Children { lines, shipments, returns, journal } = children;
+    let Children { lines, shipments, returns, journal, tracking } = children;
     let currency = currency(&row.currency)?;
     let parts = OrderParts {
         id: OrderId::parse(&row.id).map_err(corrupt)?,
@@ -139,6 +177,7 @@ pub(super) fn restore_order(row: orders::Model, children: Children) -> Result<Or
         cancellation_reason: row.cancellation_reason,
         returns: returns.into_iter().map(|r| restore_return(r, currency)).collect::<Result<_, _>>()?,
         journal,
+        tracking: tracking.into_iter().map(restore_tracking).collect::<Result<_, _>>()?,
     };
     let order = Order::restore(parts);
     // Refused here rather than failing later: balances are read off these entries.
@@ -480,4 +519,26 @@ fn from_json_opt<T: DeserializeOwned>(text: Option<&str>) -> Result<Option<T>, S
 
 pub(super) fn corrupt(why: impl Display) -> StoreError {
     StoreError::Internal(format!("stored data is unreadable: {why}"))
+}
+
+pub(super) fn receipt_row(tenant: &TenantId, r: &WebhookReceipt) -> webhook_receipts::Model {
+    webhook_receipts::Model {
+        tenant_id: tenant.as_str().to_owned(),
+        route: r.route.clone(),
+        delivery_key: r.delivery_key.clone(),
+        resource_id: r.resource_id.clone(),
+        received_at_us: r.received_at.timestamp_micros(),
+        expires_at_us: r.remembered_until.timestamp_micros(),
+    }
+}
+
+pub(super) fn restore_receipt(row: webhook_receipts::Model) -> WebhookReceipt {
+    let at = |us: i64| DateTime::<Utc>::from_timestamp_micros(us).unwrap_or_default();
+    WebhookReceipt {
+        route: row.route,
+        delivery_key: row.delivery_key,
+        resource_id: row.resource_id,
+        received_at: at(row.received_at_us),
+        remembered_until: at(row.expires_at_us),
+    }
 }

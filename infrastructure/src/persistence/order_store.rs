@@ -2,7 +2,8 @@
 //! pool (on SQLite a single connection, so writers queue instead of failing with SQLITE_BUSY).
 
 use application::ports::{
-    CurrencyTotals, LedgerPage, LedgerQuery, OrderPage, OrderQuery, OrderStore, OrderTx, StoreError,
+    CurrencyTotals, LedgerPage, LedgerQuery, OrderPage, OrderQuery, OrderStore, OrderTx, StoreError, TrackedShipment,
+    TrackingLookup, TrackingScope,
 };
 use std::sync::Arc;
 
@@ -16,10 +17,10 @@ use sea_orm::{
 
 use super::{
     database::Signals,
-    entities::{journal_entries, journal_postings},
+    entities::{journal_entries, journal_postings, shipments},
     errors::store_error,
     group_commit::GroupCommit,
-    listing, loading,
+    keys, listing, loading,
     order_tx::SeaOrderTx,
 };
 
@@ -152,6 +153,33 @@ impl OrderStore for SeaOrderStore {
             }
         }
         Ok(totals)
+    }
+
+    /// At most two rows are read: two say the reference does not name one shipment.
+    async fn find_tracked_shipment(
+        &self,
+        scope: TrackingScope<'_>,
+        lookup: &TrackingLookup,
+    ) -> Result<TrackedShipment, StoreError> {
+        let mut select = shipments::Entity::find()
+            .select_only()
+            .columns([shipments::Column::TenantId, shipments::Column::Id])
+            .filter(shipments::Column::TrackingReference.eq(lookup.reference.as_str()));
+        if let TrackingScope::Tenant(tenant) = scope {
+            select = select.filter(shipments::Column::TenantId.eq(tenant.as_str()));
+        }
+        if let Some(carrier) = &lookup.carrier {
+            select = select.filter(shipments::Column::Carrier.eq(keys::carrier_key(carrier)));
+        }
+        let rows: Vec<(String, String)> = select.limit(2).into_tuple().all(&self.reader).await.map_err(store_error)?;
+        match rows.as_slice() {
+            [] => Ok(TrackedShipment::Unknown),
+            [(tenant, id)] => Ok(TrackedShipment::Found {
+                tenant_id: TenantId::new(tenant).map_err(|e| StoreError::Internal(e.to_string()))?,
+                shipment_id: ShipmentId::parse(id).map_err(|e| StoreError::Internal(e.to_string()))?,
+            }),
+            _ => Ok(TrackedShipment::Ambiguous),
+        }
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

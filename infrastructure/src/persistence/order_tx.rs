@@ -4,7 +4,9 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use application::ports::{AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant};
+use application::ports::{
+    AuditRecord, IdempotencyRecord, OrderTx, OutboxEvent, StoreError, Taken, WebhookReceipt, writes_own_tenant,
+};
 use async_trait::async_trait;
 use domain::{OrderId, ReturnId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
@@ -14,7 +16,7 @@ use sea_orm::{
 
 use super::{
     database::Signals,
-    entities::{audit_log, idempotency_keys, orders, outbox_events, tenant_counters},
+    entities::{audit_log, idempotency_keys, orders, outbox_events, tenant_counters, webhook_receipts},
     errors::store_error,
     group_commit::Membership,
     loading, mapping,
@@ -173,6 +175,48 @@ impl OrderTx for SeaOrderTx {
             .await
             .map_err(store_error)?;
         if inserted == 0 { Err(StoreError::Duplicate(Taken::IdempotencyKey)) } else { Ok(()) }
+    }
+
+    async fn webhook_receipt(
+        &mut self,
+        route: &str,
+        delivery_key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<WebhookReceipt>, StoreError> {
+        use sea_orm::{ColumnTrait, QueryFilter};
+
+        let row = webhook_receipts::Entity::find_by_id((
+            self.tenant.as_str().to_owned(),
+            route.to_owned(),
+            delivery_key.to_owned(),
+        ))
+        .filter(webhook_receipts::Column::ExpiresAtUs.gt(now.timestamp_micros()))
+        .one(&self.tx)
+        .await
+        .map_err(store_error)?;
+        Ok(row.map(mapping::restore_receipt))
+    }
+
+    async fn save_webhook_receipt(&mut self, receipt: &WebhookReceipt) -> Result<(), StoreError> {
+        use webhook_receipts::Column as R;
+
+        let row = mapping::receipt_row(&self.tenant, receipt);
+        // A receipt past its time is overwritten; a live one is left alone and reported. DO
+        // NOTHING rather than an error keeps a PostgreSQL transaction usable after a lost race.
+        let written = webhook_receipts::Entity::insert(row.into_active_model())
+            .on_conflict(
+                OnConflict::columns([R::TenantId, R::Route, R::DeliveryKey])
+                    .update_columns([R::ResourceId, R::ReceivedAtUs, R::ExpiresAtUs])
+                    .action_and_where(
+                        Expr::col((webhook_receipts::Entity, R::ExpiresAtUs))
+                            .lte(receipt.received_at.timestamp_micros()),
+                    )
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.tx)
+            .await
+            .map_err(store_error)?;
+        if written == 0 { Err(StoreError::Duplicate(Taken::WebhookDelivery)) } else { Ok(()) }
     }
 
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError> {

@@ -14,7 +14,7 @@ use sea_orm::{
 };
 
 use super::{
-    entities::{journal_entries, journal_postings, order_lines, orders, returns, shipments},
+    entities::{journal_entries, journal_postings, order_lines, orders, returns, shipments, tracking_events},
     errors::store_error,
     mapping,
 };
@@ -59,7 +59,24 @@ pub(super) async fn insert_order<C: ConnectionTrait>(conn: &C, order: &Order) ->
         .map(|(i, r)| mapping::return_row(order, i, r).map(IntoActiveModel::into_active_model))
         .collect::<Result<Vec<_>, _>>()?;
     returns::Entity::insert_many(rets).exec_without_returning(conn).await.map_err(store_error)?;
+    insert_tracking(conn, order, 0).await?;
     insert_entries(conn, order.tenant_id(), order.journal().iter()).await
+}
+
+/// Appends the order's tracking events from index `from` on: they are never changed or removed.
+async fn insert_tracking<C: ConnectionTrait>(conn: &C, order: &Order, from: usize) -> Result<(), StoreError> {
+    let rows = order
+        .tracking()
+        .iter()
+        .enumerate()
+        .skip(from)
+        .map(|(i, e)| mapping::tracking_row(order, i, e).map(IntoActiveModel::into_active_model))
+        .collect::<Result<Vec<_>, _>>()?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    tracking_events::Entity::insert_many(rows).exec_without_returning(conn).await.map_err(store_error)?;
+    Ok(())
 }
 
 /// Appends journal entries with their postings. An entry whose idempotency key another entry of
@@ -190,6 +207,7 @@ pub(super) async fn update_order<C: ConnectionTrait>(
             .map_err(store_error)?;
     }
     write_returns(conn, order, before).await?;
+    insert_tracking(conn, order, before.tracking().len()).await?;
     let new_entries = order.journal().iter().filter(|e| !before.journal().iter().any(|b| b.id() == e.id()));
     insert_entries(conn, order.tenant_id(), new_entries).await?;
     if changes.upserts.is_empty() {

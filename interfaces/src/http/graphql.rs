@@ -279,7 +279,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<axum
     }
 }
 
-fn is_length_limit(error: &axum::Error) -> bool {
+pub(crate) fn is_length_limit(error: &axum::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = source {
         if e.is::<http_body_util::LengthLimitError>() {

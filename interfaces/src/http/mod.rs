@@ -1,5 +1,6 @@
 //! The axum router: `/graphql` (POST; GET for queries and GraphiQL), `/graphql/ws` (subscriptions),
-//! `/healthz`, `/readyz`, `/metrics`, and the hyper server that runs it with the timers and caps of the HTTP edge.
+//! `/webhooks/…` (signed inbound webhooks), `/healthz`, `/readyz`, `/metrics`, and the hyper server that
+//! runs it with the timers and caps of the HTTP edge.
 
 mod auth;
 mod client_guard;
@@ -14,6 +15,7 @@ mod rate_limit;
 mod request_id;
 pub mod server;
 mod tenant_gate;
+mod webhooks;
 mod ws;
 
 use std::{sync::Arc, time::Duration};
@@ -22,7 +24,7 @@ use axum::{
     Router,
     http::{HeaderName, Request, StatusCode},
     middleware,
-    routing::{any, get},
+    routing::{any, get, post},
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -69,6 +71,25 @@ pub struct HttpConfig {
     /// Serve `GET /metrics` on this router (when the services export metrics); off when it has
     /// a listener of its own (`--metrics-listen`).
     pub metrics_route: bool,
+    /// Body limit and request rates of the inbound webhook routes.
+    pub webhooks: WebhookLimits,
+}
+
+/// The inbound webhook routes' limits. Rates are counted per instance, like the GraphQL ones.
+#[derive(Debug, Clone)]
+pub struct WebhookLimits {
+    /// Larger bodies are refused (413).
+    pub max_body_bytes: usize,
+    /// Requests to one tenant's webhook routes (or to the provider's route) per minute.
+    pub per_tenant_per_minute: u64,
+    /// Requests to any webhook route from one client address per minute.
+    pub per_client_per_minute: u64,
+}
+
+impl Default for WebhookLimits {
+    fn default() -> Self {
+        Self { max_body_bytes: 256 * 1024, per_tenant_per_minute: 1200, per_client_per_minute: 600 }
+    }
 }
 
 impl Default for HttpConfig {
@@ -84,6 +105,7 @@ impl Default for HttpConfig {
             server: ServerConfig::default(),
             websocket: WebSocketConfig::default(),
             metrics_route: true,
+            webhooks: WebhookLimits::default(),
         }
     }
 }
@@ -100,6 +122,8 @@ pub(crate) struct AppState {
     unauthenticated_per_minute: u64,
     rate_limiter: Arc<rate_limit::RateLimiter>,
     client_guard: Arc<rate_limit::RateLimiter>,
+    webhook_limits: WebhookLimits,
+    webhook_limiter: Arc<rate_limit::RateLimiter>,
 }
 
 pub fn router(services: Services, config: HttpConfig) -> Router {
@@ -116,6 +140,8 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         unauthenticated_per_minute: config.unauthenticated_per_minute,
         rate_limiter: Default::default(),
         client_guard: Default::default(),
+        webhook_limits: config.webhooks,
+        webhook_limiter: Default::default(),
     };
     let in_flight = load_shed::InFlight::new(config.max_in_flight);
     let graphql_routes = Router::new()
@@ -127,6 +153,11 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         .route_layer(middleware::from_fn_with_state(recording, prometheus::record));
     let mut routes = Router::new()
         .merge(graphql_routes)
+        .route("/webhooks/shipment-tracker", post(webhooks::provider_shipment_tracker))
+        .route("/webhooks/{tenant}/add-order", post(webhooks::add_order))
+        .route("/webhooks/{tenant}/shipment-tracker", post(webhooks::shipment_tracker))
+        .route("/t/{tenant}/webhooks/add-order", post(webhooks::add_order))
+        .route("/t/{tenant}/webhooks/shipment-tracker", post(webhooks::shipment_tracker))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state);

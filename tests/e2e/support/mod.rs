@@ -40,6 +40,11 @@ pub const TIGHT: &str = "tenant_tight";
 pub const REFUND_150: &str = "tenant_refund150";
 /// Refund terms: 10 % restocking fee, at most 500.00 per refund.
 pub const REFUND_500: &str = "tenant_refund500";
+/// Inbound webhooks: add-order signed the seed's way (`wss`), carrier reports the Standard
+/// Webhooks way.
+pub const HOOKS_WSS: &str = "tenant_hooks_wss";
+/// Inbound webhooks: add-order and carrier reports signed the EasyPost way.
+pub const HOOKS_EP: &str = "tenant_hooks_ep";
 
 /// Every secret in the test config: none may ever appear in a response, log or audit record.
 pub const SECRETS: &[&str] = &[
@@ -47,6 +52,10 @@ pub const SECRETS: &[&str] = &[
     "tenant-a-add-order-secret-0123456789abcdef",
     "tenant-a-carrier-api-key-0123456789abcdef",
     "tenant-dev-hs256-secret-0123456789abcdef",
+    "tenant-wss-add-order-secret-0123456789abcdef",
+    "whsec_dGVuYW50LXdzcy10cmFja2VyLWtleS0wMTIzNDU2Nzg5YWJjZGVm",
+    "tenant-ep-add-order-secret-0123456789abcdef",
+    "tenant-ep-tracker-secret-0123456789abcdef",
 ];
 
 pub struct TestApp {
@@ -145,7 +154,9 @@ pub fn saas_config_json(jwks_base: &str) -> Value {
                     "jwks_uri": format!("{jwks_base}/provider-jwks.json"), "roles_claim": "roles"},
             "admin_role": "saas_admin",
             "webhooks": {"shipment_tracker": {"provider": "easypost", "shared_secret": SECRETS[0], "max_age_seconds": 300,
-                                              "tracking_reference_jmespath": "result.tracking_code"}}
+                                              "tracking_reference_jmespath": "result.tracking_code",
+                                              "status_jmespath": "result.status",
+                                              "status_map": {"in_transit": "IN_TRANSIT", "delivered": "DELIVERED"}}}
         },
         "plans": {
             "standard": {"permissions": all_permissions,
@@ -170,6 +181,18 @@ pub fn saas_config_json(jwks_base: &str) -> Value {
                          "tenant_config": {"restocking_fee_percent": 10, "max_refund_amount": "150.00"}},
             REFUND_500: {"plan": "standard", "status": "active", "idp": shared_idp,
                          "tenant_config": {"restocking_fee_percent": 10, "max_refund_amount": "500.00"}},
+            HOOKS_WSS: {"plan": "standard", "status": "active", "idp": shared_idp, "webhooks": {
+                "add_order": {"provider": "wss", "shared_secret": SECRETS[4], "max_age_seconds": 300},
+                "shipment_tracker": {"provider": "standard", "shared_secret": SECRETS[5], "max_age_seconds": 300,
+                                     "tracking_reference_jmespath": "result.tracking_code || data.tracking_code",
+                                     "status_jmespath": "result.status || data.status",
+                                     "status_map": {"in_transit": "IN_TRANSIT", "delivered": "DELIVERED"}}}},
+            HOOKS_EP: {"plan": "standard", "status": "active", "idp": shared_idp, "webhooks": {
+                "add_order": {"provider": "easypost", "shared_secret": SECRETS[6]},
+                "shipment_tracker": {"provider": "easypost", "shared_secret": SECRETS[7],
+                                     "tracking_reference_jmespath": "result.tracking_code || data.tracking_code",
+                                     "status_jmespath": "result.status || data.status",
+                                     "status_map": {"in_transit": "IN_TRANSIT", "delivered": "DELIVERED"}}}},
             ROLES: {"plan": "standard", "status": "active", "idp": shared_idp,
                     "tenant_config": {"roles": {"viewer": ["order:read"], "boss": ["*"]}}},
             TENANT_B: {"plan": "standard", "status": "active", "idp": {

@@ -7,6 +7,7 @@
 //! given the log, so each test can tell which of the two paths a call took, and "one record per
 //! call" is the sum of both.
 
+mod deliveries;
 mod idempotency;
 mod quota;
 mod races;
@@ -163,6 +164,16 @@ impl<T> Observed<T> {
         // On the caller's tenant trail, refusals included: the principal named the tenant.
         assert_eq!(record.tenant_id.as_ref().map(TenantId::as_str), Some(TENANT));
         assert_eq!(record.actor, "alice");
+        record
+    }
+}
+
+impl<T> Observed<T> {
+    /// As `single_record`, for a caller other than alice.
+    fn single_record_by(&self, action: &str, outcome: &str, actor: &str) -> &AuditRecord {
+        assert_eq!(self.records.len(), 1, "one audit record per call: {:#?}", self.records);
+        let record = &self.records[0];
+        assert_eq!((record.action.as_str(), record.outcome.as_str(), record.actor.as_str()), (action, outcome, actor));
         record
     }
 }

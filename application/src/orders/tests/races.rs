@@ -159,6 +159,14 @@ impl OrderStore for Contended {
         self.store.trial_balance(tenant).await
     }
 
+    async fn find_tracked_shipment(
+        &self,
+        scope: crate::ports::TrackingScope<'_>,
+        lookup: &crate::ports::TrackingLookup,
+    ) -> Result<crate::ports::TrackedShipment, StoreError> {
+        self.store.find_tracked_shipment(scope, lookup).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.store.ping().await
     }

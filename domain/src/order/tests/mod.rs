@@ -9,6 +9,7 @@ mod returns;
 mod review;
 mod rollup;
 mod shipments;
+mod tracking;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;

@@ -318,3 +318,59 @@ fn every_problem_is_reported_at_once() {
         assert!(problems.iter().any(|p| p.starts_with(path)), "no problem at {path}: {problems:#?}");
     }
 }
+
+fn tracker(document: &mut Value) -> &mut Value {
+    document["tenants"]["t1"]["webhooks"] = json!({"shipment_tracker": {
+        "provider": "easypost", "shared_secret": LONG_SECRET,
+        "tracking_reference_jmespath": "result.tracking_code || data.tracking_code",
+        "status_jmespath": "result.status",
+        "status_map": {"in_transit": "IN_TRANSIT"}}});
+    &mut document["tenants"]["t1"]["webhooks"]["shipment_tracker"]
+}
+
+#[test]
+fn a_clean_tracker_has_no_problem() {
+    let mut document = base();
+    tracker(&mut document);
+    assert_eq!(problems_of(&document), Vec::<String>::new());
+}
+
+#[test]
+fn a_jmespath_expression_that_does_not_compile() {
+    let path = "tenants.t1.webhooks.shipment_tracker";
+    assert_one_problem(
+        |d| tracker(d)["tracking_reference_jmespath"] = json!("result.[tracking_code"),
+        &format!("{path}.tracking_reference_jmespath"),
+        "not a JMESPath expression",
+    );
+    assert_one_problem(
+        |d| tracker(d)["status_jmespath"] = json!("result.status ||"),
+        &format!("{path}.status_jmespath"),
+        "not a JMESPath expression",
+    );
+}
+
+#[test]
+fn a_status_map_value_a_carrier_may_not_set() {
+    assert_one_problem(
+        |d| tracker(d)["status_map"] = json!({"in_transit": "CONFIRMED"}),
+        "tenants.t1.webhooks.shipment_tracker.status_map.in_transit",
+        "not a status a carrier may set",
+    );
+}
+
+#[test]
+fn an_unknown_signature_scheme_or_a_whsec_secret_that_is_not_base64() {
+    assert_one_problem(
+        |d| tracker(d)["provider"] = json!("svix"),
+        "tenants.t1.webhooks.shipment_tracker.provider",
+        "unknown signature scheme",
+    );
+    let mut document = base();
+    let hook = tracker(&mut document);
+    hook["provider"] = json!("standard");
+    hook["shared_secret"] = json!("whsec_not base64!");
+    let problems = problems_of(&document);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("base64") && !problems[0].contains("not base64!"), "{problems:?}");
+}

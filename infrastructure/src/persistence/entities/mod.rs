@@ -12,3 +12,5 @@ pub(super) mod outbox_events;
 pub(super) mod returns;
 pub(super) mod shipments;
 pub(super) mod tenant_counters;
+pub(super) mod tracking_events;
+pub(super) mod webhook_receipts;

@@ -15,6 +15,7 @@ mod listing;
 mod outbox;
 mod query_counts;
 mod round_trip;
+mod tracking;
 mod tracking_migration;
 mod webhooks;
 mod writes;
@@ -100,6 +101,9 @@ contracts!(
     ledger::journal_keys_are_unique_per_tenant,
     ledger::journal_pages_filter_and_balance_per_tenant,
     ledger::trial_balance_sums_beyond_64_bits,
+    tracking::tracking_events_round_trip_in_order,
+    tracking::webhook_receipts_guard_replays_until_they_expire,
+    tracking::tracked_shipments_are_found_within_their_scope,
     tracking_migration::tracking_migration_normalises_carriers,
     tracking_migration::tracking_migration_refuses_a_clash_within_a_tenant,
     event_feed::feed_pages_a_tenants_events_by_id_with_filters,

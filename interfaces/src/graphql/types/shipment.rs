@@ -34,6 +34,17 @@ pub struct ShipmentItem {
     pub quantity: u32,
 }
 
+/// What a carrier reported about a shipment, oldest first.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TrackingEvent {
+    /// Ours, when the tenant's `status_map` maps the carrier's status; null when unmapped.
+    pub status: Option<ShipmentStatus>,
+    /// The carrier's own status, as sent.
+    pub carrier_status: String,
+    /// When the report was received.
+    pub occurred_at: DateTime<Utc>,
+}
+
 /// A shipment, part of its order's aggregate.
 #[derive(Clone)]
 pub struct Shipment {
@@ -112,6 +123,18 @@ impl Shipment {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.s().updated_at
+    }
+    /// What carriers reported, in the order received; a report that would have moved the
+    /// shipment backwards is listed here and moved nothing.
+    async fn tracking_events(&self) -> Vec<TrackingEvent> {
+        self.order
+            .tracking_events(self.id)
+            .map(|e| TrackingEvent {
+                status: e.status.map(ShipmentStatus::from),
+                carrier_status: e.carrier_status.clone(),
+                occurred_at: e.occurred_at,
+            })
+            .collect()
     }
     /// The order this shipment belongs to.
     async fn order(&self) -> Order {

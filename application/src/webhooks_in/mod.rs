@@ -1,0 +1,10 @@
+//! Webhooks in (SPEC.md section 5): a partner's signed add-order and a carrier's signed tracking
+//! reports, on a tenant's routes or the provider's. Each delivery is verified against the
+//! settings of its route (the `InboundWebhooks` port), read, then acted on by an order command
+//! that also remembers it, so that a replay changes nothing. Every delivery leaves one audit
+//! record: the command's, or, for a delivery refused before one ran, this module's.
+
+mod body;
+mod intake;
+
+pub use intake::{Delivery, FailureKind, WebhookAnswer, WebhookFailure, WebhookIntake};
