@@ -1,5 +1,6 @@
 //! The Order aggregate: lines, shipments and the review hold, with every state rule of the spec.
 
+mod booking;
 mod books;
 mod line;
 mod line_pick;
@@ -20,7 +21,9 @@ pub use line::{NewOrderLine, OrderLine};
 pub use line_pick::LinePick;
 pub use returns::{MAX_RETURNS_PER_ORDER, NewReturn, Refund, Return, ReturnLine, ReturnStatus};
 pub use rollup::{LineProgress, progress, roll_up};
-pub use shipment::{Dispatch, Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};
+pub use shipment::{
+    CarrierBooking, Dispatch, MAX_CARRIER_SHIPMENT_ID, Shipment, ShipmentItem, ShipmentMode, ShipmentStatus,
+};
 pub use status::OrderStatus;
 pub use values::{Address, AddressInput, Customer, Package, Pickup};
 
@@ -436,6 +439,7 @@ impl Order {
             tracking_reference: None,
             label_url: None,
             cost: None,
+            booking: None,
             created_at: now,
             updated_at: now,
         };
