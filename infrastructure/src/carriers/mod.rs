@@ -29,6 +29,10 @@ pub struct CarrierSettings {
     /// One HTTP exchange, from connecting to the end of the answer.
     pub timeout: Duration,
     pub connect_timeout: Duration,
+    /// One step of a booking (prepare, purchase) with its retries: both steps together end
+    /// well within the GraphQL request's own timeout (30 s), so the caller gets the carrier's
+    /// answer, not a 408.
+    pub step_budget: Duration,
     /// Exchanges per call in all: a 5xx answer is retried until then; nothing else is.
     pub attempts: u32,
     /// The wait before the first retry, doubled before each next one.
@@ -38,8 +42,9 @@ pub struct CarrierSettings {
 impl Default for CarrierSettings {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(20),
+            timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
+            step_budget: Duration::from_secs(12),
             attempts: 3,
             backoff: Duration::from_millis(500),
         }

@@ -132,14 +132,40 @@ impl Carrier for EasyPostCarrier {
     }
 
     async fn prepare(&self, request: &BookingRequest) -> Result<PreparedBooking, CarrierError> {
-        let shipment: wire::Shipment =
-            self.exchange(Method::POST, "/shipments", Some(&wire::create_body(request))).await?;
-        // Refused before it is recorded: a booking nothing could be bought for is no booking.
-        wire::choose_rate(&shipment, request.currency, request.service.as_deref())?;
-        Ok(PreparedBooking { carrier_shipment_id: shipment.id })
+        self.within_budget("prepare", async {
+            let shipment: wire::Shipment =
+                self.exchange(Method::POST, "/shipments", Some(&wire::create_body(request))).await?;
+            // Refused before it is recorded: a booking nothing could be bought for is no booking.
+            wire::choose_rate(&shipment, request.currency, request.service.as_deref())?;
+            Ok(PreparedBooking { carrier_shipment_id: shipment.id })
+        })
+        .await
     }
 
     async fn purchase(
+        &self,
+        prepared: &PreparedBooking,
+        request: &BookingRequest,
+    ) -> Result<PurchasedPostage, CarrierError> {
+        self.within_budget("purchase", self.buy(prepared, request)).await
+    }
+}
+
+impl EasyPostCarrier {
+    /// A step that outlives its budget is abandoned; a purchase may still complete at EasyPost,
+    /// and the next attempt reads it.
+    async fn within_budget<T>(
+        &self,
+        step: &str,
+        work: impl Future<Output = Result<T, CarrierError>>,
+    ) -> Result<T, CarrierError> {
+        tokio::time::timeout(self.settings.step_budget, work).await.unwrap_or_else(|_| {
+            tracing::warn!(carrier = EASYPOST, step, "carrier step ran out of time");
+            Err(CarrierError::Unavailable("the carrier did not answer in time".to_owned()))
+        })
+    }
+
+    async fn buy(
         &self,
         prepared: &PreparedBooking,
         request: &BookingRequest,

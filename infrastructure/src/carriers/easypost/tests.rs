@@ -254,3 +254,21 @@ async fn an_unreachable_carrier_is_unavailable_and_the_key_is_not_in_the_error()
     assert!(!format!("{e:?} {e}").contains(KEY));
     assert!(!format!("{:?}", carrier(&endpoint)).contains(KEY));
 }
+
+#[tokio::test]
+async fn a_carrier_that_does_not_answer_is_given_up_on() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/v2", listener.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let settings = CarrierSettings { step_budget: std::time::Duration::from_millis(200), ..CarrierSettings::default() };
+    let silent = EasyPostCarrier::new(super::http_client(&settings).unwrap(), settings, Some(&endpoint), KEY);
+    let e = silent.prepare(&request("USD", None)).await.unwrap_err();
+    assert_eq!(e, CarrierError::Unavailable("the carrier did not answer in time".to_owned()));
+    held.abort();
+}
