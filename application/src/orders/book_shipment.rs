@@ -114,6 +114,7 @@ impl Orders {
                     key: None,
                     step: Box::new(move |o: &mut Order, _| Ok(o.hold_carrier_booking(id, ours.clone())?)),
                     remembers: Box::new(|o: &Order, _| o.id().to_string()),
+                    // Only a change with an idempotency key replays; this one has none.
                     replays: Box::new(|_, _| Err(AppError::internal())),
                 };
                 self.stage(p, staged, hold).await?.value.1
@@ -131,7 +132,7 @@ impl Orders {
 
         // 5.
         let outcome =
-            self.finish_staged(p, staged, dispatch_with(target, input.expected_version, booking, postage)).await?;
+            self.finish_staged(p, staged, dispatch_with(id, target, input.expected_version, booking, postage)).await?;
         Ok(ShipmentView { order: outcome.value.0, shipment_id: id })
     }
 }
@@ -139,12 +140,12 @@ impl Orders {
 /// The dispatch with what the carrier bought for `booking`. A shipment a concurrent call
 /// already dispatched with this very booking is left as it is: the same postage, bought once.
 fn dispatch_with(
+    id: ShipmentId,
     target: Located,
     expected_version: Option<i64>,
     booking: CarrierBooking,
     postage: PurchasedPostage,
 ) -> Change<'static, ()> {
-    let Target::Shipment(id) = target.target else { unreachable!("a dispatch names a shipment") };
     Change::of_order(target, expected_version, move |o, cx| {
         let shipment = o.shipment(id).ok_or_else(|| target.not_found())?;
         if shipment.booking.as_ref() != Some(&booking) {

@@ -98,6 +98,7 @@ pub struct Shipment {
     pub label_url: Option<String>,
     pub cost: Option<Money>,
     /// The booking made through the tenant's carrier API, recorded before its postage is bought.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking: Option<CarrierBooking>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
