@@ -131,8 +131,15 @@ impl Orders {
         }
 
         // 5.
-        let outcome =
-            self.finish_staged(p, staged, dispatch_with(id, target, input.expected_version, booking, postage)).await?;
+        let carrier_shipment_id = booking.carrier_shipment_id.clone();
+        let outcome = self
+            .finish_staged(p, staged, dispatch_with(id, target, input.expected_version, booking, postage))
+            .await
+            .inspect_err(|e| {
+                // The postage is bought and the booking held: the next dispatchShipment of this
+                // shipment reads it back and records it, unless this refusal stands.
+                tracing::warn!(shipment = %id, carrier = carrier.provider(), %carrier_shipment_id, code = e.code.as_str(), "postage bought, dispatch not recorded");
+            })?;
         Ok(ShipmentView { order: outcome.value.0, shipment_id: id })
     }
 }
@@ -164,10 +171,7 @@ fn dispatch_with(
             label_url: postage.label_url.clone(),
             cost: Some(postage.cost),
         };
-        o.dispatch_shipment(id, dispatch, cx.now).inspect_err(|e| {
-            // The postage is bought: whoever fixes this needs the carrier's id for it.
-            tracing::error!(shipment = %id, carrier = %booking.carrier, carrier_shipment_id = %booking.carrier_shipment_id, error = %e, "bought postage could not be recorded on the shipment");
-        })?;
+        o.dispatch_shipment(id, dispatch, cx.now)?;
         Ok(o.book_shipment_cost(id, cx.ids.new_id(), cx.now)?)
     })
 }
