@@ -18,6 +18,7 @@ use application::{
 use axum::Router;
 use chrono::{DateTime, Utc};
 use infrastructure::{
+    carriers::{CarrierSettings, ConfiguredCarriers},
     config::{ConfigService, SaasConfig, import_onto},
     event_bus::{RedisBusOptions, RedisEventBus},
     identity::JwtVerifier,
@@ -66,6 +67,8 @@ pub struct EventsSettings {
     /// reader already has; unset, the database's own (none on SQLite, 10 s on PostgreSQL).
     /// Tests that write one thing at a time set zero.
     pub event_feed_settle: Option<Duration>,
+    /// How the tenants' carrier APIs are called (timeouts, retries of a 5xx answer).
+    pub carriers: CarrierSettings,
 }
 
 /// What `serve` runs beside the router, stopped with it.
@@ -185,13 +188,18 @@ pub async fn build_with(
         infrastructure::identity::http_client().map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
     let verifier = Arc::new(JwtVerifier::new(catalog.clone(), client));
     let audit_log = database.audit_log();
-    let orders = Arc::new(Orders::new(
-        database.order_store(),
-        catalog.clone(),
-        audit_log.clone(),
-        Arc::new(SystemClock),
-        Arc::new(UuidV7Ids),
-    ));
+    let carriers = ConfiguredCarriers::new(catalog.clone(), events.carriers)
+        .map_err(|e| anyhow::anyhow!("cannot build the carrier HTTP client: {e}"))?;
+    let orders = Arc::new(
+        Orders::new(
+            database.order_store(),
+            catalog.clone(),
+            audit_log.clone(),
+            Arc::new(SystemClock),
+            Arc::new(UuidV7Ids),
+        )
+        .with_carriers(Arc::new(carriers)),
+    );
     let webhooks_in = Arc::new(WebhookIntake::new(
         orders.clone(),
         database.order_store(),

@@ -1,6 +1,7 @@
 //! Driven adapters: persistence (SeaORM on SQLite or PostgreSQL), configuration, identity, the
-//! event bus (Redis Streams), inbound and outbound webhooks.
+//! event bus (Redis Streams), inbound and outbound webhooks, carriers.
 
+pub mod carriers;
 pub mod config;
 pub mod event_bus;
 pub mod identity;

@@ -10,6 +10,7 @@ mod access;
 mod attacks;
 mod audit;
 mod auth;
+mod carrier_booking;
 mod concurrency;
 mod config_admin;
 mod durability;

@@ -1,6 +1,7 @@
 //! Order and shipment use cases. Each public method is one use case and lives in its own file;
 //! `Orders` only holds the ports they share.
 
+mod book_shipment;
 mod commands;
 mod create_order;
 mod create_shipment;
@@ -35,7 +36,7 @@ pub use watch::OrderEventsScope;
 use crate::{
     AppError, Permission, Principal,
     audit_trail::{AuditDraft, settle},
-    ports::{AuditLog, Clock, IdGenerator, OrderStore, TenantDirectory},
+    ports::{AuditLog, CarrierAccounts, Clock, IdGenerator, NoCarriers, OrderStore, TenantDirectory},
     session::{Authorized, authorize},
 };
 
@@ -45,6 +46,8 @@ pub struct Orders {
     audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    /// The tenants' carrier APIs, which book a shipment dispatched without a tracking reference.
+    carriers: Arc<dyn CarrierAccounts>,
 }
 
 /// What a mutation produced, and whether it was a replay of an earlier call (idempotency).
@@ -64,7 +67,14 @@ impl Orders {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
-        Self { store, tenants, audit, clock, ids }
+        Self { store, tenants, audit, clock, ids, carriers: Arc::new(NoCarriers) }
+    }
+
+    /// Books shipments dispatched without a tracking reference through the tenant's carrier
+    /// API (none by default: such a dispatch is refused).
+    pub fn with_carriers(mut self, carriers: Arc<dyn CarrierAccounts>) -> Self {
+        self.carriers = carriers;
+        self
     }
 
     async fn settle<T>(&self, draft: AuditDraft, result: Result<T, AppError>) -> Result<T, AppError> {

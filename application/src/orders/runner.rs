@@ -29,6 +29,12 @@
 //! A lost race (the order changed since it was read, a unique key taken by a concurrent
 //! transaction, a commit that failed for either reason) rolls back and runs again from step 4,
 //! at most [`ATTEMPTS`] times, then answers CONFLICT. Anything else ends the call with its error.
+//!
+//! A command that must ask the outside world between transactions (a carrier booking: no
+//! transaction is held open across a carrier's answer) runs staged: [`Orders::begin_staged`]
+//! drafts and authorizes, each [`Orders::stage`] is steps 4 to 13 without the audit record,
+//! [`Orders::finish_staged`] the last stage with it, and [`Orders::end_staged`] records a failure.
+//! A call still leaves exactly one audit record.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, TimeZone, Utc};
@@ -53,6 +59,20 @@ use crate::{
 
 /// A lost race is run again this many times in all before the caller is told CONFLICT.
 pub(crate) const ATTEMPTS: usize = 3;
+
+/// Whether a transaction commits the call's audit record (a staged command's earlier stages
+/// do not: its one record is committed by the last).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Audited {
+    Yes,
+    No,
+}
+
+/// A command between its stages: authorized, its audit record still a draft.
+pub(crate) struct Staged {
+    authorized: Authorized,
+    audit: AuditDraft,
+}
 
 /// What every command declares about itself, for authorization and the audit trail.
 pub(crate) struct Command<'a, I: Serialize> {
@@ -257,10 +277,57 @@ impl Orders {
                 }
             };
             let work = prepare(&authorized)?;
-            self.transact(p, &authorized, &mut audit, work).await
+            self.transact(p, &authorized, &mut audit, work, Audited::Yes).await
         }
         .await;
         self.settle(audit, result).await
+    }
+
+    /// Starts a command that must ask the outside world between transactions (a carrier
+    /// booking): drafts its one audit record and authorizes it. A refusal is recorded and
+    /// returned here; otherwise the caller runs its stages and ends with [`Orders::end_staged`].
+    pub(crate) async fn begin_staged<I: Serialize>(
+        &self,
+        p: &Principal,
+        command: Command<'_, I>,
+    ) -> Result<Staged, AppError> {
+        let mut audit = AuditDraft::new(p, command.action, command.input);
+        if let Some(order) = command.names_order {
+            audit.order(order);
+        }
+        if let Some(id) = command.names {
+            audit.target(id);
+        }
+        match self.authorize(p, command.permission).await {
+            Ok(authorized) => Ok(Staged { authorized, audit }),
+            Err(e) => self.settle(audit, Err(e)).await,
+        }
+    }
+
+    /// One unit of work of a staged command, in a transaction of its own, committed without an
+    /// audit record: the call's record is committed by its last stage ([`Orders::finish_staged`]).
+    pub(crate) async fn stage<T: Send>(
+        &self,
+        p: &Principal,
+        staged: &mut Staged,
+        work: impl UnitOfWork<T>,
+    ) -> Result<Outcome<(Order, T)>, AppError> {
+        self.transact(p, &staged.authorized, &mut staged.audit, work, Audited::No).await
+    }
+
+    /// The last unit of work of a staged command, committed with the call's audit record.
+    pub(crate) async fn finish_staged<T: Send>(
+        &self,
+        p: &Principal,
+        staged: &mut Staged,
+        work: impl UnitOfWork<T>,
+    ) -> Result<Outcome<(Order, T)>, AppError> {
+        self.transact(p, &staged.authorized, &mut staged.audit, work, Audited::Yes).await
+    }
+
+    /// Ends a staged command: a failure (or an outcome no stage recorded) gets its audit record.
+    pub(crate) async fn end_staged<T>(&self, staged: Staged, result: Result<T, AppError>) -> Result<T, AppError> {
+        self.settle(staged.audit, result).await
     }
 
     async fn transact<T: Send>(
@@ -269,7 +336,9 @@ impl Orders {
         authorized: &Authorized,
         audit: &mut AuditDraft,
         mut work: impl UnitOfWork<T>,
+        audited: Audited,
     ) -> Result<Outcome<(Order, T)>, AppError> {
+        let audited = audited == Audited::Yes;
         for _ in 0..ATTEMPTS {
             let mut tx = self.store.begin(&p.tenant_id).await?;
             let (outcome, wrote) = match work.attempt(self, tx.as_mut(), authorized, audit).await? {
@@ -285,7 +354,7 @@ impl Orders {
                 audit.order(order_id);
                 return Ok(outcome);
             }
-            if !outcome.replayed {
+            if !outcome.replayed && audited {
                 let record = audit.record_naming(order_id, OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref());
                 tx.append_audit(&record).await?;
             }
@@ -294,7 +363,7 @@ impl Orders {
                 other => other?,
             }
             audit.order(order_id);
-            if !outcome.replayed {
+            if !outcome.replayed && audited {
                 audit.mark_written();
             }
             return Ok(outcome);

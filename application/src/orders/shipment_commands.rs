@@ -39,8 +39,13 @@ impl Orders {
     }
 
     /// Manual dispatch: the caller gives the carrier's tracking reference, label and cost.
-    /// Booking through the tenant's carrier API (no tracking reference given) is not configured yet.
+    /// Without a tracking reference, a tenant with a carrier API has the carrier book it (see
+    /// `book_shipment`); any other tenant is told the reference is required.
     pub async fn dispatch_shipment(&self, p: &Principal, input: DispatchShipment) -> Result<ShipmentView, AppError> {
+        let without_reference = input.tracking_reference.as_deref().is_none_or(|t| t.trim().is_empty());
+        if without_reference && let Some(account) = self.carriers.account(&p.tenant_id) {
+            return self.book_and_dispatch(p, &input, account).await;
+        }
         let command = Command {
             action: "dispatchShipment",
             permission: Permission::ShipmentDispatch,

@@ -1,6 +1,7 @@
 //! What the use cases need from the outside world. Adapters in `infrastructure` implement these.
 
 mod audit;
+mod carrier;
 mod clock;
 mod config_editor;
 mod config_store;
@@ -15,6 +16,10 @@ mod webhook_deliveries;
 mod webhooks;
 
 pub use audit::{AuditFilter, AuditLog, AuditPage, AuditQuery, AuditRecord, OUTCOME_OK};
+pub use carrier::{
+    BookingRequest, Carrier, CarrierAccount, CarrierAccounts, CarrierError, NoCarriers, PreparedBooking,
+    PurchasedPostage,
+};
 pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 pub use config_editor::{
     ConfigChangeView, ConfigEdit, ConfigEditError, ConfigEditor, IdpChange, OutboundWebhookChange, OutboundWebhookView,

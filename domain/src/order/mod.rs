@@ -1,5 +1,6 @@
 //! The Order aggregate: lines, shipments and the review hold, with every state rule of the spec.
 
+mod booking;
 mod books;
 mod line;
 mod line_pick;
@@ -21,7 +22,9 @@ pub use line::{NewOrderLine, OrderLine};
 pub use line_pick::LinePick;
 pub use returns::{MAX_RETURNS_PER_ORDER, NewReturn, Refund, Return, ReturnLine, ReturnStatus};
 pub use rollup::{LineProgress, progress, roll_up};
-pub use shipment::{Dispatch, Shipment, ShipmentItem, ShipmentMode, ShipmentStatus};
+pub use shipment::{
+    CarrierBooking, Dispatch, MAX_CARRIER_SHIPMENT_ID, Shipment, ShipmentItem, ShipmentMode, ShipmentStatus,
+};
 pub use status::OrderStatus;
 pub use tracking::{
     MAX_CARRIER_STATUS, MAX_TRACKING_EVENTS_PER_ORDER, MAX_TRACKING_REFERENCE, TrackingEffect, TrackingEvent,
@@ -444,6 +447,7 @@ impl Order {
             tracking_reference: None,
             label_url: None,
             cost: None,
+            booking: None,
             created_at: now,
             updated_at: now,
         };

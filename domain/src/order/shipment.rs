@@ -97,9 +97,26 @@ pub struct Shipment {
     pub tracking_reference: Option<String>,
     pub label_url: Option<String>,
     pub cost: Option<Money>,
+    /// The booking made through the tenant's carrier API, recorded before its postage is bought.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<CarrierBooking>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// A shipment booked through the tenant's carrier API, as the carrier knows it. Recorded on the
+/// shipment before any postage is bought, so that a retried or racing dispatch buys this one
+/// booking and never a second.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarrierBooking {
+    /// The carrier API it was made with (its configured provider, e.g. `easypost`), lower case.
+    pub carrier: String,
+    /// The carrier's own id for it (EasyPost's `shp_…`), which its webhooks name.
+    pub carrier_shipment_id: String,
+}
+
+/// Longest carrier shipment id accepted.
+pub const MAX_CARRIER_SHIPMENT_ID: usize = 128;
 
 /// What the carrier (or the caller, for manual dispatch) says about the booking.
 #[derive(Debug, Clone)]

@@ -287,6 +287,31 @@ impl Problems {
         if let Some(endpoint) = &api.endpoint {
             self.remote_url(&join(path, "endpoint"), endpoint);
         }
+        let provider = api.provider.as_deref().unwrap_or(crate::carriers::EASYPOST);
+        if !crate::carriers::is_supported(provider) {
+            self.push(
+                join(path, "provider"),
+                format!(
+                    "`{provider}` is not a carrier this server books with (supported: {})",
+                    crate::carriers::EASYPOST
+                ),
+            );
+        }
+        if api.api_key.as_ref().is_none_or(|k| k.is_empty()) {
+            self.push(join(path, "api_key"), "missing: the carrier would refuse every booking");
+        }
+        if let Some(service) = &api.service
+            && (service.trim().is_empty() || too_long(service, 64))
+        {
+            self.push(join(path, "service"), "must be 1 to 64 characters");
+        }
+        if let Some(address) = &api.from_address {
+            let at = join(path, "from_address");
+            self.unknown_keys(&at, &address.unknown);
+            if let Err(e) = address.to_address() {
+                self.push(at, e.to_string());
+            }
+        }
     }
 
     fn tenant_config(&mut self, path: &str, config: &TenantConfig) {

@@ -29,8 +29,8 @@ pub use import::{IMPORTED_BY, ImportReport, import, import_onto};
 pub use keys::{PemKeyError, SUPPORTED_ALGORITHMS, decode_public_key_pem, is_https_or_loopback, supported_algorithm};
 pub use load::ConfigError;
 pub use model::{
-    CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, PlanLimits, ProviderConfig,
-    SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
+    AddressConfig, CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, PlanLimits,
+    ProviderConfig, SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
 };
 pub use permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission, tenant_permissions};
 pub use secret::Secret;

@@ -205,8 +205,45 @@ pub struct CreateShipmentApiConfig {
     pub api_key: Option<Secret>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
+    /// The service to buy (e.g. `Priority`); without it, the lowest rate in the order's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Where parcels leave from when a shipment names no pickup address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_address: Option<AddressConfig>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
+}
+
+/// A postal address in the config (the API's `Address`, with the config's snake_case keys).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddressConfig {
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
+}
+
+impl AddressConfig {
+    /// The domain's address, or why it is not one (`config check` reports it).
+    pub fn to_address(&self) -> Result<domain::order::Address, domain::DomainError> {
+        domain::order::Address::new(domain::order::AddressInput {
+            line1: &self.line1,
+            line2: self.line2.as_deref(),
+            city: &self.city,
+            state: self.state.as_deref(),
+            postal_code: self.postal_code.as_deref(),
+            country: &self.country,
+        })
+    }
 }
 
 /// TenantConfig (SPEC.md "TenantConfig"), owned by the tenant.

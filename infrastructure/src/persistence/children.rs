@@ -24,7 +24,7 @@ use super::{
 };
 
 /// Text slots: as many as the widest table (shipments) needs.
-const TEXTS: usize = 12;
+const TEXTS: usize = 14;
 const INTS: usize = 2;
 const TIMES: usize = 2;
 
@@ -103,6 +103,8 @@ struct Row {
     text9: Option<String>,
     text10: Option<String>,
     text11: Option<String>,
+    text12: Option<String>,
+    text13: Option<String>,
     int0: Option<i64>,
     int1: Option<i64>,
     real0: Option<f64>,
@@ -159,6 +161,8 @@ fn statement(tenant: &str, ids: &[String]) -> SelectStatement {
             col(S::TrackingReference),
             col(S::LabelUrl),
             col(S::CostCurrency),
+            col(S::BookingCarrier),
+            col(S::CarrierShipmentId),
         ],
         ints: vec![col(S::CostMinor)],
         real: None,
@@ -312,6 +316,8 @@ fn shipment(r: Row, tenant: &str, order_id: String) -> Result<shipments::Model, 
         label_url: r.text10,
         cost_currency: r.text11,
         cost_minor: r.int0,
+        booking_carrier: r.text12,
+        carrier_shipment_id: r.text13,
         created_at: need(r.time0, "creation time")?,
         updated_at: need(r.time1, "update time")?,
     })

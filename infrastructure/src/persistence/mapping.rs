@@ -13,8 +13,8 @@ use domain::{
     Currency, Money, OrderId, ReturnId, ShipmentId, Sku, TenantId, VendorId,
     ledger::{Account, CapApplied, EntryKind, EntryMeta, JournalEntry, Posting},
     order::{
-        Customer, Order, OrderLine, OrderParts, OrderStatus, Refund, Return, ReturnStatus, Review, ReviewDecision,
-        Shipment, ShipmentMode, ShipmentStatus, TrackingEvent,
+        CarrierBooking, Customer, Order, OrderLine, OrderParts, OrderStatus, Refund, Return, ReturnStatus, Review,
+        ReviewDecision, Shipment, ShipmentMode, ShipmentStatus, TrackingEvent,
     },
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -105,6 +105,8 @@ pub(super) fn shipment_row(order: &Order, index: usize, s: &Shipment) -> Result<
         label_url: s.label_url.clone(),
         cost_minor: s.cost.map(|m| m.minor()),
         cost_currency: s.cost.map(|m| m.currency().code().to_owned()),
+        booking_carrier: s.booking.as_ref().map(|b| b.carrier.clone()),
+        carrier_shipment_id: s.booking.as_ref().map(|b| b.carrier_shipment_id.clone()),
         created_at: s.created_at,
         updated_at: s.updated_at,
     })
@@ -202,6 +204,11 @@ pub(super) fn restore_shipment(row: shipments::Model) -> Result<Shipment, StoreE
         (None, None) => None,
         _ => return Err(corrupt(format!("shipment {} has half a cost", row.id))),
     };
+    let booking = match (row.booking_carrier, row.carrier_shipment_id) {
+        (Some(carrier), Some(carrier_shipment_id)) => Some(CarrierBooking { carrier, carrier_shipment_id }),
+        (None, None) => None,
+        _ => return Err(corrupt(format!("shipment {} has half a carrier booking", row.id))),
+    };
     Ok(Shipment {
         id: ShipmentId::parse(&row.id).map_err(corrupt)?,
         status: ShipmentStatus::parse(&row.status)
@@ -215,6 +222,7 @@ pub(super) fn restore_shipment(row: shipments::Model) -> Result<Shipment, StoreE
         tracking_reference: row.tracking_reference,
         label_url: row.label_url,
         cost,
+        booking,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })

@@ -281,6 +281,8 @@ fn upsert_shipment() -> OnConflict {
             S::LabelUrl,
             S::CostMinor,
             S::CostCurrency,
+            S::BookingCarrier,
+            S::CarrierShipmentId,
             S::UpdatedAt,
         ])
         .action_and_where(

@@ -249,10 +249,13 @@ impl From<ShipmentRefInput> for app::ShipmentRef {
 #[derive(InputObject, Clone, Debug)]
 pub struct DispatchShipmentInput {
     pub id: ID,
-    /// The carrier's tracking reference; unique per carrier.
+    /// The carrier's tracking reference; unique per carrier. Without it, a tenant with a
+    /// carrier API (`create_shipment_api`) has the carrier book the shipment: its tracking
+    /// code, label and cost are filled in and the cost is booked in the ledger.
     pub tracking_reference: Option<String>,
+    /// Given with a trackingReference only (a booked shipment gets the carrier's label).
     pub label_url: Option<String>,
-    /// What the carrier charges, in the order's currency.
+    /// What the carrier charges, in the order's currency; with a trackingReference only.
     pub cost: Option<MoneyInput>,
     pub expected_version: Option<i64>,
 }

@@ -2,6 +2,7 @@
 
 pub mod create_load;
 pub mod events;
+pub mod fake_easypost;
 mod jwks;
 mod ops;
 pub mod process;
@@ -239,10 +240,22 @@ impl TestApp {
     }
 
     async fn spawn_full(configure: impl FnOnce(&mut HttpConfig), events: app::EventsSettings) -> TestApp {
+        Self::spawn_configured(configure, events, |_| {}).await
+    }
+
+    /// Like `spawn_full`, with the test SaaS config (as JSON) changed by `edit` first (e.g. a
+    /// tenant's carrier API pointed at a fake carrier on loopback).
+    pub async fn spawn_configured(
+        configure: impl FnOnce(&mut HttpConfig),
+        events: app::EventsSettings,
+        edit: impl FnOnce(&mut Value),
+    ) -> TestApp {
         init();
         let jwks = jwks::JwksServer::start().await;
         let (database, db_dir, location) = fresh_database().await;
-        let config = app::ConfigSource::Seed(saas_config(&jwks.base_url()));
+        let mut json = saas_config_json(&jwks.base_url());
+        edit(&mut json);
+        let config = app::ConfigSource::Seed(SaasConfig::from_json_str(&json.to_string()).expect("test SaaS config"));
         let mut http = HttpConfig::default();
         configure(&mut http);
         let (addr, live_events) = serve(&database, config, http, events.clone()).await;

@@ -12,6 +12,7 @@ mod idempotency;
 mod quota;
 mod races;
 mod refusals;
+mod staged;
 mod watch;
 
 use std::sync::Arc;

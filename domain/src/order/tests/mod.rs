@@ -2,6 +2,7 @@
 //!
 //! Helpers live here; the tests are grouped by topic in the submodules.
 
+mod booking;
 mod creation;
 mod order_transitions;
 mod props;

@@ -532,6 +532,7 @@ fn order_shipment_template(n: u128) -> Shipment {
         tracking_reference: None,
         label_url: None,
         cost: None,
+        booking: None,
         created_at: now(),
         updated_at: now(),
     }

@@ -25,6 +25,7 @@ fn shipment(n: u128, status: ShipmentStatus, items: &[(&str, u32)]) -> Shipment 
         tracking_reference: None,
         label_url: None,
         cost: None,
+        booking: None,
         created_at: now(),
         updated_at: now(),
     }

@@ -374,3 +374,30 @@ fn an_unknown_signature_scheme_or_a_whsec_secret_that_is_not_base64() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains("base64") && !problems[0].contains("not base64!"), "{problems:?}");
 }
+
+fn carrier_api(document: &mut Value, api: Value) {
+    document["tenants"]["t1"]["create_shipment_api"] = api;
+}
+
+#[test]
+fn a_carrier_api_books_with_a_supported_provider_and_a_key() {
+    let good = json!({"provider": "easypost", "api_key": "k", "endpoint": "https://api.easypost.com/v2",
+                      "service": "Priority",
+                      "from_address": {"line1": "7 Warehouse St", "city": "Shuwaikh", "country": "KW"}});
+    let mut document = base();
+    carrier_api(&mut document, good.clone());
+    assert_eq!(problems_of(&document), Vec::<String>::new());
+
+    let mut bosta = good.clone();
+    bosta["provider"] = json!("bosta");
+    assert_one_problem(|d| carrier_api(d, bosta), "tenants.t1.create_shipment_api.provider", "not a carrier");
+    let mut keyless = good.clone();
+    keyless.as_object_mut().unwrap().remove("api_key");
+    assert_one_problem(|d| carrier_api(d, keyless), "tenants.t1.create_shipment_api.api_key", "missing");
+    let mut nowhere = good.clone();
+    nowhere["from_address"]["country"] = json!("XX");
+    assert_one_problem(|d| carrier_api(d, nowhere), "tenants.t1.create_shipment_api.from_address", "XX");
+    let mut blank = good;
+    blank["service"] = json!(" ");
+    assert_one_problem(|d| carrier_api(d, blank), "tenants.t1.create_shipment_api.service", "1 to 64");
+}

@@ -11,7 +11,7 @@ fn base() -> Value {
         "tenants": {"t1": {"plan": "standard", "idp": {
             "issuer": "https://idp.example", "audience": "oms", "algorithms": ["RS256"],
             "jwks_uri": "https://idp.example/certs"},
-            "create_shipment_api": {"endpoint": "https://carrier.example/v2"},
+            "create_shipment_api": {"endpoint": "https://carrier.example/v2", "api_key": "sizes-test-carrier-key"},
             "tenant_config": {
                 "roles": {"clerk": ["order:read"]},
                 "outbound_webhook": {"url": "https://t1.example/hooks", "secret": "whsec_c2l6ZXMtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==", "events": ["order.*"]}}}}

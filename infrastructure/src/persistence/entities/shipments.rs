@@ -30,6 +30,10 @@ pub struct Model {
     pub label_url: Option<String>,
     pub cost_minor: Option<i64>,
     pub cost_currency: Option<String>,
+    /// The carrier API the shipment was booked with (`CarrierBooking::carrier`), if it was.
+    pub booking_carrier: Option<String>,
+    /// The carrier's own id for the booking, recorded before its postage was bought.
+    pub carrier_shipment_id: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
