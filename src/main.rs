@@ -52,6 +52,11 @@ enum Command {
         /// Do not serve GraphiQL on GET /graphql.
         #[arg(long)]
         no_graphiql: bool,
+        /// The server runs behind a reverse proxy that sets `X-Forwarded-Host`: read the host
+        /// a request addresses (custom domain, tenant subdomain) from it instead of `Host`.
+        /// Without such a proxy, clients could name any host there.
+        #[arg(long, env = "OMS_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Start on the embedded SQLite database with a demo tenant and print a bearer token.
     Demo {
@@ -120,6 +125,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             redis_stream,
             allow_private_webhook_urls,
             no_graphiql,
+            trust_proxy,
         } => {
             let source = match saas_config {
                 Some(path) => {
@@ -131,7 +137,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let events =
                 app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls, ..Default::default() };
-            let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
+            let http = HttpConfig { graphiql: !no_graphiql, trust_proxy, ..HttpConfig::default() };
             let database =
                 Target { url: &database_url, schema: database_schema.as_deref(), durability: Durability::Full };
             start(&listen, database, source, http, events, None).await?;

@@ -10,8 +10,8 @@ use std::{
 use application::{
     access::{AccessPolicy, Grant, PermissionSet},
     ports::{
-        ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantDirectory, TenantProfile, TenantSettings,
-        WebhookEndpoint,
+        ConfigKind, ConfigSnapshot, PlanLimits, StoreError, TenantAddresses, TenantDirectory, TenantProfile,
+        TenantSettings, WebhookEndpoint,
     },
 };
 use async_trait::async_trait;
@@ -19,6 +19,7 @@ use domain::TenantId;
 
 use super::{
     documents::assemble,
+    hosts::TenantHosts,
     model::{SaasConfig, TenantEntry},
     permissions::ALL_PLAN_PERMISSIONS,
 };
@@ -26,6 +27,8 @@ use super::{
 struct Snapshot {
     config: Arc<SaasConfig>,
     tenants: HashMap<String, Arc<TenantProfile>>,
+    /// Request hosts to tenants, for this version.
+    hosts: TenantHosts,
     /// The config store's revision this config was read at (0: not from the store).
     revision: i64,
     /// The stored version of each document served.
@@ -110,7 +113,8 @@ fn compile(config: SaasConfig, revision: i64, versions: HashMap<(ConfigKind, Str
             Some((id.clone(), Arc::new(profile(&config, tenant_id, entry))))
         })
         .collect();
-    Snapshot { config: Arc::new(config), tenants, revision, versions }
+    let hosts = TenantHosts::new(&config);
+    Snapshot { config: Arc::new(config), tenants, hosts, revision, versions }
 }
 
 fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProfile {
@@ -156,6 +160,12 @@ fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProf
 impl TenantDirectory for ConfigCatalog {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Arc<TenantProfile>>, StoreError> {
         Ok(self.snapshot().tenants.get(id.as_str()).cloned())
+    }
+}
+
+impl TenantAddresses for ConfigCatalog {
+    fn tenant_of_host(&self, host: &str) -> Option<TenantId> {
+        self.snapshot().hosts.resolve(host)
     }
 }
 

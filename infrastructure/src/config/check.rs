@@ -1,21 +1,22 @@
 //! `tenant-oms config check FILE`: every problem in the document at once, each with its key path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use domain::TenantId;
 use jsonwebtoken::AlgorithmFamily;
 
+use super::hosts::{domain_problem, normalize_host};
 use super::keys::{
     SUPPORTED_ALGORITHMS, decode_public_key_pem, family_name, is_https_or_loopback, supported_algorithm,
 };
 use super::limits::{
-    MAX_EVENT_PATTERN_CHARS, MAX_IDP_NAME_CHARS, MAX_ROLE_NAME_CHARS, MAX_ROLES, MAX_URL_CHARS, MAX_WEBHOOK_EVENTS,
-    max_permissions_per_role, too_long,
+    MAX_DOMAINS, MAX_EVENT_PATTERN_CHARS, MAX_IDP_NAME_CHARS, MAX_ROLE_NAME_CHARS, MAX_ROLES, MAX_URL_CHARS,
+    MAX_WEBHOOK_EVENTS, max_permissions_per_role, too_long,
 };
 use super::model::{
-    CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, ProviderConfig, SaasConfig,
-    TenantConfig, TenantEntry, WebhookConfig,
+    CreateShipmentApiConfig, DecimalValue, DomainConfig, IdpConfig, OutboundWebhookConfig, PlanConfig, ProviderConfig,
+    SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
 };
 use super::permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission};
 use super::unknown_keys::UnknownKeys;
@@ -47,6 +48,7 @@ impl SaasConfig {
         for (id, tenant) in &self.tenants {
             found.tenant(self, id, tenant);
         }
+        found.domains_claimed_twice(self);
         found.0
     }
 }
@@ -80,6 +82,53 @@ impl Problems {
         }
         for (name, webhook) in &provider.webhooks {
             self.webhook(&join("provider.webhooks", name), webhook);
+        }
+        if let Some(problem) = provider.platform_domain.as_deref().and_then(domain_problem) {
+            self.push("provider.platform_domain", problem);
+        }
+    }
+
+    fn domains(&mut self, config: &SaasConfig, path: &str, domains: &[DomainConfig]) {
+        if domains.len() > MAX_DOMAINS {
+            self.push(path, format!("{} domains; at most {MAX_DOMAINS}", domains.len()));
+            return;
+        }
+        let platform = config.provider.as_ref().and_then(|p| p.platform_domain.as_deref()).and_then(normalize_host);
+        for (i, domain) in domains.iter().enumerate() {
+            let at = format!("{path}[{i}]");
+            self.unknown_keys(&at, &domain.unknown);
+            let at = join(&at, "domain");
+            if let Some(problem) = domain_problem(&domain.domain) {
+                self.push(at, problem);
+                continue;
+            }
+            let host = domain.domain.to_ascii_lowercase();
+            if platform.as_deref().is_some_and(|p| host == p || host.ends_with(&format!(".{p}"))) {
+                self.push(at, "lies under provider.platform_domain, whose subdomains are the tenants' own");
+            }
+        }
+    }
+
+    /// A host must name one tenant: a second claim (by another tenant, or the same one twice)
+    /// is reported where it is made, verified or not, so it is caught before it is verified.
+    fn domains_claimed_twice(&mut self, config: &SaasConfig) {
+        let mut owners: HashMap<String, &str> = HashMap::new();
+        for (id, tenant) in &config.tenants {
+            for (i, domain) in tenant.domains.iter().enumerate().take(MAX_DOMAINS) {
+                let Some(host) = normalize_host(&domain.domain) else { continue };
+                match owners.get(&host) {
+                    Some(owner) if *owner == id.as_str() => {
+                        self.push(format!("tenants.{id}.domains[{i}].domain"), "listed twice");
+                    }
+                    Some(owner) => self.push(
+                        format!("tenants.{id}.domains[{i}].domain"),
+                        format!("`{}` is already claimed by tenant `{owner}`", domain.domain),
+                    ),
+                    None => {
+                        owners.insert(host, id);
+                    }
+                }
+            }
         }
     }
 
@@ -129,6 +178,7 @@ impl Problems {
         for (name, webhook) in &tenant.webhooks {
             self.webhook(&format!("{path}.webhooks.{name}"), webhook);
         }
+        self.domains(config, &format!("{path}.domains"), &tenant.domains);
         if let Some(api) = &tenant.create_shipment_api {
             self.create_shipment_api(&format!("{path}.create_shipment_api"), api);
         }
@@ -164,7 +214,11 @@ impl Problems {
             self.push(join(path, "hs256_secret"), "shorter than 32 bytes: too easy to guess");
         }
         let claims: &[(&str, &Option<String>)] = if for_tenant {
-            &[("tenant_claim", &idp.tenant_claim), ("roles_claim", &idp.roles_claim)]
+            &[
+                ("tenant_claim", &idp.tenant_claim),
+                ("roles_claim", &idp.roles_claim),
+                ("vendor_claim", &idp.vendor_claim),
+            ]
         } else {
             &[("roles_claim", &idp.roles_claim)]
         };

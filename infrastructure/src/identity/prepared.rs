@@ -39,6 +39,7 @@ pub(super) struct PreparedTenant {
     pub(super) id: TenantId,
     tenant_claim: String,
     pub(super) roles_claim: String,
+    pub(super) vendor_claim: Option<String>,
     keys: OnceLock<Result<TenantKeys, &'static str>>,
 }
 
@@ -62,6 +63,7 @@ impl PreparedConfig {
                 id,
                 tenant_claim: tenant.idp.tenant_claim().to_owned(),
                 roles_claim: tenant.idp.roles_claim().to_owned(),
+                vendor_claim: tenant.idp.vendor_claim.clone().filter(|c| !c.trim().is_empty()),
                 keys: OnceLock::new(),
             });
         }

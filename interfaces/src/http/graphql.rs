@@ -13,7 +13,7 @@ use axum::{
     Extension,
     body::Body,
     extract::{ConnectInfo, Query, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode, Uri, header},
     response::{Html, IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -27,15 +27,17 @@ use crate::{
         client_guard::{authenticate_client, client_address},
         media::{ResponseMedia, is_json_body},
         problem::{graphql_error, refusal},
+        tenant_address::addressed_tenant,
         tenant_gate,
     },
 };
 
-fn graphiql(state: &AppState) -> Response {
+/// GraphiQL posts back to the path it was served from, so the path form keeps its tenant.
+fn graphiql(state: &AppState, uri: &Uri) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(GraphiQLSource::build().endpoint("/graphql").title("tenant-oms").finish()).into_response()
+    Html(GraphiQLSource::build().endpoint(uri.path()).title("tenant-oms").finish()).into_response()
 }
 
 /// `GET /graphql?query=…[&operationName=…][&variables=<JSON>]`.
@@ -86,11 +88,12 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
+    uri: Uri,
     Query(params): Query<GetParams>,
 ) -> Response {
-    let Some(query) = params.query else { return graphiql(&state) };
+    let Some(query) = params.query else { return graphiql(&state, &uri) };
     let media = ResponseMedia::negotiate(&headers);
-    let admitted = match admit(&state, connect, &headers).await {
+    let admitted = match admit(&state, connect, &headers, &uri).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -107,6 +110,7 @@ pub(crate) async fn execute(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
+    uri: Uri,
     body: Body,
 ) -> Response {
     let media = ResponseMedia::negotiate(&headers);
@@ -117,7 +121,7 @@ pub(crate) async fn execute(
             "POST /graphql takes a JSON body: send Content-Type: application/json",
         );
     }
-    let admitted = match admit(&state, connect, &headers).await {
+    let admitted = match admit(&state, connect, &headers, &uri).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -138,14 +142,17 @@ pub(crate) async fn execute(
     run(&state, admitted, &headers, media, wire, Method::Post).await
 }
 
-/// The caller, from the headers alone: token, tenant standing, plan rate.
+/// The caller, from the headers and the address alone: the tenant the address names, token,
+/// tenant standing, plan rate.
 async fn admit(
     state: &AppState,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: &HeaderMap,
+    uri: &Uri,
 ) -> Result<tenant_gate::Admitted, Response> {
     let client = client_address(connect.as_ref().map(|Extension(c)| c));
-    let mut caller = authenticate_client(state, client, headers).await?;
+    let addressed = addressed_tenant(state, headers, uri).map_err(IntoResponse::into_response)?;
+    let mut caller = authenticate_client(state, client, headers, addressed.as_deref()).await?;
     set_request_id(&mut caller, headers);
     tenant_gate::admit(state, caller).await
 }

@@ -1,4 +1,5 @@
 //! The axum router: `/graphql` (POST; GET for queries and GraphiQL), `/graphql/ws` (subscriptions),
+//! both also under `/t/{tenantId}/`,
 //! `/healthz`, `/readyz`, and the hyper server that runs it with the timers and caps of the HTTP edge.
 
 mod auth;
@@ -11,6 +12,7 @@ mod problem;
 mod rate_limit;
 mod request_id;
 pub mod server;
+mod tenant_address;
 mod tenant_gate;
 mod ws;
 
@@ -60,6 +62,9 @@ pub struct HttpConfig {
     pub server: ServerConfig,
     /// Caps and timers of a `/graphql/ws` socket.
     pub websocket: WebSocketConfig,
+    /// Read the request's host from `X-Forwarded-Host` (set by a reverse proxy in front of the
+    /// server) when resolving the tenant it addresses; off, only `Host` counts.
+    pub trust_proxy: bool,
 }
 
 impl Default for HttpConfig {
@@ -73,6 +78,7 @@ impl Default for HttpConfig {
             documents: DocumentLimits::default(),
             server: ServerConfig::default(),
             websocket: WebSocketConfig::default(),
+            trust_proxy: false,
         }
     }
 }
@@ -86,6 +92,7 @@ pub(crate) struct AppState {
     documents: DocumentLimits,
     websocket: WebSocketConfig,
     unauthenticated_per_minute: u64,
+    trust_proxy: bool,
     rate_limiter: Arc<rate_limit::RateLimiter>,
     client_guard: Arc<rate_limit::RateLimiter>,
 }
@@ -99,6 +106,7 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         documents: config.documents,
         websocket: config.websocket,
         unauthenticated_per_minute: config.unauthenticated_per_minute,
+        trust_proxy: config.trust_proxy,
         rate_limiter: Default::default(),
         client_guard: Default::default(),
     };
@@ -107,6 +115,9 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::execute))
         // `any`: HTTP/1.1 upgrades with GET, HTTP/2 with an extended CONNECT.
         .route("/graphql/ws", any(ws::upgrade))
+        // The path form of addressing a tenant (see `tenant_address`): the same handlers.
+        .route("/t/{tenant}/graphql", get(graphql::get).post(graphql::execute))
+        .route("/t/{tenant}/graphql/ws", any(ws::upgrade))
         .route_layer(middleware::from_fn_with_state(in_flight, load_shed::shed_when_full));
     Router::new()
         .merge(graphql_routes)

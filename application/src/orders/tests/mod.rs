@@ -91,6 +91,7 @@ impl World {
             tenant_id: self.tenant.clone(),
             subject: "alice".to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            vendor_id: None,
             request_id: None,
         }
     }
