@@ -28,6 +28,8 @@ mod provider;
 mod returns;
 mod schema_drift;
 mod subscriptions;
+mod tenant_routing;
 mod transitions;
 mod validation;
+mod vendor_scope;
 mod webhooks_out;

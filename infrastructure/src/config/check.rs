@@ -88,7 +88,8 @@ impl Problems {
         }
     }
 
-    fn domains(&mut self, config: &SaasConfig, path: &str, domains: &[DomainConfig]) {
+    fn domains(&mut self, config: &SaasConfig, tenant: &str, domains: &[DomainConfig]) {
+        let path = &format!("tenants.{tenant}.domains");
         if domains.len() > MAX_DOMAINS {
             self.push(path, format!("{} domains; at most {MAX_DOMAINS}", domains.len()));
             return;
@@ -102,9 +103,16 @@ impl Problems {
                 self.push(at, problem);
                 continue;
             }
+            // A custom domain under the platform domain is fine (`acme.oms.example.com`), and
+            // wins over the subdomain form, so it must not take another tenant's subdomain.
             let host = domain.domain.to_ascii_lowercase();
-            if platform.as_deref().is_some_and(|p| host == p || host.ends_with(&format!(".{p}"))) {
-                self.push(at, "lies under provider.platform_domain, whose subdomains are the tenants' own");
+            let label = platform.as_deref().and_then(|p| host.strip_suffix(&format!(".{p}")));
+            if let Some(other) = label.and_then(|l| config.tenants.keys().find(|id| id.eq_ignore_ascii_case(l)))
+                && other.as_str() != tenant
+            {
+                self.push(at, format!("would take tenant `{other}`'s own subdomain"));
+            } else if platform.as_deref() == Some(host.as_str()) {
+                self.push(at, "is provider.platform_domain itself");
             }
         }
     }
@@ -178,7 +186,7 @@ impl Problems {
         for (name, webhook) in &tenant.webhooks {
             self.webhook(&format!("{path}.webhooks.{name}"), webhook);
         }
-        self.domains(config, &format!("{path}.domains"), &tenant.domains);
+        self.domains(config, id, &tenant.domains);
         if let Some(api) = &tenant.create_shipment_api {
             self.create_shipment_api(&format!("{path}.create_shipment_api"), api);
         }

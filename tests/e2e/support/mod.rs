@@ -216,10 +216,26 @@ impl TestApp {
     }
 
     async fn spawn_full(configure: impl FnOnce(&mut HttpConfig), events: app::EventsSettings) -> TestApp {
+        Self::spawn_configured(configure, |_| {}, events).await
+    }
+
+    /// Like `spawn_with`, on the test SaaS config as changed by `edit` (given the config as JSON).
+    pub async fn spawn_with_config(configure: impl FnOnce(&mut HttpConfig), edit: impl FnOnce(&mut Value)) -> TestApp {
+        Self::spawn_configured(configure, edit, app::EventsSettings::default()).await
+    }
+
+    async fn spawn_configured(
+        configure: impl FnOnce(&mut HttpConfig),
+        edit: impl FnOnce(&mut Value),
+        events: app::EventsSettings,
+    ) -> TestApp {
         init();
         let jwks = jwks::JwksServer::start().await;
         let (database, db_dir, location) = fresh_database().await;
-        let config = app::ConfigSource::Seed(saas_config(&jwks.base_url()));
+        let mut json = saas_config_json(&jwks.base_url());
+        edit(&mut json);
+        let seed = SaasConfig::from_json_str(&json.to_string()).expect("test SaaS config");
+        let config = app::ConfigSource::Seed(seed);
         let mut http = HttpConfig::default();
         configure(&mut http);
         let (addr, live_events) = serve(&database, config, http, events.clone()).await;
