@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use domain::VendorId;
+
 use crate::{
     AppError, ErrorCode, Permission, Principal,
     access::PermissionSet,
@@ -60,6 +62,8 @@ pub(crate) async fn active_tenant(
 pub struct Authorized {
     tenant: Arc<TenantProfile>,
     permission: Permission,
+    /// The vendor the caller is scoped to (see `orders::vendor_scope`).
+    vendor: Option<VendorId>,
 }
 
 impl Authorized {
@@ -70,6 +74,11 @@ impl Authorized {
     /// The permission that was checked.
     pub fn permission(&self) -> Permission {
         self.permission
+    }
+
+    /// The vendor the caller acts for, when its token is scoped to one.
+    pub fn vendor(&self) -> Option<&VendorId> {
+        self.vendor.as_ref()
     }
 }
 
@@ -90,5 +99,26 @@ pub(crate) async fn authorize(
 ) -> Result<Authorized, AppError> {
     let tenant = active_tenant(tenants, p).await?;
     tenant.access.check(&p.roles, needed)?;
-    Ok(Authorized { tenant, permission: needed })
+    if p.vendor_id.is_some() && TENANT_WIDE.contains(&needed) {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            format!("{} covers the whole tenant; a caller scoped to one vendor may not use it", needed.as_str()),
+        ));
+    }
+    Ok(Authorized { tenant, permission: needed, vendor: p.vendor_id.clone() })
 }
+
+/// Permissions over the whole tenant's money, history or settings, which a caller scoped to one
+/// vendor never has whatever its roles: they would show or move other vendors' figures (the
+/// ledger, payments and refunds of whole orders, the audit trail's inputs, the event feed and
+/// webhooks carrying every order's events, the tenant's config).
+const TENANT_WIDE: &[Permission] = &[
+    Permission::PaymentRecord,
+    Permission::RefundProcess,
+    Permission::LedgerRead,
+    Permission::ConfigRead,
+    Permission::ConfigWrite,
+    Permission::AuditRead,
+    Permission::WebhookRead,
+    Permission::WebhookManage,
+];

@@ -19,6 +19,7 @@ mod shipment_commands;
 mod target;
 #[cfg(test)]
 mod tests;
+mod vendor_scope;
 mod watch;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub use commands::*;
 pub use ledger_queries::{LedgerListFilter, LedgerListQuery};
 pub use queries::{OrderListFilter, OrderListPage, OrderListQuery, ShipmentView};
 pub use return_commands::ReturnView;
+pub(crate) use vendor_scope::may_read_order_events;
 pub use watch::OrderEventsScope;
 
 use crate::{

@@ -43,6 +43,7 @@ use crate::{
         envelope::envelopes,
         idempotency::{KeyUse, check_replay},
         target::Located,
+        vendor_scope,
     },
     ports::{IdGenerator, IdempotencyRecord, OUTCOME_OK, OrderTx, PlanLimits, StoreError, Taken, TenantProfile},
     session::Authorized,
@@ -189,7 +190,14 @@ impl Orders {
         let result = async {
             let authorized = self.authorize(p, command.permission).await?;
             let work = prepare(&authorized)?;
-            self.transact(p, &authorized, &mut audit, work).await
+            let outcome = self.transact(p, &authorized, &mut audit, work).await?;
+            // What the caller is answered with is what it may see of the order.
+            let Outcome { value: (order, value), replayed } = outcome;
+            let order = vendor_scope::view(authorized.vendor(), order).ok_or_else(|| {
+                tracing::error!("a vendor-scoped command ended on an order its vendor cannot see");
+                AppError::internal()
+            })?;
+            Ok(Outcome { value: (order, value), replayed })
         }
         .await;
         self.settle(audit, result).await
@@ -247,6 +255,9 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
     ) -> Result<Attempt<T>, AppError> {
         let mut order = self.target.lock(tx).await?.ok_or_else(|| self.target.not_found())?;
         audit.order(order.id());
+        if let Some(vendor) = authorized.vendor() {
+            vendor_scope::may_change(&order, &self.target, authorized.permission(), vendor)?;
+        }
         if let Some(key) = &self.key
             && let Some(record) = tx.idempotency_record(&key.key).await?
         {
@@ -321,6 +332,7 @@ impl UnitOfWork<()> for Creation<'_> {
                 AppError::internal()
             })?;
             audit.order(order.id());
+            vendor_scope::may_replay(&order, authorized.vendor())?;
             return Ok(done(order, true, false));
         }
         let now = orders.clock.now();
@@ -328,6 +340,7 @@ impl UnitOfWork<()> for Creation<'_> {
             && let Some(existing) = tx.order_by_external_ref(external_ref).await?
         {
             audit.order(existing.id());
+            vendor_scope::may_replay(&existing, authorized.vendor())?;
             // From now on the key answers with the existing order too.
             let Some(key) = &self.key else { return Ok(done(existing, true, false)) };
             if remember(tx, key, &existing.id().to_string(), now).await?.is_retry() {

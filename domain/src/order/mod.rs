@@ -10,6 +10,7 @@ mod status;
 #[cfg(test)]
 mod tests;
 pub mod values;
+mod vendor_view;
 
 use std::collections::HashSet;
 
@@ -110,6 +111,8 @@ pub struct OrderParts {
 pub struct Order {
     parts: OrderParts,
     events: Vec<DomainEvent>,
+    /// Set on a vendor's view of the order (see `vendor_view`), never on an order a command runs on.
+    seen_by: Option<VendorId>,
 }
 
 impl Order {
@@ -163,6 +166,7 @@ impl Order {
                 journal: Vec::new(),
             },
             events: Vec::new(),
+            seen_by: None,
         };
         // Refuse totals that cannot be represented before anything is stored.
         order.total().map_err(|e| e.at(&["lines"]))?;
@@ -174,7 +178,7 @@ impl Order {
     }
 
     pub fn restore(parts: OrderParts) -> Self {
-        Order { parts, events: Vec::new() }
+        Order { parts, events: Vec::new(), seen_by: None }
     }
 
     pub fn parts(&self) -> &OrderParts {
