@@ -31,7 +31,11 @@ impl Session {
     /// themselves, which they need to learn what they lack.
     pub async fn me(&self, p: &Principal) -> Result<Me, AppError> {
         let tenant = active_tenant(self.tenants.as_ref(), p).await?;
-        Ok(Me { principal: p.clone(), plan: tenant.plan.clone(), permissions: tenant.access.effective(&p.roles) })
+        let mut permissions = tenant.access.effective(&p.roles);
+        if p.vendor_id.is_some() {
+            permissions = permissions.without(TENANT_WIDE.iter().copied().collect());
+        }
+        Ok(Me { principal: p.clone(), plan: tenant.plan.clone(), permissions })
     }
 
     /// The caller's tenant profile, for adapters that shape their answers by plan (introspection).

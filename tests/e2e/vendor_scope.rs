@@ -81,10 +81,17 @@ async fn a_vendor_sees_only_its_lines_and_cannot_ship_another_vendors_line() {
     assert_eq!(d["userErrors"], json!([]), "{d}");
 
     // Its list: the orders holding its lines, newest first, each with its lines only.
-    let list =
-        app.gql(&v1, "{ me { vendorId } orders(first: 10) { nodes { id lines { sku vendorId } } } }", json!({})).await;
+    let list = app
+        .gql(
+            &v1,
+            "{ me { vendorId permissions } orders(first: 10) { nodes { id lines { sku vendorId } } } }",
+            json!({}),
+        )
+        .await;
     assert!(list["errors"].is_null(), "{list}");
     assert_eq!(list["data"]["me"]["vendorId"], "v1");
+    let permissions = list["data"]["me"]["permissions"].to_string();
+    assert!(permissions.contains("shipment:create") && !permissions.contains("ledger:read"), "{permissions}");
     assert_eq!(
         list["data"]["orders"]["nodes"],
         json!([{"id": only_v1, "lines": [{"sku": "C", "vendorId": "v1"}]},

@@ -11,6 +11,7 @@ mod idempotency;
 mod quota;
 mod races;
 mod refusals;
+mod vendor_scope;
 mod watch;
 
 use std::sync::Arc;

@@ -9,6 +9,7 @@ mod returns;
 mod review;
 mod rollup;
 mod shipments;
+mod vendor_view;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
