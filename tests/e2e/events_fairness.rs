@@ -1,5 +1,5 @@
 //! One tenant's slow endpoint does not hold up another's (issue 10's acceptance): tenant A's
-//! receiver takes 5 s per call and A has more events queued than its 4 slots, yet tenant P's
+//! receiver takes 5 s per call and A has more events queued than its 16 slots, yet tenant P's
 //! deliveries arrive within 2 s of their orders' creation.
 
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use crate::support::{
 /// The slow endpoint's answer time.
 const SLOW: Duration = Duration::from_secs(5);
 /// The dispatcher's cap of one tenant's attempts in flight (`DispatchSettings::per_tenant`).
-const PER_TENANT: usize = 4;
+const PER_TENANT: usize = 16;
 /// The acceptance bound for the other tenant's deliveries.
 const BOUND: Duration = Duration::from_secs(2);
 
@@ -37,7 +37,12 @@ async fn a_slow_tenant_endpoint_does_not_delay_another_tenants_deliveries() {
     }
     // A's slots are all taken, and as many of its events wait behind them.
     let taken = slow.wait_for(PER_TENANT, SLOW, order_created).await;
-    assert_eq!(taken.len(), PER_TENANT, "A's first deliveries are under way");
+    assert!(taken.len() >= PER_TENANT, "A's first deliveries are under way: {}", taken.len());
+    // Before any answer came back, exactly the cap is in flight (on a machine so loaded that
+    // creating the orders took longer than an answer, later attempts may have started).
+    if started.elapsed() < SLOW {
+        assert_eq!(taken.len(), PER_TENANT, "A never has more than {PER_TENANT} calls in flight");
+    }
 
     for i in 0..3 {
         let order = app.create_order(&token_p, &format!("FAST-{i}"), vec![line("SKU-1", 1, "5.00")]).await;

@@ -16,7 +16,7 @@ pub use event_feed::{EventFeedService, FeedListQuery, MAX_FILTER_TYPES, MAX_TYPE
 pub use event_patterns::matches_any;
 pub use in_process_bus::InProcessBus;
 pub use relay::{OutboxRelay, RELAY_BATCH};
-pub use webhook_dispatch::{DispatchSettings, WebhookDispatcher};
+pub use webhook_dispatch::{Attempted, DispatchSettings, WebhookDispatcher};
 pub use webhook_fanout::WebhookFanout;
 pub use webhook_views::{DeliveryListQuery, WebhookDeliveryService};
 

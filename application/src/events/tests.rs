@@ -121,13 +121,19 @@ impl WebhookDeliveries for Recorded {
     ) -> Result<Vec<DueDelivery>, StoreError> {
         Ok(Vec::new())
     }
-    async fn record_attempt(
+    async fn record_attempts(
         &self,
-        attempt: &DeliveryAttempt,
-        next: &DeliveryNext,
-    ) -> Result<EndpointHealth, StoreError> {
-        self.attempts.lock().unwrap().push((attempt.clone(), next.clone()));
-        Ok(self.health.lock().unwrap().clone())
+        attempts: &[(DeliveryAttempt, DeliveryNext)],
+    ) -> Result<Vec<(TenantId, EndpointHealth)>, StoreError> {
+        self.attempts.lock().unwrap().extend_from_slice(attempts);
+        let health = self.health.lock().unwrap().clone();
+        let mut failing: Vec<(TenantId, EndpointHealth)> = Vec::new();
+        for (attempt, _) in attempts {
+            if !attempt.outcome.succeeded() && !failing.iter().any(|(t, _)| *t == attempt.tenant_id) {
+                failing.push((attempt.tenant_id.clone(), health.clone()));
+            }
+        }
+        Ok(failing)
     }
     async fn health(&self, _: &TenantId) -> Result<EndpointHealth, StoreError> {
         Ok(self.health.lock().unwrap().clone())
@@ -199,6 +205,14 @@ impl RetrySchedule for ShortSchedule {
     fn disable_after(&self) -> Duration {
         Duration::from_secs(5 * 86_400)
     }
+}
+
+/// One attempt stored on its own, as the dispatch loop stores a batch of one.
+async fn attempt_and_record(d: &WebhookDispatcher, delivery: DueDelivery) -> Result<DeliveryNext, StoreError> {
+    let attempted = d.attempt(delivery).await?;
+    let next = attempted.next.clone();
+    d.record(&[attempted]).await?;
+    Ok(next)
 }
 
 fn dispatcher(store: Arc<Recorded>, transport: Arc<Answering>, clock: Arc<FixedClock>) -> WebhookDispatcher {
@@ -299,7 +313,7 @@ fn a_delivery_whose_endpoint_is_not_served_yet_is_sent_once_caught_up() {
     let (store, transport) = (Arc::new(Recorded::default()), answering(Some(200)));
     let endpoints = BehindByAPoll::new(Endpoints(vec![("acme", vec![])]));
     let d = dispatcher_with(endpoints.clone(), store, transport.clone(), Arc::default());
-    assert_eq!(block_on(d.attempt(due(0))).unwrap(), DeliveryNext::Succeeded);
+    assert_eq!(block_on(attempt_and_record(&d, due(0))).unwrap(), DeliveryNext::Succeeded);
     assert_eq!(endpoints.catch_ups(), 1);
     assert_eq!(transport.sent.lock().unwrap().len(), 1);
 }
@@ -309,7 +323,8 @@ fn a_successful_attempt_sends_the_event_id_and_payload_and_succeeds() {
     let (store, transport, clock) =
         (Arc::new(Recorded::default()), answering(Some(204)), Arc::new(FixedClock::default()));
     let delivery = due(0);
-    let next = block_on(dispatcher(store.clone(), transport.clone(), clock).attempt(delivery.clone())).unwrap();
+    let next =
+        block_on(attempt_and_record(&dispatcher(store.clone(), transport.clone(), clock), delivery.clone())).unwrap();
     assert_eq!(next, DeliveryNext::Succeeded);
     let sent = transport.sent.lock().unwrap();
     assert_eq!(sent[0].id, delivery.event_id.to_string(), "webhook-id is the event id");
@@ -323,9 +338,9 @@ fn a_failed_attempt_is_retried_on_the_schedule_until_it_runs_out() {
     let store = Arc::new(Recorded::default());
     let d = dispatcher(store.clone(), answering(Some(500)), clock.clone());
     let now = clock.now();
-    assert_eq!(block_on(d.attempt(due(0))).unwrap(), DeliveryNext::RetryAt(now + Duration::from_secs(10)));
-    assert_eq!(block_on(d.attempt(due(1))).unwrap(), DeliveryNext::RetryAt(now + Duration::from_secs(20)));
-    assert_eq!(block_on(d.attempt(due(2))).unwrap(), DeliveryNext::Failed, "the schedule ran out");
+    assert_eq!(block_on(attempt_and_record(&d, due(0))).unwrap(), DeliveryNext::RetryAt(now + Duration::from_secs(10)));
+    assert_eq!(block_on(attempt_and_record(&d, due(1))).unwrap(), DeliveryNext::RetryAt(now + Duration::from_secs(20)));
+    assert_eq!(block_on(attempt_and_record(&d, due(2))).unwrap(), DeliveryNext::Failed, "the schedule ran out");
     let attempts = store.attempts.lock().unwrap();
     assert_eq!(attempts.len(), 3, "every attempt is stored");
     assert_eq!(attempts[0].0.outcome.failure, Some(AttemptFailure::Status(500)));
@@ -336,14 +351,17 @@ fn retry_after_longer_than_the_schedule_is_honoured() {
     let clock = Arc::new(FixedClock::default());
     let transport =
         Arc::new(Answering { status: Some(429), retry_after: Some(Duration::from_secs(120)), sent: Mutex::default() });
-    let next = block_on(dispatcher(Arc::new(Recorded::default()), transport, clock.clone()).attempt(due(0))).unwrap();
+    let next =
+        block_on(attempt_and_record(&dispatcher(Arc::new(Recorded::default()), transport, clock.clone()), due(0)))
+            .unwrap();
     assert_eq!(next, DeliveryNext::RetryAt(clock.now() + Duration::from_secs(120)));
 }
 
 #[test]
 fn gone_disables_the_endpoint_at_once_and_fails_the_delivery() {
     let store = Arc::new(Recorded::default());
-    let next = block_on(dispatcher(store.clone(), answering(Some(410)), Arc::default()).attempt(due(0))).unwrap();
+    let next =
+        block_on(attempt_and_record(&dispatcher(store.clone(), answering(Some(410)), Arc::default()), due(0))).unwrap();
     assert_eq!(next, DeliveryNext::Failed);
     assert_eq!(store.disabled.lock().unwrap().as_slice(), ["the endpoint answered 410 Gone"]);
 }
@@ -354,10 +372,10 @@ fn five_days_of_failures_disable_the_endpoint_and_less_does_not() {
     let store = Arc::new(Recorded::default());
     let d = dispatcher(store.clone(), answering(None), clock.clone());
     store.health.lock().unwrap().failing_since = Some(clock.now() - chrono::Duration::days(4));
-    block_on(d.attempt(due(0))).unwrap();
+    block_on(attempt_and_record(&d, due(0))).unwrap();
     assert!(store.disabled.lock().unwrap().is_empty(), "4 days is not yet 5");
     store.health.lock().unwrap().failing_since = Some(clock.now() - chrono::Duration::days(5));
-    block_on(d.attempt(due(0))).unwrap();
+    block_on(attempt_and_record(&d, due(0))).unwrap();
     assert_eq!(store.disabled.lock().unwrap().as_slice(), ["every attempt failed for 5 days"]);
 }
 
@@ -367,7 +385,8 @@ fn a_delivery_of_a_tenant_without_an_endpoint_fails_without_sending() {
     let store = Arc::new(Recorded::default());
     let mut delivery = due(0);
     delivery.tenant_id = tenant("globex");
-    let next = block_on(dispatcher(store.clone(), transport.clone(), Arc::default()).attempt(delivery)).unwrap();
+    let next =
+        block_on(attempt_and_record(&dispatcher(store.clone(), transport.clone(), Arc::default()), delivery)).unwrap();
     assert_eq!(next, DeliveryNext::Failed);
     assert!(transport.sent.lock().unwrap().is_empty());
 }

@@ -39,7 +39,7 @@ pub trait WebhookEndpoints: Send + Sync {
     async fn catch_up(&self, at: DateTime<Utc>) -> Result<(), StoreError>;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeliveryStatus {
     /// Waiting for its next attempt.
@@ -177,13 +177,16 @@ pub trait WebhookDeliveries: Send + Sync {
         in_flight: &[(TenantId, usize)],
     ) -> Result<Vec<DueDelivery>, StoreError>;
 
-    /// Stores the attempt and the delivery's next state, and keeps the endpoint's health
-    /// (a success clears `failing_since`, a failure sets it if unset), in one transaction.
-    async fn record_attempt(
+    /// Stores a batch of attempts, each with its delivery's next state, in one transaction, and
+    /// keeps each endpoint's health (a success clears `failing_since`, a failure after the
+    /// tenant's last success sets it if unset). An attempt whose delivery is no longer leased
+    /// (a redelivery asked for meanwhile) is kept without overwriting the delivery. Answers the
+    /// health of every tenant with a failed attempt in the batch, the only ones whose endpoint
+    /// may now be due for disabling.
+    async fn record_attempts(
         &self,
-        attempt: &DeliveryAttempt,
-        next: &DeliveryNext,
-    ) -> Result<EndpointHealth, StoreError>;
+        attempts: &[(DeliveryAttempt, DeliveryNext)],
+    ) -> Result<Vec<(TenantId, EndpointHealth)>, StoreError>;
 
     async fn health(&self, tenant: &TenantId) -> Result<EndpointHealth, StoreError>;
 

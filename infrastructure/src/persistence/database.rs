@@ -141,6 +141,7 @@ impl Database {
             reader: self.reader.clone(),
             writer: self.writer.clone(),
             signals: self.signals.clone(),
+            claim_cursor: Default::default(),
             _alive: self.alive.clone(),
         })
     }

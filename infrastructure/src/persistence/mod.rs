@@ -28,6 +28,8 @@ mod postgres;
 mod sqlite;
 #[cfg(test)]
 mod tests;
+mod webhook_attempts;
+mod webhook_claim;
 mod webhook_store;
 mod writing;
 

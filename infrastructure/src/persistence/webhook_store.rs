@@ -1,7 +1,11 @@
 //! The `WebhookDeliveries` port: deliveries, their attempts and each tenant endpoint's health,
 //! in plain SQL that both databases run the same way (times as integer microseconds).
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use application::ports::{
     AttemptRecord, DeliveryAttempt, DeliveryFilter, DeliveryNext, DeliveryPage, DeliveryQuery, DeliveryRecord,
@@ -17,18 +21,22 @@ use super::{database::Signals, errors::store_error, order_store::begin_write};
 
 /// Largest page served; a bigger `first` gets this many with `has_next_page` set.
 const MAX_PAGE: u64 = 100;
+/// Deliveries per insert statement: 5 values each, well under SQLite's bound-parameter limit.
+const SCHEDULED_PER_INSERT: usize = 400;
 
 pub(super) struct SeaWebhookDeliveries {
     pub(super) postgres: bool,
     pub(super) reader: DatabaseConnection,
     pub(super) writer: DatabaseConnection,
     pub(super) signals: Arc<Signals>,
+    /// The tenant the last claim ended with: the next one starts after it (round robin).
+    pub(super) claim_cursor: Mutex<String>,
     pub(super) _alive: Arc<()>,
 }
 
 impl SeaWebhookDeliveries {
     /// `$n` placeholders as written for PostgreSQL; SQLite reads the same numbers as `?n`.
-    fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
+    pub(super) fn statement(&self, sql: &str, values: Vec<Value>) -> Statement {
         if self.postgres {
             Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
         } else {
@@ -37,23 +45,23 @@ impl SeaWebhookDeliveries {
     }
 }
 
-fn micros(t: DateTime<Utc>) -> i64 {
+pub(super) fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-fn time(us: i64) -> Result<DateTime<Utc>, StoreError> {
+pub(super) fn time(us: i64) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp_micros(us).ok_or_else(|| StoreError::Internal(format!("stored time {us} out of range")))
 }
 
-fn column<T: sea_orm::TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreError> {
+pub(super) fn column<T: sea_orm::TryGetable>(row: &QueryResult, name: &str) -> Result<T, StoreError> {
     row.try_get("", name).map_err(store_error)
 }
 
-fn uuid(text: &str) -> Result<Uuid, StoreError> {
+pub(super) fn uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(|_| StoreError::Internal(format!("stored id {text} is not a UUID")))
 }
 
-fn tenant(text: &str) -> Result<TenantId, StoreError> {
+pub(super) fn tenant(text: &str) -> Result<TenantId, StoreError> {
     TenantId::new(text).map_err(|_| StoreError::Internal(format!("stored tenant id {text} is invalid")))
 }
 
@@ -64,22 +72,35 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
             return Ok(());
         }
         let tx = begin_write(&self.writer).await?;
-        for d in deliveries {
-            let due = micros(d.created_at);
-            tx.execute_raw(self.statement(
-                "INSERT INTO webhook_deliveries \
-                 (id, tenant_id, event_id, event_type, status, attempts, created_at_us, next_attempt_at_us) \
-                 VALUES ($1, $2, $3, $4, 'PENDING', 0, $5, $5) ON CONFLICT (tenant_id, event_id) DO NOTHING",
-                vec![
+        for chunk in deliveries.chunks(SCHEDULED_PER_INSERT) {
+            let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
+            let mut rows = Vec::with_capacity(chunk.len());
+            for d in chunk {
+                let n = values.len();
+                rows.push(format!(
+                    "(${}, ${}, ${}, ${}, 'PENDING', 0, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 5
+                ));
+                values.extend([
                     d.id.to_string().into(),
                     d.tenant_id.as_str().into(),
                     d.event_id.to_string().into(),
                     d.event_type.as_str().into(),
-                    due.into(),
-                ],
-            ))
-            .await
-            .map_err(store_error)?;
+                    micros(d.created_at).into(),
+                ]);
+            }
+            let sql = format!(
+                "INSERT INTO webhook_deliveries \
+                 (id, tenant_id, event_id, event_type, status, attempts, created_at_us, next_attempt_at_us) \
+                 VALUES {} ON CONFLICT (tenant_id, event_id) DO NOTHING",
+                rows.join(", ")
+            );
+            tx.execute_raw(self.statement(&sql, values)).await.map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)?;
         self.signals.deliveries.notify_one();
@@ -94,136 +115,14 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
         per_tenant: usize,
         in_flight: &[(TenantId, usize)],
     ) -> Result<Vec<DueDelivery>, StoreError> {
-        let now_us = micros(now);
-        let lease_us = i64::try_from(lease.as_micros()).unwrap_or(i64::MAX);
-        let mut values: Vec<Value> = vec![
-            now_us.saturating_add(lease_us).into(),
-            now_us.into(),
-            i64::try_from(per_tenant).unwrap_or(i64::MAX).into(),
-            i64::try_from(limit).unwrap_or(i64::MAX).into(),
-        ];
-        // A tenant's room: `per_tenant` less its attempts under way. Those are leased, so the
-        // ranking below does not see them.
-        let mut under_way = String::new();
-        if !in_flight.is_empty() {
-            let arms: Vec<String> =
-                (0..in_flight.len()).map(|i| format!("WHEN ${} THEN ${}", 5 + 2 * i, 6 + 2 * i)).collect();
-            under_way = format!(" - CASE tenant_id {} ELSE 0 END", arms.join(" "));
-            for (tenant, attempts) in in_flight {
-                values.push(tenant.as_str().into());
-                values.push(i64::try_from(*attempts).unwrap_or(i64::MAX).into());
-            }
-        }
-        // The lease test is repeated outside the subquery: on PostgreSQL a concurrent claimer
-        // that waited for the row re-checks only the outer condition, and finds it leased.
-        let sql = format!(
-            "UPDATE webhook_deliveries SET lease_until_us = $1 \
-             WHERE status = 'PENDING' AND (lease_until_us IS NULL OR lease_until_us <= $2) AND id IN ( \
-               SELECT id FROM ( \
-                 SELECT d.id, d.tenant_id, d.next_attempt_at_us AS due, \
-                        ROW_NUMBER() OVER (PARTITION BY d.tenant_id ORDER BY d.next_attempt_at_us, d.id) AS place \
-                 FROM webhook_deliveries d LEFT JOIN webhook_endpoints e ON e.tenant_id = d.tenant_id \
-                 WHERE d.status = 'PENDING' AND d.next_attempt_at_us <= $2 \
-                   AND (d.lease_until_us IS NULL OR d.lease_until_us <= $2) \
-                   AND e.disabled_at_us IS NULL \
-               ) ranked WHERE place <= $3{under_way} ORDER BY due LIMIT $4) \
-             RETURNING id, tenant_id, event_id, event_type, attempts"
-        );
-        let tx = begin_write(&self.writer).await?;
-        let rows = tx.query_all_raw(self.statement(&sql, values)).await.map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut claimed = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let event_id: String = column(row, "event_id")?;
-            let attempts: i32 = column(row, "attempts")?;
-            claimed.push(DueDelivery {
-                id: uuid(&column::<String>(row, "id")?)?,
-                tenant_id: tenant(&column::<String>(row, "tenant_id")?)?,
-                event_id: uuid(&event_id)?,
-                event_type: column(row, "event_type")?,
-                attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                payload: String::new(),
-            });
-        }
-        let marks: Vec<String> = (1..=claimed.len()).map(|i| format!("${i}")).collect();
-        let payloads = self
-            .reader
-            .query_all_raw(self.statement(
-                &format!("SELECT id, payload FROM outbox_events WHERE id IN ({})", marks.join(", ")),
-                claimed.iter().map(|d| Value::from(d.event_id.to_string())).collect(),
-            ))
-            .await
-            .map_err(store_error)?;
-        let mut by_event: HashMap<String, String> = HashMap::with_capacity(payloads.len());
-        for row in &payloads {
-            by_event.insert(column(row, "id")?, column(row, "payload")?);
-        }
-        for delivery in &mut claimed {
-            delivery.payload = by_event.remove(&delivery.event_id.to_string()).ok_or_else(|| {
-                StoreError::Internal(format!("delivery {} names an event that is not stored", delivery.id))
-            })?;
-        }
-        claimed.sort_by_key(|d| d.id);
-        Ok(claimed)
+        self.claim(now, lease, limit, per_tenant, in_flight).await
     }
 
-    async fn record_attempt(
+    async fn record_attempts(
         &self,
-        attempt: &DeliveryAttempt,
-        next: &DeliveryNext,
-    ) -> Result<EndpointHealth, StoreError> {
-        let outcome = &attempt.outcome;
-        let (status, next_us) = match next {
-            DeliveryNext::Succeeded => (DeliveryStatus::Succeeded, None),
-            DeliveryNext::RetryAt(at) => (DeliveryStatus::Pending, Some(micros(*at))),
-            DeliveryNext::Failed => (DeliveryStatus::Failed, None),
-        };
-        let tx = begin_write(&self.writer).await?;
-        tx.execute_raw(self.statement(
-            "INSERT INTO webhook_attempts \
-             (id, delivery_id, tenant_id, attempted_at_us, status_code, latency_ms, response_excerpt, failure) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            vec![
-                attempt.id.to_string().into(),
-                attempt.delivery_id.to_string().into(),
-                attempt.tenant_id.as_str().into(),
-                micros(attempt.attempted_at).into(),
-                outcome.status.map(i32::from).into(),
-                i64::try_from(outcome.latency.as_millis()).unwrap_or(i64::MAX).into(),
-                outcome.response_excerpt.as_str().into(),
-                outcome.failure.as_ref().map(describe_failure).into(),
-            ],
-        ))
-        .await
-        .map_err(store_error)?;
-        tx.execute_raw(self.statement(
-            // A redelivery asked for while this attempt was in flight cleared the lease and made
-            // the delivery due again: the attempt is kept, the redelivery is not overwritten.
-            "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, next_attempt_at_us = $2, \
-             lease_until_us = NULL WHERE id = $3 AND lease_until_us IS NOT NULL",
-            vec![status.as_str().into(), next_us.into(), attempt.delivery_id.to_string().into()],
-        ))
-        .await
-        .map_err(store_error)?;
-        let health = if outcome.succeeded() {
-            "INSERT INTO webhook_endpoints (tenant_id, failing_since_us) VALUES ($1, NULL) \
-             ON CONFLICT (tenant_id) DO UPDATE SET failing_since_us = NULL"
-        } else {
-            "INSERT INTO webhook_endpoints (tenant_id, failing_since_us) VALUES ($1, $2) \
-             ON CONFLICT (tenant_id) DO UPDATE SET \
-             failing_since_us = COALESCE(webhook_endpoints.failing_since_us, excluded.failing_since_us)"
-        };
-        let mut values: Vec<Value> = vec![attempt.tenant_id.as_str().into()];
-        if !outcome.succeeded() {
-            values.push(micros(attempt.attempted_at).into());
-        }
-        tx.execute_raw(self.statement(health, values)).await.map_err(store_error)?;
-        let health = read_health(self, &tx, &attempt.tenant_id).await?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(health)
+        attempts: &[(DeliveryAttempt, DeliveryNext)],
+    ) -> Result<Vec<(TenantId, EndpointHealth)>, StoreError> {
+        self.store_attempts(attempts).await
     }
 
     async fn health(&self, tenant: &TenantId) -> Result<EndpointHealth, StoreError> {
@@ -396,7 +295,7 @@ impl SeaWebhookDeliveries {
     }
 }
 
-async fn read_health(
+pub(super) async fn read_health(
     store: &SeaWebhookDeliveries,
     db: &impl ConnectionTrait,
     tenant: &TenantId,
@@ -418,7 +317,7 @@ async fn read_health(
     })
 }
 
-fn describe_failure(failure: &application::ports::AttemptFailure) -> String {
+pub(super) fn describe_failure(failure: &application::ports::AttemptFailure) -> String {
     use application::ports::AttemptFailure as F;
     match failure {
         F::Timeout => "timeout".to_owned(),

@@ -10,6 +10,7 @@ mod m20261130_000006_orders_tenant_created;
 mod m20261201_000007_webhook_deliveries;
 mod m20261208_000008_outbox_feed;
 mod m20261217_000011_vendor_scope;
+mod m20261220_000014_webhook_due_per_tenant;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_webhook_deliveries::Migration),
             Box::new(m20261208_000008_outbox_feed::Migration),
             Box::new(m20261217_000011_vendor_scope::Migration),
+            Box::new(m20261220_000014_webhook_due_per_tenant::Migration),
         ]
     }
 }

@@ -132,6 +132,7 @@ pub async fn redeliver_since_makes_the_tenants_later_deliveries_due(db: &Databas
     // (These deliveries name no stored event, so the claim is written directly.)
     use sea_orm::ConnectionTrait as _;
     db.writer.execute_unprepared("UPDATE webhook_deliveries SET lease_until_us = 1").await.unwrap();
+    let mut attempts = Vec::new();
     for d in [&old, &recent, &globex] {
         let outcome = AttemptOutcome {
             status: Some(200),
@@ -147,8 +148,9 @@ pub async fn redeliver_since_makes_the_tenants_later_deliveries_due(db: &Databas
             attempted_at: at(30),
             outcome,
         };
-        store.record_attempt(&attempt, &DeliveryNext::Succeeded).await.unwrap();
+        attempts.push((attempt, DeliveryNext::Succeeded));
     }
+    store.record_attempts(&attempts).await.unwrap();
 
     let count = store.redeliver_since(&tenant("acme"), at(10), at(40)).await.unwrap();
 

@@ -106,6 +106,9 @@ contracts!(
     event_feed::timeline_orders_by_version_then_id_and_pages,
     event_feed::redeliver_since_makes_the_tenants_later_deliveries_due,
     webhooks::claims_leave_room_only_for_what_is_not_under_way,
+    webhooks::claims_go_round_the_tenants_when_the_batch_is_smaller_than_the_work,
+    webhooks::claims_skip_tenants_with_nothing_due_or_a_disabled_endpoint,
+    webhooks::a_batch_of_attempts_keeps_each_endpoints_failure_streak,
     outbox::events_published_since_a_moment_are_published_again_on_request,
 );
 
