@@ -129,7 +129,7 @@ impl PreparedConfig {
         if let Some(hint) = hint {
             return candidates
                 .find(|t| t.id.as_str() == hint)
-                .ok_or_else(|| invalid("X-Tenant-Id names a tenant the token does not belong to"));
+                .ok_or_else(|| invalid("the requested tenant (X-Tenant-Id, or the tenant the address names) is not one the token belongs to"));
         }
         let first = candidates.next().ok_or_else(|| invalid("the token names no tenant of its issuer"))?;
         match candidates.next() {

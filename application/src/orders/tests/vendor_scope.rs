@@ -92,3 +92,13 @@ fn a_vendor_may_not_cancel_an_order_holding_other_vendors_lines_nor_read_the_led
     let refused = block_on(world.orders.trial_balance(&v1)).unwrap_err();
     assert_eq!(refused.code, ErrorCode::Forbidden);
 }
+
+#[test]
+fn a_vendor_may_not_watch_an_orders_events() {
+    let world = World::new();
+    let order = mixed_order(&world);
+    let v1 = vendor_caller(&world, "vendor-1");
+    let refused = block_on(world.orders.watch_order_events(&v1, &order.id().to_string())).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+    assert!(block_on(world.orders.watch_order_events(&world.admin(), &order.id().to_string())).is_ok());
+}
