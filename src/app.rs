@@ -286,6 +286,7 @@ pub async fn build_with(
         webhooks,
         event_feed: Arc::new(event_feed),
         verifier,
+        addresses: catalog.clone(),
         live_events: live_events.clone(),
         event_bus: bus,
         metrics: Some(metrics.clone()),

@@ -56,6 +56,11 @@ enum Command {
         /// public address).
         #[arg(long, env = "OMS_METRICS_LISTEN")]
         metrics_listen: Option<String>,
+        /// The server runs behind a reverse proxy that sets `X-Forwarded-Host`: read the host
+        /// a request addresses (custom domain, tenant subdomain) from it instead of `Host`.
+        /// Without such a proxy, clients could name any host there.
+        #[arg(long, env = "OMS_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Start on the embedded SQLite database with a demo tenant and print a bearer token.
     Demo {
@@ -144,6 +149,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             allow_private_webhook_urls,
             no_graphiql,
             metrics_listen,
+            trust_proxy,
         } => {
             let source = match saas_config {
                 Some(path) => {
@@ -155,8 +161,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let events =
                 app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls, ..Default::default() };
-            let http =
-                HttpConfig { graphiql: !no_graphiql, metrics_route: metrics_listen.is_none(), ..HttpConfig::default() };
+            let http = HttpConfig {
+                graphiql: !no_graphiql,
+                metrics_route: metrics_listen.is_none(),
+                trust_proxy,
+                ..HttpConfig::default()
+            };
             let database =
                 Target { url: &database_url, schema: database_schema.as_deref(), durability: Durability::Full };
             let listeners = Listeners { api: &listen, metrics: metrics_listen.as_deref() };

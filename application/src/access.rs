@@ -118,6 +118,10 @@ impl PermissionSet {
         PermissionSet(self.0 & other.0)
     }
 
+    pub fn without(self, other: PermissionSet) -> PermissionSet {
+        PermissionSet(self.0 & !other.0)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
         Permission::ALL.into_iter().filter(|p| self.contains(*p))
     }

@@ -1,4 +1,4 @@
-use domain::TenantId;
+use domain::{TenantId, VendorId};
 
 /// Who is calling, as established from a verified token. Never built from unverified input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -8,6 +8,9 @@ pub struct Principal {
     pub subject: String,
     /// Roles from the IdP's `roles_claim`.
     pub roles: Vec<String>,
+    /// The vendor the caller acts for, from the IdP's `vendor_claim`: it then sees only orders
+    /// holding that vendor's lines, and of them only those lines (see `orders::vendor_scope`).
+    pub vendor_id: Option<VendorId>,
     /// The HTTP request this call belongs to, for the audit trail.
     pub request_id: Option<String>,
 }

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use domain::VendorId;
+
 use crate::{
     AppError, ErrorCode, Permission, Principal,
     access::PermissionSet,
@@ -29,7 +31,11 @@ impl Session {
     /// themselves, which they need to learn what they lack.
     pub async fn me(&self, p: &Principal) -> Result<Me, AppError> {
         let tenant = active_tenant(self.tenants.as_ref(), p).await?;
-        Ok(Me { principal: p.clone(), plan: tenant.plan.clone(), permissions: tenant.access.effective(&p.roles) })
+        let mut permissions = tenant.access.effective(&p.roles);
+        if p.vendor_id.is_some() {
+            permissions = permissions.without(TENANT_WIDE.iter().copied().collect());
+        }
+        Ok(Me { principal: p.clone(), plan: tenant.plan.clone(), permissions })
     }
 
     /// The caller's tenant profile, for adapters that shape their answers by plan (introspection).
@@ -60,6 +66,8 @@ pub(crate) async fn active_tenant(
 pub struct Authorized {
     tenant: Arc<TenantProfile>,
     permission: Permission,
+    /// The vendor the caller is scoped to (see `orders::vendor_scope`).
+    vendor: Option<VendorId>,
 }
 
 impl Authorized {
@@ -70,6 +78,11 @@ impl Authorized {
     /// The permission that was checked.
     pub fn permission(&self) -> Permission {
         self.permission
+    }
+
+    /// The vendor the caller acts for, when its token is scoped to one.
+    pub fn vendor(&self) -> Option<&VendorId> {
+        self.vendor.as_ref()
     }
 }
 
@@ -90,7 +103,13 @@ pub(crate) async fn authorize(
 ) -> Result<Authorized, AppError> {
     let tenant = active_tenant(tenants, p).await?;
     tenant.access.check(&p.roles, needed)?;
-    Ok(Authorized { tenant, permission: needed })
+    if p.vendor_id.is_some() && TENANT_WIDE.contains(&needed) {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            format!("{} covers the whole tenant; a caller scoped to one vendor may not use it", needed.as_str()),
+        ));
+    }
+    Ok(Authorized { tenant, permission: needed, vendor: p.vendor_id.clone() })
 }
 
 /// Authorization of a call signed with a webhook secret the provider configured for the tenant:
@@ -106,5 +125,20 @@ pub(crate) async fn authorize_signed(
     if in_plan && !tenant.access.plan().contains(needed) {
         return Err(AppError::new(ErrorCode::PlanForbidden, format!("the plan does not include {}", needed.as_str())));
     }
-    Ok(Authorized { tenant, permission: needed })
+    Ok(Authorized { tenant, permission: needed, vendor: None })
 }
+
+/// Permissions over the whole tenant's money, history or settings, which a caller scoped to one
+/// vendor never has whatever its roles: they would show or move other vendors' figures (the
+/// ledger, payments and refunds of whole orders, the audit trail's inputs, the event feed and
+/// webhooks carrying every order's events, the tenant's config).
+const TENANT_WIDE: &[Permission] = &[
+    Permission::PaymentRecord,
+    Permission::RefundProcess,
+    Permission::LedgerRead,
+    Permission::ConfigRead,
+    Permission::ConfigWrite,
+    Permission::AuditRead,
+    Permission::WebhookRead,
+    Permission::WebhookManage,
+];

@@ -284,6 +284,7 @@ mod tests {
             tenant_id: TenantId::new(tenant).unwrap(),
             subject: "alice".to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            vendor_id: None,
             request_id: None,
         }
     }

@@ -11,7 +11,7 @@ use application::{
     events::{EventFeedService, WebhookDeliveryService},
     orders::Orders,
     platform::Platform,
-    ports::{EventBus, TokenVerifier},
+    ports::{EventBus, TenantAddresses, TokenVerifier},
     session::Session,
     tenant_config::TenantConfigs,
     webhooks_in::WebhookIntake,
@@ -32,6 +32,8 @@ pub struct Services {
     /// Events read back from the outbox: order timelines and the tenant's pull feed.
     pub event_feed: Arc<EventFeedService>,
     pub verifier: Arc<dyn TokenVerifier>,
+    /// Which tenant a request's host names (custom domains, subdomains of the platform domain).
+    pub addresses: Arc<dyn TenantAddresses>,
     /// Where relayed events reach the subscriptions; the event bus holds the same hub as its
     /// `LiveListener`.
     pub live_events: Arc<LiveEvents>,

@@ -66,6 +66,7 @@ impl EventFeedService {
         query: TimelineListQuery,
     ) -> Result<EventPage, AppError> {
         authorize(self.tenants.as_ref(), p, Permission::OrderRead).await?;
+        crate::orders::may_read_order_events(p)?;
         let first = page_size(query.first)?;
         let after = cursor(query.after.as_deref())?;
         if first == 0 {

@@ -70,6 +70,7 @@ fn caller(roles: &[&str]) -> Principal {
         tenant_id: TenantId::new("acme").unwrap(),
         subject: "alice".to_owned(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        vendor_id: None,
         request_id: None,
     }
 }

@@ -431,6 +431,7 @@ fn acme(roles: &[&str]) -> crate::Principal {
         tenant_id: tenant("acme"),
         subject: "alice".to_owned(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        vendor_id: None,
         request_id: Some("req-1".to_owned()),
     }
 }

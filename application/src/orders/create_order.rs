@@ -10,6 +10,7 @@ use crate::{
         idempotency::KeyUse,
         inputs,
         runner::{Authority, Command, Creation, DeliveryUse},
+        vendor_scope,
     },
 };
 
@@ -44,6 +45,11 @@ impl Orders {
                 let shipping_address =
                     input.shipping_address.as_ref().map(|a| inputs::address(a, &["shippingAddress"])).transpose()?;
                 let lines = inputs::lines(&input.lines)?;
+                vendor_scope::own_lines(
+                    authorized.vendor(),
+                    input.lines.iter().map(|l| l.vendor_id.as_str()),
+                    "lines",
+                )?;
                 let auto_confirm = authorized.settings.auto_confirm_orders;
                 // Looked up as it is stored (NFC); the domain's dry run below refuses a bad one.
                 let external_ref = domain::identifier::optional(

@@ -14,6 +14,7 @@ use crate::{
         inputs,
         runner::{Change, Command},
         target::Target,
+        vendor_scope,
     },
 };
 
@@ -33,9 +34,14 @@ impl Orders {
             names: None,
         };
         let outcome = self
-            .run(p, command, |_| {
+            .run(p, command, |authorized| {
                 let input = &input;
                 let target = Target::order_at(&input.order_id, "orderId")?;
+                vendor_scope::own_lines(
+                    authorized.vendor(),
+                    input.items.iter().map(|i| i.vendor_id.as_str()),
+                    "items",
+                )?;
                 let key = KeyUse::new(OPERATION, input.idempotency_key.as_deref(), &input)?;
                 let address = input.address.as_ref().map(|a| inputs::address(a, &["address"])).transpose()?;
                 let package = input.package.as_ref().map(inputs::package).transpose()?;

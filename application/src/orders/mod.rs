@@ -21,6 +21,7 @@ mod target;
 #[cfg(test)]
 mod tests;
 mod tracking_commands;
+mod vendor_scope;
 mod watch;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use queries::{OrderListFilter, OrderListPage, OrderListQuery, ShipmentView};
 pub use return_commands::ReturnView;
 pub(crate) use runner::DeliveryUse;
 pub use tracking_commands::{RecordTracking, TrackingOutcome};
+pub(crate) use vendor_scope::may_read_order_events;
 pub use watch::OrderEventsScope;
 
 use crate::{

@@ -8,7 +8,7 @@ use domain::{
 
 use crate::{
     AppError, Permission, Principal,
-    orders::{Orders, list_cursor},
+    orders::{Orders, list_cursor, vendor_scope},
     paging::page_size,
     ports::{OrderCursor, OrderFilter, OrderQuery, OrderSort},
 };
@@ -61,31 +61,37 @@ impl OrderListPage {
 
 impl Orders {
     pub async fn order(&self, p: &Principal, id: &str) -> Result<Option<Order>, AppError> {
-        self.authorize(p, Permission::OrderRead).await?;
+        let authorized = self.authorize(p, Permission::OrderRead).await?;
         let Ok(id) = OrderId::parse(id) else { return Ok(None) };
-        Ok(self.store.order(&p.tenant_id, id).await?)
+        let order = self.store.order(&p.tenant_id, id).await?;
+        Ok(order.and_then(|order| vendor_scope::view(authorized.vendor(), order)))
     }
 
     pub async fn order_by_external_ref(&self, p: &Principal, external_ref: &str) -> Result<Option<Order>, AppError> {
-        self.authorize(p, Permission::OrderRead).await?;
+        let authorized = self.authorize(p, Permission::OrderRead).await?;
         // Compared as stored (NFC); a reference no order could hold finds nothing.
         let Ok(Some(external_ref)) =
             domain::identifier::optional("externalRef", Some(external_ref), domain::order::MAX_EXTERNAL_REF_LEN)
         else {
             return Ok(None);
         };
-        Ok(self.store.order_by_external_ref(&p.tenant_id, &external_ref).await?)
+        let order = self.store.order_by_external_ref(&p.tenant_id, &external_ref).await?;
+        Ok(order.and_then(|order| vendor_scope::view(authorized.vendor(), order)))
     }
 
     pub async fn shipment(&self, p: &Principal, id: &str) -> Result<Option<ShipmentView>, AppError> {
-        self.authorize(p, Permission::OrderRead).await?;
+        let authorized = self.authorize(p, Permission::OrderRead).await?;
         let Ok(shipment_id) = ShipmentId::parse(id) else { return Ok(None) };
         let order = self.store.order_of_shipment(&p.tenant_id, shipment_id).await?;
+        // A vendor sees a shipment holding any of its items (narrowed to those).
+        let order = order
+            .and_then(|order| vendor_scope::view(authorized.vendor(), order))
+            .filter(|order| order.shipment(shipment_id).is_some());
         Ok(order.map(|order| ShipmentView { order, shipment_id }))
     }
 
     pub async fn orders(&self, p: &Principal, query: OrderListQuery) -> Result<OrderListPage, AppError> {
-        self.authorize(p, Permission::OrderRead).await?;
+        let authorized = self.authorize(p, Permission::OrderRead).await?;
         let first = page_size(query.first)?;
         let f = query.filter;
         if let (Some(a), Some(b)) = (f.created_after, f.created_before)
@@ -99,6 +105,7 @@ impl Orders {
             created_before: f.created_before,
             customer_email: f.customer_email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()),
             sku: f.sku.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+            vendor_id: authorized.vendor().cloned(),
         };
         let sort = filter.sort();
         let after = query.after.as_deref().map(|a| list_cursor::decode(a, sort)).transpose()?;
@@ -106,6 +113,8 @@ impl Orders {
             return Ok(OrderListPage { orders: Vec::new(), has_next_page: false, sort });
         }
         let page = self.store.orders(&p.tenant_id, &OrderQuery { filter, first, after }).await?;
-        Ok(OrderListPage { orders: page.orders, has_next_page: page.has_next_page, sort })
+        // The store kept only orders holding the vendor's lines; each is narrowed to them.
+        let orders = page.orders.into_iter().filter_map(|o| vendor_scope::view(authorized.vendor(), o)).collect();
+        Ok(OrderListPage { orders, has_next_page: page.has_next_page, sort })
     }
 }

@@ -16,6 +16,7 @@ use crate::{
         commands::{DeclineReturn, RequestReturn, ReturnRef},
         runner::{Change, Command},
         target::Target,
+        vendor_scope,
     },
 };
 
@@ -44,8 +45,13 @@ impl Orders {
         };
         let return_id = ReturnId::from_uuid(self.ids.new_id());
         let outcome = self
-            .run(p, command, |_| {
+            .run(p, command, |authorized| {
                 let target = Target::order_at(&input.order_id, "orderId")?;
+                vendor_scope::own_lines(
+                    authorized.vendor(),
+                    input.lines.iter().map(|l| l.vendor_id.as_str()),
+                    "lines",
+                )?;
                 let request = NewReturn {
                     id: return_id,
                     lines: input.lines.iter().map(|l| LinePick::new(&l.sku, &l.vendor_id, l.quantity)).collect(),

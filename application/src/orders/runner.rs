@@ -49,6 +49,7 @@ use crate::{
         envelope::envelopes,
         idempotency::{KeyUse, check_replay},
         target::Located,
+        vendor_scope,
     },
     ports::{
         IdGenerator, IdempotencyRecord, OUTCOME_OK, OrderTx, PlanLimits, StoreError, Taken, TenantProfile,
@@ -277,7 +278,14 @@ impl Orders {
                 }
             };
             let work = prepare(&authorized)?;
-            self.transact(p, &authorized, &mut audit, work, Audited::Yes).await
+            let outcome = self.transact(p, &authorized, &mut audit, work, Audited::Yes).await?;
+            // What the caller is answered with is what it may see of the order.
+            let Outcome { value: (order, value), replayed, duplicate } = outcome;
+            let order = vendor_scope::view(authorized.vendor(), order).ok_or_else(|| {
+                tracing::error!("a vendor-scoped command ended on an order its vendor cannot see");
+                AppError::internal()
+            })?;
+            Ok(Outcome { value: (order, value), replayed, duplicate })
         }
         .await;
         self.settle(audit, result).await
@@ -384,6 +392,9 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
     ) -> Result<Attempt<T>, AppError> {
         let mut order = self.target.lock(tx).await?.ok_or_else(|| self.target.not_found())?;
         audit.order(order.id());
+        if let Some(vendor) = authorized.vendor() {
+            vendor_scope::may_change(&order, &self.target, authorized.permission(), vendor)?;
+        }
         // Read once the order is locked: a concurrent replay waits for the lock, then finds it.
         if let Some(delivery) = &self.delivery
             && tx.webhook_receipt(&delivery.delivery.route, &delivery.delivery.key, orders.clock.now()).await?.is_some()
@@ -495,12 +506,14 @@ impl UnitOfWork<()> for Creation<'_> {
                 AppError::internal()
             })?;
             audit.order(order.id());
+            vendor_scope::may_replay(&order, authorized.vendor())?;
             return Ok(done(order, true, false));
         }
         if let Some(external_ref) = &self.external_ref
             && let Some(existing) = tx.order_by_external_ref(external_ref).await?
         {
             audit.order(existing.id());
+            vendor_scope::may_replay(&existing, authorized.vendor())?;
             let existing_id = existing.id().to_string();
             let mut wrote = false;
             // From now on the key (and the delivery) answer with the existing order too.

@@ -38,6 +38,7 @@ impl Orders {
     /// name any order is VALIDATION_FAILED, which tells nothing about anyone's data.
     pub async fn watch_order_events(&self, p: &Principal, order_id: &str) -> Result<OrderEventsScope, AppError> {
         self.authorize(p, Permission::OrderRead).await?;
+        super::vendor_scope::may_read_order_events(p)?;
         let id = OrderId::parse(order_id).map_err(|_| {
             AppError::new(ErrorCode::ValidationFailed, "orderId is not an order id").with_field(&["orderId"])
         })?;

@@ -95,6 +95,15 @@ pub struct IdpChange {
     pub tenant_claim: Patch<String>,
     #[serde(skip_serializing_if = "Patch::is_keep")]
     pub roles_claim: Patch<String>,
+    #[serde(skip_serializing_if = "Patch::is_keep")]
+    pub vendor_claim: Patch<String>,
+}
+
+/// One custom domain of a tenant, as the provider sets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainSetting {
+    pub domain: String,
+    pub verified: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -105,6 +114,8 @@ pub struct TenantChange {
     pub status: Option<TenantStatus>,
     /// Required when the tenant is new.
     pub idp: Option<IdpChange>,
+    /// The whole list of custom domains; `None` keeps the stored one.
+    pub domains: Option<Vec<DomainSetting>>,
     pub expected_version: Option<i64>,
 }
 

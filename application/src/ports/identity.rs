@@ -20,7 +20,8 @@ pub enum AuthError {
 /// the caller.
 #[async_trait]
 pub trait TokenVerifier: Send + Sync {
-    /// `tenant_hint` is the `X-Tenant-Id` header: it picks one tenant when the subject belongs
-    /// to several, and must then be one the token itself proves membership of.
+    /// `tenant_hint` is the tenant the request names, by its address (custom domain, platform
+    /// subdomain, `/t/{tenantId}/` path) or its `X-Tenant-Id` header: it picks one tenant when
+    /// the subject belongs to several, and must then be one the token itself proves membership of.
     async fn verify(&self, token: &str, tenant_hint: Option<&str>) -> Result<Caller, AuthError>;
 }

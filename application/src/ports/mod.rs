@@ -22,8 +22,8 @@ pub use carrier::{
 };
 pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 pub use config_editor::{
-    ConfigChangeView, ConfigEdit, ConfigEditError, ConfigEditor, IdpChange, OutboundWebhookChange, OutboundWebhookView,
-    Patch, PlanChange, PlanLimitsChange, TenantChange, TenantConfigChange, TenantConfigView,
+    ConfigChangeView, ConfigEdit, ConfigEditError, ConfigEditor, DomainSetting, IdpChange, OutboundWebhookChange,
+    OutboundWebhookView, Patch, PlanChange, PlanLimitsChange, TenantChange, TenantConfigChange, TenantConfigView,
 };
 pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
 pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope, LiveListener};
@@ -38,7 +38,7 @@ pub use store::{
     CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderCursor, OrderFilter, OrderPage,
     OrderQuery, OrderSort, OrderStore, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant,
 };
-pub use tenants::{PlanLimits, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};
+pub use tenants::{PlanLimits, TenantAddresses, TenantDirectory, TenantProfile, TenantSettings, TenantStatus};
 pub use webhook_deliveries::{
     AttemptRecord, DeliveryAttempt, DeliveryFilter, DeliveryNext, DeliveryPage, DeliveryQuery, DeliveryRecord,
     DeliveryStatus, DueDelivery, EndpointHealth, NewDelivery, OutboxRelayStore, RelayError, WebhookDeliveries,

@@ -26,6 +26,7 @@ pub struct IdpView {
     pub has_hs256_secret: bool,
     pub tenant_claim: String,
     pub roles_claim: String,
+    pub vendor_claim: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub struct TenantView {
     pub plan: String,
     pub status: TenantStatus,
     pub idp: IdpView,
+    /// Custom domains; only verified ones address the tenant.
+    pub domains: Vec<super::DomainSetting>,
     /// Names of the inbound webhooks configured (their secrets are never shown).
     pub webhooks: Vec<String>,
     /// The tenant document's stored version (0: not stored yet).

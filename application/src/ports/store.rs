@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    Currency, OrderId, ReturnId, ShipmentId, TenantId,
+    Currency, OrderId, ReturnId, ShipmentId, TenantId, VendorId,
     ledger::{Account, JournalEntry},
     order::{Order, OrderStatus},
 };
@@ -63,8 +63,10 @@ pub struct OrderFilter {
     pub created_before: Option<DateTime<Utc>>,
     /// Exact match on the stored (lower-cased) email.
     pub customer_email: Option<String>,
-    /// Orders having a line with this SKU.
+    /// Orders having a line with this SKU (of `vendor_id`, when that is given too).
     pub sku: Option<String>,
+    /// Orders having a line of this vendor: a vendor-scoped caller's list.
+    pub vendor_id: Option<VendorId>,
 }
 
 impl OrderFilter {

@@ -55,3 +55,11 @@ pub struct TenantProfile {
 pub trait TenantDirectory: Send + Sync {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Arc<TenantProfile>>, StoreError>;
 }
+
+/// Which tenant a request's address names (a verified custom domain of the tenant, or
+/// `{tenantId}.{platform_domain}`). Called on every request, so it answers from memory: an
+/// index built once per config version.
+pub trait TenantAddresses: Send + Sync {
+    /// The tenant `host` (a `Host` header's value) names, if any.
+    fn tenant_of_host(&self, host: &str) -> Option<TenantId>;
+}

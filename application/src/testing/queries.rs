@@ -40,7 +40,12 @@ pub(super) fn orders(tables: &TenantTables, query: &OrderQuery) -> Result<OrderP
             && f.created_after.is_none_or(|t| o.created_at() >= t)
             && f.created_before.is_none_or(|t| o.created_at() < t)
             && email.as_deref().is_none_or(|e| o.customer().email == e)
-            && f.sku.as_deref().is_none_or(|sku| o.lines().iter().any(|l| l.sku.as_str() == sku))
+            && f.sku.as_deref().is_none_or(|sku| {
+                o.lines()
+                    .iter()
+                    .any(|l| l.sku.as_str() == sku && f.vendor_id.as_ref().is_none_or(|v| &l.vendor_id == v))
+            })
+            && f.vendor_id.as_ref().is_none_or(|v| o.lines().iter().any(|l| &l.vendor_id == v))
             && query.after.is_none_or(|after| match after {
                 OrderCursor::Id(id) => o.id() < id,
                 OrderCursor::Created { created_at, id } => (o.created_at(), o.id()) < (created_at, id),

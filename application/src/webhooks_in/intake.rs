@@ -392,7 +392,13 @@ fn no_route() -> WebhookFailure {
 }
 
 fn principal(tenant_id: TenantId, actor: &str, delivery: &Delivery) -> Principal {
-    Principal { tenant_id, subject: actor.to_owned(), roles: Vec::new(), request_id: delivery.request_id.clone() }
+    Principal {
+        tenant_id,
+        subject: actor.to_owned(),
+        roles: Vec::new(),
+        vendor_id: None,
+        request_id: delivery.request_id.clone(),
+    }
 }
 
 fn delivery_use(route: &str, verified: &VerifiedDelivery) -> DeliveryUse {

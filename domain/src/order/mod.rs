@@ -12,6 +12,7 @@ mod status;
 mod tests;
 mod tracking;
 pub mod values;
+mod vendor_view;
 
 use std::collections::HashSet;
 
@@ -120,6 +121,8 @@ pub struct OrderParts {
 pub struct Order {
     parts: OrderParts,
     events: Vec<DomainEvent>,
+    /// Set on a vendor's view of the order (see `vendor_view`), never on an order a command runs on.
+    seen_by: Option<VendorId>,
 }
 
 impl Order {
@@ -174,6 +177,7 @@ impl Order {
                 tracking: Vec::new(),
             },
             events: Vec::new(),
+            seen_by: None,
         };
         // Refuse totals that cannot be represented before anything is stored.
         order.total().map_err(|e| e.at(&["lines"]))?;
@@ -185,7 +189,7 @@ impl Order {
     }
 
     pub fn restore(parts: OrderParts) -> Self {
-        Order { parts, events: Vec::new() }
+        Order { parts, events: Vec::new(), seen_by: None }
     }
 
     pub fn parts(&self) -> &OrderParts {

@@ -11,7 +11,8 @@ use application::{
     access::{AccessPolicy, Grant, PermissionSet},
     ports::{
         ConfigKind, ConfigSnapshot, DeliveryHeaders, InboundRoute, InboundWebhooks, PlanLimits, StoreError,
-        TenantDirectory, TenantProfile, TenantSettings, Unverified, VerifiedDelivery, WebhookEndpoint, WebhookOwner,
+        TenantAddresses, TenantDirectory, TenantProfile, TenantSettings, Unverified, VerifiedDelivery, WebhookEndpoint,
+        WebhookOwner,
     },
 };
 use async_trait::async_trait;
@@ -20,6 +21,7 @@ use domain::TenantId;
 use super::{
     super::webhooks_in::InboundSettings,
     documents::assemble,
+    hosts::TenantHosts,
     model::{SaasConfig, TenantEntry},
     permissions::ALL_PLAN_PERMISSIONS,
 };
@@ -27,6 +29,8 @@ use super::{
 struct Snapshot {
     config: Arc<SaasConfig>,
     tenants: HashMap<String, Arc<TenantProfile>>,
+    /// Request hosts to tenants, for this version.
+    hosts: TenantHosts,
     /// The config store's revision this config was read at (0: not from the store).
     revision: i64,
     /// The stored version of each document served.
@@ -114,7 +118,8 @@ fn compile(config: SaasConfig, revision: i64, versions: HashMap<(ConfigKind, Str
         })
         .collect();
     let inbound = InboundSettings::compile(&config);
-    Snapshot { config: Arc::new(config), tenants, revision, versions, inbound }
+    let hosts = TenantHosts::new(&config);
+    Snapshot { config: Arc::new(config), tenants, hosts, revision, versions, inbound }
 }
 
 fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProfile {
@@ -160,6 +165,12 @@ fn profile(config: &SaasConfig, id: TenantId, entry: &TenantEntry) -> TenantProf
 impl TenantDirectory for ConfigCatalog {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Arc<TenantProfile>>, StoreError> {
         Ok(self.snapshot().tenants.get(id.as_str()).cloned())
+    }
+}
+
+impl TenantAddresses for ConfigCatalog {
+    fn tenant_of_host(&self, host: &str) -> Option<TenantId> {
+        self.snapshot().hosts.resolve(host)
     }
 }
 

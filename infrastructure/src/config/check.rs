@@ -1,21 +1,22 @@
 //! `tenant-oms config check FILE`: every problem in the document at once, each with its key path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use domain::TenantId;
 use jsonwebtoken::AlgorithmFamily;
 
+use super::hosts::{domain_problem, normalize_host};
 use super::keys::{
     SUPPORTED_ALGORITHMS, decode_public_key_pem, family_name, is_https_or_loopback, supported_algorithm,
 };
 use super::limits::{
-    MAX_EVENT_PATTERN_CHARS, MAX_IDP_NAME_CHARS, MAX_ROLE_NAME_CHARS, MAX_ROLES, MAX_URL_CHARS, MAX_WEBHOOK_EVENTS,
-    max_permissions_per_role, too_long,
+    MAX_DOMAINS, MAX_EVENT_PATTERN_CHARS, MAX_IDP_NAME_CHARS, MAX_ROLE_NAME_CHARS, MAX_ROLES, MAX_URL_CHARS,
+    MAX_WEBHOOK_EVENTS, max_permissions_per_role, too_long,
 };
 use super::model::{
-    CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, ProviderConfig, SaasConfig,
-    TenantConfig, TenantEntry, WebhookConfig,
+    CreateShipmentApiConfig, DecimalValue, DomainConfig, IdpConfig, OutboundWebhookConfig, PlanConfig, ProviderConfig,
+    SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
 };
 use super::permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission};
 use super::unknown_keys::UnknownKeys;
@@ -48,6 +49,7 @@ impl SaasConfig {
         for (id, tenant) in &self.tenants {
             found.tenant(self, id, tenant);
         }
+        found.domains_claimed_twice(self);
         found.0
     }
 }
@@ -81,6 +83,61 @@ impl Problems {
         }
         for (name, webhook) in &provider.webhooks {
             self.webhook(&join("provider.webhooks", name), name, webhook);
+        }
+        if let Some(problem) = provider.platform_domain.as_deref().and_then(domain_problem) {
+            self.push("provider.platform_domain", problem);
+        }
+    }
+
+    fn domains(&mut self, config: &SaasConfig, tenant: &str, domains: &[DomainConfig]) {
+        let path = &format!("tenants.{tenant}.domains");
+        if domains.len() > MAX_DOMAINS {
+            self.push(path, format!("{} domains; at most {MAX_DOMAINS}", domains.len()));
+            return;
+        }
+        let platform = config.provider.as_ref().and_then(|p| p.platform_domain.as_deref()).and_then(normalize_host);
+        for (i, domain) in domains.iter().enumerate() {
+            let at = format!("{path}[{i}]");
+            self.unknown_keys(&at, &domain.unknown);
+            let at = join(&at, "domain");
+            if let Some(problem) = domain_problem(&domain.domain) {
+                self.push(at, problem);
+                continue;
+            }
+            // A custom domain under the platform domain is fine (`acme.oms.example.com`), and
+            // wins over the subdomain form, so it must not take another tenant's subdomain.
+            let host = domain.domain.to_ascii_lowercase();
+            let label = platform.as_deref().and_then(|p| host.strip_suffix(&format!(".{p}")));
+            if let Some(other) = label.and_then(|l| config.tenants.keys().find(|id| id.eq_ignore_ascii_case(l)))
+                && other.as_str() != tenant
+            {
+                self.push(at, format!("would take tenant `{other}`'s own subdomain"));
+            } else if platform.as_deref() == Some(host.as_str()) {
+                self.push(at, "is provider.platform_domain itself");
+            }
+        }
+    }
+
+    /// A host must name one tenant: a second claim (by another tenant, or the same one twice)
+    /// is reported where it is made, verified or not, so it is caught before it is verified.
+    fn domains_claimed_twice(&mut self, config: &SaasConfig) {
+        let mut owners: HashMap<String, &str> = HashMap::new();
+        for (id, tenant) in &config.tenants {
+            for (i, domain) in tenant.domains.iter().enumerate().take(MAX_DOMAINS) {
+                let Some(host) = normalize_host(&domain.domain) else { continue };
+                match owners.get(&host) {
+                    Some(owner) if *owner == id.as_str() => {
+                        self.push(format!("tenants.{id}.domains[{i}].domain"), "listed twice");
+                    }
+                    Some(owner) => self.push(
+                        format!("tenants.{id}.domains[{i}].domain"),
+                        format!("`{}` is already claimed by tenant `{owner}`", domain.domain),
+                    ),
+                    None => {
+                        owners.insert(host, id);
+                    }
+                }
+            }
         }
     }
 
@@ -130,6 +187,7 @@ impl Problems {
         for (name, webhook) in &tenant.webhooks {
             self.webhook(&format!("{path}.webhooks.{name}"), name, webhook);
         }
+        self.domains(config, id, &tenant.domains);
         if let Some(api) = &tenant.create_shipment_api {
             self.create_shipment_api(&format!("{path}.create_shipment_api"), api);
         }
@@ -165,7 +223,11 @@ impl Problems {
             self.push(join(path, "hs256_secret"), "shorter than 32 bytes: too easy to guess");
         }
         let claims: &[(&str, &Option<String>)] = if for_tenant {
-            &[("tenant_claim", &idp.tenant_claim), ("roles_claim", &idp.roles_claim)]
+            &[
+                ("tenant_claim", &idp.tenant_claim),
+                ("roles_claim", &idp.roles_claim),
+                ("vendor_claim", &idp.vendor_claim),
+            ]
         } else {
             &[("roles_claim", &idp.roles_claim)]
         };

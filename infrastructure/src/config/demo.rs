@@ -33,6 +33,7 @@ impl SaasConfig {
             idp,
             webhooks: BTreeMap::new(),
             create_shipment_api: None,
+            domains: Vec::new(),
             tenant_config: None,
             unknown: Default::default(),
         };

@@ -13,7 +13,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use super::{
-    model::{DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, TenantConfig, TenantEntry, WebhookConfig},
+    model::{
+        DecimalValue, DomainConfig, IdpConfig, OutboundWebhookConfig, PlanConfig, TenantConfig, TenantEntry,
+        WebhookConfig,
+    },
     provider_views::{plan_view, tenant_view},
     secret::Secret,
     service::ConfigService,
@@ -54,6 +57,7 @@ fn merge_idp(idp: &mut IdpConfig, change: IdpChange) {
     idp.public_key_pem = change.public_key_pem.apply(idp.public_key_pem.take());
     idp.tenant_claim = change.tenant_claim.apply(idp.tenant_claim.take());
     idp.roles_claim = change.roles_claim.apply(idp.roles_claim.take());
+    idp.vendor_claim = change.vendor_claim.apply(idp.vendor_claim.take());
 }
 
 fn merge_plan(plan: &mut PlanConfig, change: &PlanChange) {
@@ -80,6 +84,7 @@ fn merge_tenant(key: &str, before: Option<&Value>, change: &TenantChange) -> Res
                 idp: IdpConfig::default(),
                 webhooks: Default::default(),
                 create_shipment_api: None,
+                domains: Vec::new(),
                 tenant_config: None,
                 unknown: Default::default(),
             }
@@ -93,6 +98,16 @@ fn merge_tenant(key: &str, before: Option<&Value>, change: &TenantChange) -> Res
     }
     if let Some(idp) = change.idp.clone() {
         merge_idp(&mut tenant.idp, idp);
+    }
+    if let Some(domains) = &change.domains {
+        tenant.domains = domains
+            .iter()
+            .map(|d| DomainConfig {
+                domain: d.domain.trim().to_ascii_lowercase(),
+                verified: d.verified,
+                unknown: Default::default(),
+            })
+            .collect();
     }
     Ok(tenant)
 }

@@ -13,6 +13,8 @@ pub(super) const MAX_WEBHOOK_EVENTS: usize = 50;
 pub(super) const MAX_EVENT_PATTERN_CHARS: usize = 100;
 /// `jwks_uri`, an outbound webhook's `url`, a carrier API's `endpoint`.
 pub(super) const MAX_URL_CHARS: usize = 2048;
+/// Custom domains of one tenant.
+pub(super) const MAX_DOMAINS: usize = 50;
 /// An IdP's `issuer` and `audience`.
 pub(super) const MAX_IDP_NAME_CHARS: usize = 512;
 

@@ -7,6 +7,7 @@ mod demo;
 mod documents;
 mod edits;
 mod endpoints;
+mod hosts;
 mod import;
 mod keys;
 mod limits;
@@ -25,12 +26,13 @@ mod tests;
 pub use catalog::ConfigCatalog;
 pub use check::ConfigProblem;
 pub use documents::{ConfigDocument, PROVIDER_KEY, assemble, split};
+pub use hosts::{TenantHosts, domain_problem, normalize_host};
 pub use import::{IMPORTED_BY, ImportReport, import, import_onto};
 pub use keys::{PemKeyError, SUPPORTED_ALGORITHMS, decode_public_key_pem, is_https_or_loopback, supported_algorithm};
 pub use load::ConfigError;
 pub use model::{
-    AddressConfig, CreateShipmentApiConfig, DecimalValue, IdpConfig, OutboundWebhookConfig, PlanConfig, PlanLimits,
-    ProviderConfig, SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
+    AddressConfig, CreateShipmentApiConfig, DecimalValue, DomainConfig, IdpConfig, OutboundWebhookConfig, PlanConfig,
+    PlanLimits, ProviderConfig, SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
 };
 pub use permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission, tenant_permissions};
 pub use secret::Secret;

@@ -32,6 +32,9 @@ pub struct ProviderConfig {
     pub admin_role: String,
     #[serde(default)]
     pub webhooks: BTreeMap<String, WebhookConfig>,
+    /// `{tenantId}.{platform_domain}` addresses a tenant (e.g. `oms.example.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_domain: Option<String>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
@@ -74,6 +77,9 @@ pub struct TenantEntry {
     pub webhooks: BTreeMap<String, WebhookConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_shipment_api: Option<CreateShipmentApiConfig>,
+    /// Custom domains set by the provider; only verified ones address the tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<DomainConfig>,
     /// The tenant's initial TenantConfig; the tenant edits later versions through the API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_config: Option<TenantConfig>,
@@ -130,6 +136,10 @@ pub struct IdpConfig {
     pub tenant_claim: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles_claim: Option<String>,
+    /// A claim naming the vendor the caller acts for (e.g. `vendor_id`): a token carrying it
+    /// sees and ships only that vendor's lines. Without it, every caller sees whole orders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_claim: Option<String>,
     #[serde(flatten)]
     pub unknown: UnknownKeys,
 }
@@ -167,6 +177,20 @@ fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         OneOrMany::One(one) => vec![one],
         OneOrMany::Many(many) => many,
     })
+}
+
+/// A custom domain of a tenant (`orders.acme.example`). The SPEC spells the host `domain`;
+/// `name` is accepted as well.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DomainConfig {
+    #[serde(alias = "name")]
+    pub domain: String,
+    /// Set by the provider once the tenant proved it controls the domain; until then the
+    /// domain resolves nothing.
+    #[serde(default)]
+    pub verified: bool,
+    #[serde(flatten)]
+    pub unknown: UnknownKeys,
 }
 
 /// A signed inbound webhook endpoint (`add_order`, `shipment_tracker`, ...).

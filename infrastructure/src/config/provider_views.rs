@@ -1,6 +1,6 @@
 //! The provider's view of plans and tenants, built from the current config without a secret.
 
-use application::ports::{ConfigKind, IdpView, PlanView, ProviderDirectory, StoreError, TenantView};
+use application::ports::{ConfigKind, DomainSetting, IdpView, PlanView, ProviderDirectory, StoreError, TenantView};
 use async_trait::async_trait;
 
 use super::{
@@ -18,6 +18,7 @@ fn idp_view(idp: &IdpConfig) -> IdpView {
         has_hs256_secret: idp.hs256_secret.as_ref().is_some_and(|s| !s.is_empty()),
         tenant_claim: idp.tenant_claim().to_owned(),
         roles_claim: idp.roles_claim().to_owned(),
+        vendor_claim: idp.vendor_claim.clone(),
     }
 }
 
@@ -38,6 +39,11 @@ pub(crate) fn tenant_view(id: &str, tenant: &TenantEntry, version: i64) -> Tenan
         plan: tenant.plan.clone(),
         status: tenant.effective_status(),
         idp: idp_view(&tenant.idp),
+        domains: tenant
+            .domains
+            .iter()
+            .map(|d| DomainSetting { domain: d.domain.clone(), verified: d.verified })
+            .collect(),
         webhooks: tenant.webhooks.keys().cloned().collect(),
         version,
     }

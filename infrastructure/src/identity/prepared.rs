@@ -39,6 +39,7 @@ pub(super) struct PreparedTenant {
     pub(super) id: TenantId,
     tenant_claim: String,
     pub(super) roles_claim: String,
+    pub(super) vendor_claim: Option<String>,
     keys: OnceLock<Result<TenantKeys, &'static str>>,
 }
 
@@ -62,6 +63,7 @@ impl PreparedConfig {
                 id,
                 tenant_claim: tenant.idp.tenant_claim().to_owned(),
                 roles_claim: tenant.idp.roles_claim().to_owned(),
+                vendor_claim: tenant.idp.vendor_claim.clone().filter(|c| !c.trim().is_empty()),
                 keys: OnceLock::new(),
             });
         }
@@ -127,7 +129,7 @@ impl PreparedConfig {
         if let Some(hint) = hint {
             return candidates
                 .find(|t| t.id.as_str() == hint)
-                .ok_or_else(|| invalid("X-Tenant-Id names a tenant the token does not belong to"));
+                .ok_or_else(|| invalid("the requested tenant (X-Tenant-Id, or the tenant the address names) is not one the token belongs to"));
         }
         let first = candidates.next().ok_or_else(|| invalid("the token names no tenant of its issuer"))?;
         match candidates.next() {

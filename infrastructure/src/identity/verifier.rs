@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use application::ports::{AuthError, TokenVerifier};
 use application::{Caller, Principal, ProviderAdmin};
 use async_trait::async_trait;
+use domain::VendorId;
 use jsonwebtoken::{AlgorithmFamily, DecodingKey, Header, dangerous, decode, decode_header};
 use serde::de::IgnoredAny;
 
@@ -153,6 +154,7 @@ impl JwtVerifier {
             tenant_id: tenant.id.clone(),
             subject: subject(&claims)?,
             roles: roles(claim(&claims, &tenant.roles_claim)),
+            vendor_id: vendor(&claims, tenant.vendor_claim.as_deref())?,
             request_id: None,
         };
         Ok((Caller::Tenant(principal), claims))
@@ -167,6 +169,19 @@ fn subject(claims: &Claims) -> Result<String, AuthError> {
         .filter(|sub| !sub.is_empty())
         .map(str::to_owned)
         .ok_or_else(|| invalid("missing required claim sub"))
+}
+
+/// The vendor the token scopes its caller to. A claim that is present but names no valid vendor
+/// refuses the token: reading it as absent would widen that caller's view to whole orders.
+fn vendor(claims: &Claims, vendor_claim: Option<&str>) -> Result<Option<VendorId>, AuthError> {
+    let Some(value) = vendor_claim.and_then(|name| claim(claims, name)) else { return Ok(None) };
+    match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(id) => {
+            VendorId::new(id).map(Some).map_err(|_| invalid("the vendor claim is not a valid vendor id"))
+        }
+        _ => Err(invalid("the vendor claim is not a string")),
+    }
 }
 
 enum Key<'k> {

@@ -10,8 +10,8 @@
 //! Ordering a window by id instead made PostgreSQL walk the primary key from the newest order
 //! down to the window, and SQLite sort the whole window, both for every page.
 
-use application::ports::{OrderCursor, OrderQuery, OrderSort, StoreError};
-use domain::TenantId;
+use application::ports::{OrderCursor, OrderFilter, OrderQuery, OrderSort, StoreError};
+use domain::{TenantId, VendorId};
 use sea_orm::{
     ColumnTrait, DbBackend, EntityTrait, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     sea_query::{Alias, Expr, Query},
@@ -51,7 +51,7 @@ pub(super) fn page(
         .apply_if(f.created_after, |q, t| q.filter(O::CreatedAt.gte(t)))
         .apply_if(before, |q, t| q.filter(O::CreatedAt.lt(t)))
         .apply_if(f.customer_email.as_deref(), |q, e| q.filter(O::CustomerEmail.eq(e.to_lowercase())))
-        .apply_if(f.sku.as_deref(), |q, sku| with_sku(q, tenant, sku, after.as_ref(), backend))
+        .apply_if(LineFilter::of(f), |q, line| with_line(q, tenant, line, after.as_ref(), backend))
         .apply_if(after, |q, after| match after {
             OrderCursor::Id(id) => q.filter(O::Id.lt(id.to_string())),
             // A row value: both databases read it as a bound of the index range.
@@ -68,25 +68,29 @@ pub(super) fn page(
     Ok(select.limit(query.first.min(MAX_PAGE) + 1))
 }
 
-/// Orders having a line of `sku`, found through `ix_order_lines_tenant_sku (tenant_id, sku,
-/// order_id)`. SQLite reads `id IN (SELECT order_id ...)` newest first itself, stopping at the
-/// page's end. PostgreSQL hashes that list and fetches every order in it before sorting, so a page
-/// of a SKU held by 100,000 orders would read 100,000 rows; joined instead to the SKU's distinct
-/// order ids in descending order, it walks the index newest first and stops with the page.
-/// (SQLite would materialise and sort that joined form: each its own.)
-fn with_sku(
+/// Orders having a line of `sku` and/or of `vendor`, found through `ix_order_lines_tenant_sku
+/// (tenant_id, sku, order_id)` or, for a vendor alone, `ix_order_lines_tenant_vendor (tenant_id,
+/// vendor_id, order_id)`. SQLite reads `id IN (SELECT order_id ...)` newest first itself,
+/// stopping at the page's end. PostgreSQL hashes that list and fetches every order in it before
+/// sorting, so a page of a SKU held by 100,000 orders would read 100,000 rows; joined instead to
+/// the distinct order ids in descending order, it walks the index newest first and stops with
+/// the page. (SQLite would materialise and sort that joined form: each its own.)
+fn with_line(
     select: Select<orders::Entity>,
     tenant: &TenantId,
-    sku: &str,
+    line: LineFilter<'_>,
     after: Option<&OrderCursor>,
     backend: DbBackend,
 ) -> Select<orders::Entity> {
     use order_lines::Column as L;
     let mut ids = Query::select();
-    ids.column(L::OrderId)
-        .from(order_lines::Entity)
-        .and_where(L::TenantId.eq(tenant.as_str()))
-        .and_where(L::Sku.eq(sku));
+    ids.column(L::OrderId).from(order_lines::Entity).and_where(L::TenantId.eq(tenant.as_str()));
+    if let Some(sku) = line.sku {
+        ids.and_where(L::Sku.eq(sku));
+    }
+    if let Some(vendor) = line.vendor {
+        ids.and_where(L::VendorId.eq(vendor.as_str()));
+    }
     if backend != DbBackend::Postgres {
         return select.filter(orders::Column::Id.in_subquery(ids));
     }
@@ -97,7 +101,7 @@ fn with_sku(
     }
     ids.distinct().order_by(L::OrderId, Order::Desc);
     let mut select = select;
-    let matched = Alias::new("with_sku");
+    let matched = Alias::new("with_line");
     QueryTrait::query(&mut select).join_subquery(
         JoinType::InnerJoin,
         ids,
@@ -105,4 +109,18 @@ fn with_sku(
         sea_orm::ExprTrait::equals(Expr::col((orders::Entity, orders::Column::Id)), (matched, L::OrderId)),
     );
     select
+}
+
+/// Which lines an order must hold to be listed.
+#[derive(Clone, Copy)]
+struct LineFilter<'a> {
+    sku: Option<&'a str>,
+    vendor: Option<&'a VendorId>,
+}
+
+impl<'a> LineFilter<'a> {
+    fn of(filter: &'a OrderFilter) -> Option<Self> {
+        let line = LineFilter { sku: filter.sku.as_deref(), vendor: filter.vendor_id.as_ref() };
+        (line.sku.is_some() || line.vendor.is_some()).then_some(line)
+    }
 }

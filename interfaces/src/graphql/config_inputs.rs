@@ -2,7 +2,8 @@
 //! value and an explicit `null` clears it (where clearing means something).
 
 use application::ports::{
-    IdpChange, OutboundWebhookChange, Patch, PlanChange, PlanLimitsChange, TenantChange, TenantConfigChange,
+    DomainSetting, IdpChange, OutboundWebhookChange, Patch, PlanChange, PlanLimitsChange, TenantChange,
+    TenantConfigChange,
 };
 use async_graphql::{ID, InputObject, MaybeUndefined};
 
@@ -59,6 +60,17 @@ pub struct IdpInput {
     pub public_key_pem: MaybeUndefined<String>,
     pub tenant_claim: MaybeUndefined<String>,
     pub roles_claim: MaybeUndefined<String>,
+    /// The claim naming the vendor a caller acts for (e.g. `vendor_id`); a token carrying it sees
+    /// only that vendor's lines.
+    pub vendor_claim: MaybeUndefined<String>,
+}
+
+/// A custom domain of a tenant (`orders.acme.example`); only a verified one addresses it.
+#[derive(InputObject, Clone, Debug)]
+pub struct DomainInput {
+    pub domain: String,
+    #[graphql(default = false)]
+    pub verified: bool,
 }
 
 impl From<IdpInput> for IdpChange {
@@ -71,6 +83,7 @@ impl From<IdpInput> for IdpChange {
             public_key_pem: patch(i.public_key_pem),
             tenant_claim: patch(i.tenant_claim),
             roles_claim: patch(i.roles_claim),
+            vendor_claim: patch(i.vendor_claim),
         }
     }
 }
@@ -83,6 +96,8 @@ pub struct UpsertTenantInput {
     pub status: Option<TenantStatus>,
     /// Required for a new tenant.
     pub idp: Option<IdpInput>,
+    /// The tenant's custom domains, the whole list (omitted: kept as they are).
+    pub domains: Option<Vec<DomainInput>>,
     /// The tenant's current version (0 to require that it does not exist yet); stale → CONFLICT.
     pub expected_version: Option<i64>,
 }
@@ -94,6 +109,9 @@ impl From<UpsertTenantInput> for TenantChange {
             plan: i.plan,
             status: i.status.map(Into::into),
             idp: i.idp.map(Into::into),
+            domains: i.domains.map(|list| {
+                list.into_iter().map(|d| DomainSetting { domain: d.domain, verified: d.verified }).collect()
+            }),
             expected_version: i.expected_version,
         }
     }

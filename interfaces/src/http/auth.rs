@@ -13,7 +13,13 @@ use crate::{
 
 const TENANT_HEADER: &str = "x-tenant-id";
 
-pub(crate) async fn authenticate(services: &Services, headers: &HeaderMap) -> Result<Caller, Response> {
+/// `addressed` is the tenant the request's host or path names (see `tenant_address`): like
+/// `X-Tenant-Id`, it must be a tenant the token names, and the two must agree.
+pub(crate) async fn authenticate(
+    services: &Services,
+    headers: &HeaderMap,
+    addressed: Option<&str>,
+) -> Result<Caller, Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -21,7 +27,14 @@ pub(crate) async fn authenticate(services: &Services, headers: &HeaderMap) -> Re
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty());
-    let hint = headers.get(TENANT_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|h| !h.is_empty());
+    let header = headers.get(TENANT_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|h| !h.is_empty());
+    if let (Some(addressed), Some(header)) = (addressed, header)
+        && addressed != header
+    {
+        tracing::info!("authentication refused: X-Tenant-Id and the request's address name different tenants");
+        return Err(unauthenticated("X-Tenant-Id names another tenant than the one this address serves"));
+    }
+    let hint = addressed.or(header);
     let result = match token {
         None => Err(AuthError::Missing),
         Some(token) => services.verifier.verify(token, hint).await,

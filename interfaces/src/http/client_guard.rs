@@ -22,6 +22,7 @@ pub(crate) async fn authenticate_client(
     state: &AppState,
     client: Option<IpAddr>,
     headers: &HeaderMap,
+    addressed: Option<&str>,
 ) -> Result<Caller, Response> {
     let key = client.map(|ip| ip.to_string());
     let limit = state.unauthenticated_per_minute;
@@ -36,7 +37,7 @@ pub(crate) async fn authenticate_client(
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         return Err(response);
     }
-    let result = authenticate(&state.services, headers).await;
+    let result = authenticate(&state.services, headers, addressed).await;
     if let (Err(response), Some(key)) = (&result, &key)
         && response.status() == StatusCode::UNAUTHORIZED
     {

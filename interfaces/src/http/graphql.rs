@@ -12,7 +12,7 @@ use axum::{
     Extension,
     body::Body,
     extract::{ConnectInfo, Query, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
@@ -27,10 +27,12 @@ use crate::{
         media::{ResponseMedia, is_json_body},
         problem::{graphql_error, refusal},
         prometheus::{self, Observed},
+        tenant_address::addressed_tenant,
         tenant_gate,
     },
 };
 
+/// GraphiQL posts back to the path it was served from, so the path form keeps its tenant.
 fn graphiql(state: &AppState) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
@@ -92,11 +94,12 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
+    uri: Uri,
     Query(params): Query<GetParams>,
 ) -> Response {
     let Some(query) = params.query else { return graphiql(&state) };
     let media = ResponseMedia::negotiate(&headers);
-    let admitted = match admit(&state, connect, &headers).await {
+    let admitted = match admit(&state, connect, &headers, &uri).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -113,6 +116,7 @@ pub(crate) async fn execute(
     State(state): State<AppState>,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
+    uri: Uri,
     body: Body,
 ) -> Response {
     let media = ResponseMedia::negotiate(&headers);
@@ -123,7 +127,7 @@ pub(crate) async fn execute(
             "POST /graphql takes a JSON body: send Content-Type: application/json",
         );
     }
-    let admitted = match admit(&state, connect, &headers).await {
+    let admitted = match admit(&state, connect, &headers, &uri).await {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -144,14 +148,17 @@ pub(crate) async fn execute(
     run(&state, admitted, &headers, media, wire, Method::Post).await
 }
 
-/// The caller, from the headers alone: token, tenant standing, plan rate.
+/// The caller, from the headers and the address alone: the tenant the address names, token,
+/// tenant standing, plan rate.
 async fn admit(
     state: &AppState,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: &HeaderMap,
+    uri: &Uri,
 ) -> Result<tenant_gate::Admitted, Response> {
     let client = client_address(connect.as_ref().map(|Extension(c)| c));
-    let mut caller = authenticate_client(state, client, headers).await?;
+    let addressed = addressed_tenant(state, headers, uri).map_err(IntoResponse::into_response)?;
+    let mut caller = authenticate_client(state, client, headers, addressed.as_deref()).await?;
     set_request_id(&mut caller, headers);
     tenant_gate::admit(state, caller).await
 }

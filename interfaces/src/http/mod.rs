@@ -1,6 +1,6 @@
 //! The axum router: `/graphql` (POST; GET for queries and GraphiQL), `/graphql/ws` (subscriptions),
-//! `/webhooks/…` (signed inbound webhooks), `/healthz`, `/readyz`, `/metrics`, and the hyper server that
-//! runs it with the timers and caps of the HTTP edge.
+//! `/webhooks/…` (signed inbound webhooks), all three also under `/t/{tenantId}/`, `/healthz`, `/readyz`,
+//! `/metrics`, and the hyper server that runs it with the timers and caps of the HTTP edge.
 
 mod auth;
 mod client_guard;
@@ -14,6 +14,7 @@ pub mod prometheus;
 mod rate_limit;
 mod request_id;
 pub mod server;
+mod tenant_address;
 mod tenant_gate;
 mod webhooks;
 mod ws;
@@ -73,6 +74,9 @@ pub struct HttpConfig {
     pub metrics_route: bool,
     /// Body limit and request rates of the inbound webhook routes.
     pub webhooks: WebhookLimits,
+    /// Read the request's host from `X-Forwarded-Host` (set by a reverse proxy in front of the
+    /// server) when resolving the tenant it addresses; off, only `Host` counts.
+    pub trust_proxy: bool,
 }
 
 /// The inbound webhook routes' limits. Rates are counted per instance, like the GraphQL ones.
@@ -106,6 +110,7 @@ impl Default for HttpConfig {
             websocket: WebSocketConfig::default(),
             metrics_route: true,
             webhooks: WebhookLimits::default(),
+            trust_proxy: false,
         }
     }
 }
@@ -120,6 +125,7 @@ pub(crate) struct AppState {
     documents: DocumentLimits,
     websocket: WebSocketConfig,
     unauthenticated_per_minute: u64,
+    trust_proxy: bool,
     rate_limiter: Arc<rate_limit::RateLimiter>,
     client_guard: Arc<rate_limit::RateLimiter>,
     webhook_limits: WebhookLimits,
@@ -138,6 +144,7 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         documents: config.documents,
         websocket: config.websocket,
         unauthenticated_per_minute: config.unauthenticated_per_minute,
+        trust_proxy: config.trust_proxy,
         rate_limiter: Default::default(),
         client_guard: Default::default(),
         webhook_limits: config.webhooks,
@@ -148,6 +155,9 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         .route("/graphql", get(graphql::get).post(graphql::execute))
         // `any`: HTTP/1.1 upgrades with GET, HTTP/2 with an extended CONNECT.
         .route("/graphql/ws", any(ws::upgrade))
+        // The path form of addressing a tenant (see `tenant_address`): the same handlers.
+        .route("/t/{tenant}/graphql", get(graphql::get).post(graphql::execute))
+        .route("/t/{tenant}/graphql/ws", any(ws::upgrade))
         .route_layer(middleware::from_fn_with_state(in_flight, load_shed::shed_when_full))
         // Outside the shedding, so that shed requests are counted too.
         .route_layer(middleware::from_fn_with_state(recording, prometheus::record));

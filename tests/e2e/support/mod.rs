@@ -243,6 +243,11 @@ impl TestApp {
         Self::spawn_configured(configure, events, |_| {}).await
     }
 
+    /// Like `spawn_with`, on the test SaaS config as changed by `edit` (given the config as JSON).
+    pub async fn spawn_with_config(configure: impl FnOnce(&mut HttpConfig), edit: impl FnOnce(&mut Value)) -> TestApp {
+        Self::spawn_configured(configure, app::EventsSettings::default(), edit).await
+    }
+
     /// Like `spawn_full`, with the test SaaS config (as JSON) changed by `edit` first (e.g. a
     /// tenant's carrier API pointed at a fake carrier on loopback).
     pub async fn spawn_configured(

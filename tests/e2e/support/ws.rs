@@ -33,7 +33,12 @@ pub struct WsClient {
 impl TestApp {
     /// Opens `/graphql/ws` offering graphql-transport-ws; nothing is sent yet.
     pub async fn ws_open(&self) -> WsClient {
-        let mut request = format!("ws://{}/graphql/ws", self.addr).into_client_request().expect("ws request");
+        self.ws_open_at("/graphql/ws").await
+    }
+
+    /// Opens the socket at `path` (e.g. the path form `/t/{tenantId}/graphql/ws`).
+    pub async fn ws_open_at(&self, path: &str) -> WsClient {
+        let mut request = format!("ws://{}{path}", self.addr).into_client_request().expect("ws request");
         request.headers_mut().insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
         let (socket, response) = tokio_tungstenite::connect_async(request).await.expect("websocket handshake");
         assert_eq!(

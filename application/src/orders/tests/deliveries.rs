@@ -9,7 +9,13 @@ use super::*;
 use crate::orders::{CreateShipment, DeliveryUse, DispatchShipment, RecordTracking, ShipmentItemInput, ShipmentRef};
 
 fn signed(w: &World) -> Principal {
-    Principal { tenant_id: w.tenant.clone(), subject: "webhook:add_order".to_owned(), roles: vec![], request_id: None }
+    Principal {
+        tenant_id: w.tenant.clone(),
+        subject: "webhook:add_order".to_owned(),
+        roles: vec![],
+        vendor_id: None,
+        request_id: None,
+    }
 }
 
 fn delivery(w: &World, route: &str, key: &str) -> DeliveryUse {

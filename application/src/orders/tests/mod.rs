@@ -13,6 +13,7 @@ mod quota;
 mod races;
 mod refusals;
 mod staged;
+mod vendor_scope;
 mod watch;
 
 use std::sync::Arc;
@@ -93,6 +94,7 @@ impl World {
             tenant_id: self.tenant.clone(),
             subject: "alice".to_owned(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            vendor_id: None,
             request_id: None,
         }
     }

@@ -11,6 +11,7 @@ mod review;
 mod rollup;
 mod shipments;
 mod tracking;
+mod vendor_view;
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;

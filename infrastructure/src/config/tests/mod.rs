@@ -4,6 +4,7 @@ mod catalog;
 mod check;
 mod documents;
 mod edits;
+mod hosts;
 mod parsing;
 mod secrets;
 mod sizes;

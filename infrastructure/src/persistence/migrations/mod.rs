@@ -9,9 +9,10 @@ mod m20261124_000005_tracking_per_tenant;
 mod m20261130_000006_orders_tenant_created;
 mod m20261201_000007_webhook_deliveries;
 mod m20261208_000008_outbox_feed;
-mod m20261216_000010_carrier_bookings;
-mod m20261220_000014_webhook_due_per_tenant;
 mod m20261215_000009_shipment_tracking;
+mod m20261216_000010_carrier_bookings;
+mod m20261217_000011_vendor_scope;
+mod m20261220_000014_webhook_due_per_tenant;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_webhook_deliveries::Migration),
             Box::new(m20261208_000008_outbox_feed::Migration),
             Box::new(m20261216_000010_carrier_bookings::Migration),
+            Box::new(m20261217_000011_vendor_scope::Migration),
             Box::new(m20261220_000014_webhook_due_per_tenant::Migration),
             Box::new(m20261215_000009_shipment_tracking::Migration),
         ]

@@ -102,6 +102,11 @@ impl Me {
     async fn roles(&self) -> &[String] {
         &self.0.principal.roles
     }
+    /// The vendor the caller acts for (the IdP's `vendor_claim`): it then sees only orders
+    /// holding that vendor's lines, and only those lines. Null for a caller of the whole tenant.
+    async fn vendor_id(&self) -> Option<&str> {
+        self.0.principal.vendor_id.as_ref().map(|v| v.as_str())
+    }
     /// The tenant's plan.
     async fn plan(&self) -> &str {
         &self.0.plan

@@ -59,9 +59,10 @@ impl Order {
         self.0.payment_status().into()
     }
     /// total, paid, refunded and due, read off the order's journal entries (loaded with the order,
-    /// so a page of orders costs no query per order).
-    async fn balance(&self) -> OrderBalance {
-        self.0.balance().into()
+    /// so a page of orders costs no query per order). Null for a caller scoped to one vendor:
+    /// the books are the whole order's, other vendors' lines included.
+    async fn balance(&self) -> Option<OrderBalance> {
+        (!self.0.books_hidden()).then(|| self.0.balance().into())
     }
     async fn currency(&self) -> &'static str {
         self.0.currency().code()
@@ -81,7 +82,8 @@ impl Order {
     async fn returns(&self) -> Vec<Return> {
         self.0.returns().iter().map(|r| Return::new(self.0.clone(), r.id)).collect()
     }
-    /// Sum of all lines.
+    /// Sum of all lines; for a caller scoped to one vendor, the sum of that vendor's lines (the
+    /// only lines it sees).
     async fn total(&self) -> async_graphql::Result<Money> {
         // Totals are checked at creation, so this cannot overflow for a stored order.
         self.0.total().map(Money::from).map_err(|e| async_graphql::Error::new(e.to_string()))

@@ -52,6 +52,14 @@ pub struct Idp {
     pub has_hs256_secret: bool,
     pub tenant_claim: String,
     pub roles_claim: String,
+    pub vendor_claim: Option<String>,
+}
+
+/// A custom domain of a tenant; only a verified one addresses it.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TenantDomain {
+    pub domain: String,
+    pub verified: bool,
 }
 
 impl From<IdpView> for Idp {
@@ -65,6 +73,7 @@ impl From<IdpView> for Idp {
             has_hs256_secret: i.has_hs256_secret,
             tenant_claim: i.tenant_claim,
             roles_claim: i.roles_claim,
+            vendor_claim: i.vendor_claim,
         }
     }
 }
@@ -75,6 +84,7 @@ pub struct Tenant {
     pub plan: String,
     pub status: TenantStatus,
     pub idp: Idp,
+    pub domains: Vec<TenantDomain>,
     /// Names of the inbound webhooks configured.
     pub webhooks: Vec<String>,
     /// Pass as `expectedVersion` to change the tenant.
@@ -88,6 +98,7 @@ impl From<TenantView> for Tenant {
             plan: t.plan,
             status: t.status.into(),
             idp: t.idp.into(),
+            domains: t.domains.into_iter().map(|d| TenantDomain { domain: d.domain, verified: d.verified }).collect(),
             webhooks: t.webhooks,
             version: t.version,
         }

@@ -28,6 +28,8 @@ pub(crate) struct Connection {
     pub(crate) config: WebSocketConfig,
     pub(crate) client: Option<IpAddr>,
     pub(crate) request_id: Option<String>,
+    /// The tenant the upgrade request's host or path names (see `tenant_address`).
+    pub(crate) addressed: Option<String>,
     /// Absent when the router is served by something other than [`crate::http::server::serve`].
     pub(crate) lease: Option<ConnectionLease>,
 }
@@ -79,7 +81,13 @@ impl Connection {
                 Read::Close(close) => return Ok(Err(close)),
             }
         };
-        let admitting = init::admit(&self.state, self.client, self.request_id.as_deref(), payload.as_ref());
+        let admitting = init::admit(
+            &self.state,
+            self.client,
+            self.request_id.as_deref(),
+            self.addressed.as_deref(),
+            payload.as_ref(),
+        );
         match tokio::time::timeout_at(deadline, admitting).await {
             Ok(admitted) => Ok(admitted),
             Err(_) => timed_out(),

@@ -1,7 +1,8 @@
 //! `connection_init`: the socket's caller, admitted exactly as a `POST /graphql` would be.
 //!
 //! The payload's `Authorization` and `X-Tenant-Id` members stand in for the request headers a
-//! browser cannot set on a WebSocket, and go through the same path: the per-address guard on
+//! browser cannot set on a WebSocket, and go through the same path (the tenant the upgrade
+//! request's host or path addressed included): the per-address guard on
 //! invalid tokens, token verification, the tenant's standing and its plan's request rate. A
 //! refusal closes the socket with 4000 plus the HTTP status it would have had.
 
@@ -26,10 +27,11 @@ pub(crate) async fn admit(
     state: &AppState,
     client: Option<IpAddr>,
     request_id: Option<&str>,
+    addressed: Option<&str>,
     payload: Option<&serde_json::Map<String, Value>>,
 ) -> Result<Admitted, Close> {
     let headers = payload.map(headers_of).unwrap_or_default();
-    let mut caller = match authenticate_client(state, client, &headers).await {
+    let mut caller = match authenticate_client(state, client, &headers, addressed).await {
         Ok(caller) => caller,
         Err(response) => return Err(close_for(response).await),
     };

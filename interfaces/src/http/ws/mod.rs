@@ -19,12 +19,13 @@ use application::ErrorCode;
 use axum::{
     Extension,
     extract::{ConnectInfo, State, WebSocketUpgrade},
-    http::{HeaderMap, StatusCode, header},
-    response::Response,
+    http::{HeaderMap, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
 };
 
 use crate::http::{
     AppState, REQUEST_ID, client_guard::client_address, problem::graphql_error, server::ConnectionLease,
+    tenant_address::addressed_tenant,
 };
 
 use self::{connection::Connection, protocol::SUBPROTOCOL};
@@ -64,6 +65,7 @@ pub(crate) async fn upgrade(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     lease: Option<Extension<ConnectionLease>>,
     headers: HeaderMap,
+    uri: Uri,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if !offers_subprotocol(&headers) {
@@ -73,8 +75,14 @@ pub(crate) async fn upgrade(
             "/graphql/ws speaks graphql-transport-ws: offer it in Sec-WebSocket-Protocol",
         );
     }
+    // Refused before the upgrade: the address is known from the handshake alone.
+    let addressed = match addressed_tenant(&state, &headers, &uri) {
+        Ok(addressed) => addressed,
+        Err(refusal) => return refusal.into_response(),
+    };
     let config = state.websocket.clone();
     let connection = Connection {
+        addressed,
         client: client_address(connect.as_ref().map(|Extension(c)| c)),
         request_id: headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned),
         lease: lease.map(|Extension(lease)| lease),
