@@ -22,7 +22,7 @@ use super::{
     entities::{audit_log, config_versions, tenant_counters},
     errors::store_error,
     mapping,
-    order_store::begin_write,
+    scope::{Scope, begin_write},
 };
 
 /// The revision counter's row in `tenant_counters`: `TenantId` refuses the empty string, so no
@@ -100,7 +100,9 @@ impl ConfigStore for SeaConfigStore {
         }
         let count = i64::try_from(writes.len())
             .map_err(|_| StoreError::Internal(format!("{} config writes in one call", writes.len())))?;
-        let tx = begin_write(&self.writer).await?;
+        // Platform: the revision counter's row belongs to no tenant, and the audit record of a
+        // provider's change may name any tenant. `config_versions` itself has no tenant column.
+        let tx = begin_write(&self.writer, Scope::Platform).await?;
         let last_revision = take_revisions(&tx, count).await?;
         // Read once the revisions are ours, so times run in revision order (one clock allowing).
         // Both backends keep microseconds: what `write` returns is what later reads return.

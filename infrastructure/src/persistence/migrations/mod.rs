@@ -9,6 +9,7 @@ mod m20261124_000005_tracking_per_tenant;
 mod m20261130_000006_orders_tenant_created;
 mod m20261201_000007_webhook_deliveries;
 mod m20261208_000008_outbox_feed;
+mod m20261218_000012_row_level_security;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_orders_tenant_created::Migration),
             Box::new(m20261201_000007_webhook_deliveries::Migration),
             Box::new(m20261208_000008_outbox_feed::Migration),
+            Box::new(m20261218_000012_row_level_security::Migration),
         ]
     }
 }
