@@ -5,4 +5,5 @@ pub mod config;
 pub mod event_bus;
 pub mod identity;
 pub mod persistence;
+pub mod secrets;
 pub mod webhooks_out;

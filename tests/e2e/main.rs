@@ -27,6 +27,7 @@ mod plan_limits;
 mod provider;
 mod returns;
 mod schema_drift;
+mod secrets_at_rest;
 mod subscriptions;
 mod transitions;
 mod validation;

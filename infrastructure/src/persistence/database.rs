@@ -7,6 +7,8 @@ use application::ports::{
     AuditLog, ConfigStore, OrderStore, OutboxReader, OutboxRelayStore, StoreError, WebhookDeliveries,
 };
 use sea_orm::DatabaseConnection;
+
+use crate::secrets::{SealedConfigStore, SecretBox};
 use sea_orm_migration::MigratorTrait;
 
 use super::{
@@ -44,6 +46,9 @@ pub struct Database {
     pub(super) signals: Arc<Signals>,
     /// PostgreSQL: where migrations connect, as the URL's own user.
     pub(super) admin: Option<Arc<postgres::Admin>>,
+    /// The deployment's key for stored secrets (`with_secrets`): the config store seals the
+    /// secrets it writes and opens those it reads.
+    pub(super) secrets: Option<Arc<SecretBox>>,
 }
 
 /// In-process wake-ups: a worker waits on one of these or its poll interval, whichever comes
@@ -165,12 +170,45 @@ impl Database {
     }
 
     /// Versioned configuration documents: reads on the read pool, writes on the write pool.
+    /// With `with_secrets`, secrets are sealed in storage and plain text to the caller; without
+    /// (tests of the store itself), documents are stored as given. `serve` refuses to run
+    /// without.
     pub fn config_store(&self) -> Arc<dyn ConfigStore> {
-        Arc::new(SeaConfigStore {
+        let store: Arc<dyn ConfigStore> = Arc::new(SeaConfigStore {
             reader: self.reader.clone(),
             writer: self.writer.clone(),
             _alive: self.alive.clone(),
-        })
+        });
+        match &self.secrets {
+            Some(secrets) => Arc::new(SealedConfigStore::new(store, secrets.clone())),
+            None => store,
+        }
+    }
+
+    /// This handle's config store seals secrets under `secrets` from now on.
+    pub fn with_secrets(mut self, secrets: Arc<SecretBox>) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
+    /// Whether `with_secrets` gave this handle a key.
+    pub fn seals_secrets(&self) -> bool {
+        self.secrets.is_some()
+    }
+
+    /// Rewrites stored config documents in place, in one transaction: `rewrite` sees every
+    /// version (and whether it is its document's latest) and answers a replacement or `None`.
+    /// For re-sealing secrets (`secrets::reseal_stored`); no new version, no new revision.
+    pub async fn rewrite_config_documents(
+        &self,
+        rewrite: impl FnMut(
+            application::ports::ConfigKind,
+            &str,
+            bool,
+            &serde_json::Value,
+        ) -> Result<Option<serde_json::Value>, String>,
+    ) -> Result<u64, StoreError> {
+        super::config_store::rewrite_all(&self.writer, rewrite).await
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -71,6 +71,7 @@ pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database,
         group: None,
         signals: Arc::default(),
         admin: Some(Arc::new(Admin { url: url.to_owned(), schema: schema.map(str::to_owned) })),
+        secrets: None,
     })
 }
 
