@@ -10,7 +10,7 @@ use application::{
     },
     orders::Orders,
     platform::Platform,
-    ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids, WebhookEndpoints},
+    ports::{EventBus, EventConsumer, LiveListener, RateLimitStore, SystemClock, UuidV7Ids, WebhookEndpoints},
     session::Session,
     tenant_config::TenantConfigs,
 };
@@ -21,6 +21,7 @@ use infrastructure::{
     event_bus::{RedisBusOptions, RedisEventBus},
     identity::JwtVerifier,
     persistence::{Database, Durability, Signals},
+    rate_limits::{RateLimitSettings, RedisRateLimits},
     secrets::{KeyError, KeySource, RotationReport, SecretBox, SecretKey, reseal_stored},
     webhooks_out::{HttpWebhookTransport, StandardRetrySchedule, TransportSettings, UrlPolicy},
 };
@@ -64,6 +65,9 @@ pub struct EventsSettings {
     /// reader already has; unset, the database's own (none on SQLite, 10 s on PostgreSQL).
     /// Tests that write one thing at a time set zero.
     pub event_feed_settle: Option<Duration>,
+    /// With Redis: how long requests are admitted uncounted once Redis stops answering, before
+    /// each instance counts its own (`--rate-limit-fail-open-secs`; 60 s when unset).
+    pub rate_limit_fail_open: Option<Duration>,
 }
 
 /// What `serve` runs beside the router, stopped with it.
@@ -247,6 +251,23 @@ pub async fn build_with(
         }
         None => (Arc::new(InProcessBus::new(vec![fanout], vec![live_events.clone()])), None),
     };
+    // With Redis, the plans' request rates are counted there, for the whole fleet.
+    let rate_limits: Option<Arc<dyn RateLimitStore>> = match &redis {
+        Some(consumers) => {
+            let mut settings = RateLimitSettings::default();
+            if let Some(fail_open) = events.rate_limit_fail_open {
+                settings.fail_open_for = fail_open;
+            }
+            let connection = consumers
+                .bus
+                .extra_connection(settings.call_timeout.max(Duration::from_secs(1)))
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot use Redis for rate limits: {e}"))?;
+            let prefix = consumers.bus.options().stream_key.clone();
+            Some(Arc::new(RedisRateLimits::new(connection, &prefix, settings)))
+        }
+        None => None,
+    };
     let transport = HttpWebhookTransport::new(TransportSettings {
         allow_private: events.allow_private_webhook_urls,
         ..TransportSettings::default()
@@ -274,6 +295,7 @@ pub async fn build_with(
         verifier,
         live_events: live_events.clone(),
         event_bus: bus,
+        rate_limits,
     };
     let server = http.server.clone();
     Ok(App { router: router(services, http), server, live_events, workers })

@@ -54,6 +54,10 @@ enum Command {
         no_graphiql: bool,
         #[command(flatten)]
         secret_key: SecretKeyArgs,
+        /// With --redis-url: how long requests are admitted without being counted once Redis
+        /// stops answering; after that each instance counts its own until Redis is back.
+        #[arg(long, env = "OMS_RATE_LIMIT_FAIL_OPEN_SECS", default_value_t = 60)]
+        rate_limit_fail_open_secs: u64,
     },
     /// Start on the embedded SQLite database with a demo tenant and print a bearer token.
     Demo {
@@ -160,6 +164,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             allow_private_webhook_urls,
             no_graphiql,
             secret_key,
+            rate_limit_fail_open_secs,
         } => {
             let source = match saas_config {
                 Some(path) => {
@@ -169,8 +174,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => app::ConfigSource::Stored,
             };
-            let events =
-                app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls, ..Default::default() };
+            let events = app::EventsSettings {
+                redis_url,
+                redis_stream,
+                allow_private_webhook_urls,
+                rate_limit_fail_open: Some(Duration::from_secs(rate_limit_fail_open_secs)),
+                ..Default::default()
+            };
             let http = HttpConfig { graphiql: !no_graphiql, ..HttpConfig::default() };
             let database = Target {
                 url: &database_url,

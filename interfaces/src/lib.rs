@@ -36,4 +36,7 @@ pub struct Services {
     pub live_events: Arc<LiveEvents>,
     /// Where the relay publishes: `/readyz` asks it whether it can take events (Redis).
     pub event_bus: Arc<dyn EventBus>,
+    /// Where the tenants' `requests_per_minute` are counted: Redis, shared by the fleet, with
+    /// `--redis-url`; None counts in this process.
+    pub rate_limits: Option<Arc<dyn application::ports::RateLimitStore>>,
 }

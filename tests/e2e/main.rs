@@ -18,6 +18,7 @@ mod events_fairness;
 mod events_kill_9;
 mod events_redis_outage;
 mod events_two_instances;
+mod fleet_rate_limits;
 mod http_edges;
 mod idempotency;
 mod isolation;

@@ -8,6 +8,7 @@ mod events;
 mod identity;
 mod outbox_reader;
 mod provider_directory;
+mod rate_limits;
 mod store;
 mod tenants;
 mod webhook_deliveries;
@@ -24,6 +25,7 @@ pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope
 pub use identity::{AuthError, TokenVerifier};
 pub use outbox_reader::{EventPage, FeedQuery, OutboxReader, TimelineQuery};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
+pub use rate_limits::{RateLimitStore, RetryAfter};
 pub use store::{
     CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderCursor, OrderFilter, OrderPage,
     OrderQuery, OrderSort, OrderStore, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant,

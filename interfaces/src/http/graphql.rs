@@ -185,7 +185,7 @@ async fn run(
     };
     // The gate counted the request once; each further mutation it runs counts once more.
     if cost.root_mutation_fields > 1
-        && let Err(refusal) = admitted.charge(state, cost.root_mutation_fields - 1)
+        && let Err(refusal) = admitted.charge(state, cost.root_mutation_fields - 1).await
     {
         return refusal.into_response();
     }

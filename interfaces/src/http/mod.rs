@@ -86,11 +86,12 @@ pub(crate) struct AppState {
     documents: DocumentLimits,
     websocket: WebSocketConfig,
     unauthenticated_per_minute: u64,
-    rate_limiter: Arc<rate_limit::RateLimiter>,
+    rate_limiter: Arc<dyn application::ports::RateLimitStore>,
     client_guard: Arc<rate_limit::RateLimiter>,
 }
 
 pub fn router(services: Services, config: HttpConfig) -> Router {
+    let rate_limiter = services.rate_limits.clone().unwrap_or_else(|| Arc::new(rate_limit::RateLimiter::default()));
     let state = AppState {
         schema: build_schema(services.clone()),
         services,
@@ -99,7 +100,7 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         documents: config.documents,
         websocket: config.websocket,
         unauthenticated_per_minute: config.unauthenticated_per_minute,
-        rate_limiter: Default::default(),
+        rate_limiter,
         client_guard: Default::default(),
     };
     let in_flight = load_shed::InFlight::new(config.max_in_flight);
