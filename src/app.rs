@@ -10,7 +10,7 @@ use application::{
     },
     orders::Orders,
     platform::Platform,
-    ports::{EventBus, EventConsumer, LiveListener, SystemClock, UuidV7Ids, WebhookEndpoints},
+    ports::{EventBus, EventConsumer, LiveListener, RateLimitStore, SystemClock, UuidV7Ids, WebhookEndpoints},
     session::Session,
     tenant_config::TenantConfigs,
     webhooks_in::WebhookIntake,
@@ -23,6 +23,8 @@ use infrastructure::{
     event_bus::{RedisBusOptions, RedisEventBus},
     identity::JwtVerifier,
     persistence::{Database, Durability, Signals},
+    rate_limits::{RateLimitSettings, RedisRateLimits},
+    secrets::{KeyError, KeySource, RotationReport, SecretBox, SecretKey, reseal_stored},
     webhooks_out::{HttpWebhookTransport, StandardRetrySchedule, TransportSettings, UrlPolicy},
 };
 use interfaces::{
@@ -69,6 +71,9 @@ pub struct EventsSettings {
     pub event_feed_settle: Option<Duration>,
     /// How the tenants' carrier APIs are called (timeouts, retries of a 5xx answer).
     pub carriers: CarrierSettings,
+    /// With Redis: how long requests are admitted uncounted once Redis stops answering, before
+    /// each instance counts its own (`--rate-limit-fail-open-secs`; 60 s when unset).
+    pub rate_limit_fail_open: Option<Duration>,
 }
 
 /// What `serve` runs beside the router, stopped with it.
@@ -180,6 +185,11 @@ pub async fn build_with(
     http: HttpConfig,
     events: EventsSettings,
 ) -> anyhow::Result<App> {
+    if !database.seals_secrets() {
+        anyhow::bail!(
+            "the database handle has no secret key (see `use_secret_key`): secrets would be stored in plain text"
+        );
+    }
     let config = Arc::new(load_config(database, source).await?);
     config.spawn_poller(CONFIG_POLL_INTERVAL);
     let catalog = config.catalog();
@@ -260,6 +270,23 @@ pub async fn build_with(
         }
         None => (Arc::new(InProcessBus::new(vec![fanout], vec![live_events.clone()])), None),
     };
+    // With Redis, the plans' request rates are counted there, for the whole fleet.
+    let rate_limits: Option<Arc<dyn RateLimitStore>> = match &redis {
+        Some(consumers) => {
+            let mut settings = RateLimitSettings::default();
+            if let Some(fail_open) = events.rate_limit_fail_open {
+                settings.fail_open_for = fail_open;
+            }
+            let connection = consumers
+                .bus
+                .extra_connection(settings.call_timeout.max(Duration::from_secs(1)))
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot use Redis for rate limits: {e}"))?;
+            let prefix = consumers.bus.options().stream_key.clone();
+            Some(Arc::new(RedisRateLimits::new(connection, &prefix, settings)))
+        }
+        None => None,
+    };
     let transport = HttpWebhookTransport::new(TransportSettings {
         allow_private: events.allow_private_webhook_urls,
         ..TransportSettings::default()
@@ -291,6 +318,7 @@ pub async fn build_with(
         event_bus: bus,
         metrics: Some(metrics.clone()),
         webhooks_in,
+        rate_limits,
     };
     let server = http.server.clone();
     Ok(App { router: router(services, http), server, live_events, workers, metrics })
@@ -303,6 +331,94 @@ fn redis_options(events: &EventsSettings) -> RedisBusOptions {
         options.dead_letter_key = format!("{stream}:dead");
     }
     options
+}
+
+/// `OMS_SECRET_KEY` (base64 of 32 bytes) or `--secret-key-file FILE`: the key that seals the
+/// secrets stored in config documents. Neither: a SQLite file database gets a key file beside it,
+/// PostgreSQL refuses to start (its instances must share one key, which nobody generated).
+#[derive(Clone, Default)]
+pub struct SecretKeyOption {
+    pub base64: Option<String>,
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for SecretKeyOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretKeyOption").field("file", &self.file).finish_non_exhaustive()
+    }
+}
+
+/// The deployment's secret key and where it came from.
+pub fn resolve_secret_key(database_url: &str, option: &SecretKeyOption) -> anyhow::Result<(SecretKey, KeySource)> {
+    if let Some(text) = option.base64.as_deref().filter(|t| !t.trim().is_empty()) {
+        return Ok((SecretKey::from_base64(text, "OMS_SECRET_KEY")?, KeySource::Environment));
+    }
+    if let Some(file) = &option.file {
+        return Ok((SecretKey::load_file(file)?, KeySource::File(file.clone())));
+    }
+    if !database_url.starts_with("sqlite:") {
+        return Err(KeyError::Missing.into());
+    }
+    match SecretKey::path_beside_sqlite(database_url) {
+        Some(path) => {
+            let (key, created) = SecretKey::load_or_create(&path)?;
+            Ok((key, if created { KeySource::Generated(path) } else { KeySource::File(path) }))
+        }
+        None => Ok((SecretKey::generate(), KeySource::Ephemeral)),
+    }
+}
+
+/// Seals the secrets stored before there was sealing, strips the ones superseded versions still
+/// hold, and gives the database's config store the key. Says where the key came from.
+pub async fn use_secret_key(database: Database, key: &SecretKey, source: &KeySource) -> anyhow::Result<Database> {
+    match source {
+        KeySource::Generated(path) => tracing::warn!(
+            path = %path.display(),
+            key_id = %key.id(),
+            "no secret key given: generated one beside the SQLite database (mode 0600); keep it with the database's backups, without it the stored secrets are lost"
+        ),
+        KeySource::File(path) => {
+            tracing::info!(path = %path.display(), key_id = %key.id(), "stored secrets sealed with the key file")
+        }
+        KeySource::Environment => tracing::info!(key_id = %key.id(), "stored secrets sealed with OMS_SECRET_KEY"),
+        KeySource::Ephemeral => tracing::warn!("in-memory database without a secret key: a key for this process only"),
+    }
+    let secrets = Arc::new(SecretBox::new(key));
+    let report = reseal_stored(&database, None, &secrets)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot seal the stored secrets: {e}"))?;
+    if report.rewritten > 0 {
+        tracing::info!(
+            versions = report.rewritten,
+            "sealed secrets stored in plain text, and cleared superseded versions"
+        );
+    }
+    Ok(database.with_secrets(secrets))
+}
+
+/// `tenant-oms rotate-secret-key`: every stored secret opened with `old` and sealed with `new`,
+/// in one transaction. When the old key was the file beside a SQLite database, that file then
+/// gets the new key (after the commit: a crash in between leaves the new key in `new`'s file).
+pub async fn rotate_secret_key(
+    database: &Database,
+    database_url: &str,
+    old: &SecretKey,
+    new: &SecretKey,
+    old_source: &KeySource,
+) -> anyhow::Result<RotationReport> {
+    if old.id() == new.id() {
+        anyhow::bail!("the new key is the current key");
+    }
+    let report = reseal_stored(database, Some(&SecretBox::new(old)), &SecretBox::new(new))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot re-seal the stored secrets: {e}"))?;
+    if let KeySource::File(path) | KeySource::Generated(path) = old_source
+        && Some(path) == SecretKey::path_beside_sqlite(database_url).as_ref()
+    {
+        std::fs::write(path, format!("{}\n", new.to_base64()))
+            .map_err(|e| anyhow::anyhow!("re-sealed, but cannot write the new key to {}: {e}", path.display()))?;
+    }
+    Ok(report)
 }
 
 /// Connects, migrates, and returns the database.

@@ -61,6 +61,12 @@ enum Command {
         /// Without such a proxy, clients could name any host there.
         #[arg(long, env = "OMS_TRUST_PROXY")]
         trust_proxy: bool,
+        #[command(flatten)]
+        secret_key: SecretKeyArgs,
+        /// With --redis-url: how long requests are admitted without being counted once Redis
+        /// stops answering; after that each instance counts its own until Redis is back.
+        #[arg(long, env = "OMS_RATE_LIMIT_FAIL_OPEN_SECS", default_value_t = 60)]
+        rate_limit_fail_open_secs: u64,
     },
     /// Start on the embedded SQLite database with a demo tenant and print a bearer token.
     Demo {
@@ -68,6 +74,8 @@ enum Command {
         listen: String,
         #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
         database_url: String,
+        #[command(flatten)]
+        secret_key: SecretKeyArgs,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -104,6 +112,39 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Re-seal every stored secret under a new key, in one transaction. Stop every instance
+    /// first and start them again with the new key: an instance still holding the old key can
+    /// no longer read the config.
+    RotateSecretKey {
+        #[arg(long, env = "OMS_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+        database_url: String,
+        /// PostgreSQL only: the deployment's schema.
+        #[arg(long, env = "OMS_DATABASE_SCHEMA")]
+        database_schema: Option<String>,
+        /// The current key (or `OMS_SECRET_KEY`; on SQLite, the key file beside the database).
+        #[command(flatten)]
+        secret_key: SecretKeyArgs,
+        /// The new key: a file holding the base64 of 32 bytes, created (mode 0600) if missing.
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
+}
+
+/// The key that seals stored secrets: `OMS_SECRET_KEY` (base64 of 32 bytes; an environment
+/// variable only, so it never shows in a process list) or this file holding it.
+#[derive(clap::Args, Clone, Default)]
+struct SecretKeyArgs {
+    /// A file holding the base64 of the 32-byte key that seals stored secrets (every instance
+    /// needs the same). Without it or `OMS_SECRET_KEY`, SQLite gets a key file beside the
+    /// database and PostgreSQL refuses to start.
+    #[arg(long, env = "OMS_SECRET_KEY_FILE")]
+    secret_key_file: Option<PathBuf>,
+}
+
+impl SecretKeyArgs {
+    fn option(&self) -> app::SecretKeyOption {
+        app::SecretKeyOption { base64: std::env::var("OMS_SECRET_KEY").ok(), file: self.secret_key_file.clone() }
+    }
 }
 
 #[derive(Subcommand)]
@@ -120,6 +161,8 @@ enum ConfigCommand {
         /// deployments can share one database.
         #[arg(long, env = "OMS_DATABASE_SCHEMA")]
         database_schema: Option<String>,
+        #[command(flatten)]
+        secret_key: SecretKeyArgs,
     },
 }
 
@@ -150,6 +193,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             no_graphiql,
             metrics_listen,
             trust_proxy,
+            secret_key,
+            rate_limit_fail_open_secs,
         } => {
             let source = match saas_config {
                 Some(path) => {
@@ -159,24 +204,38 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => app::ConfigSource::Stored,
             };
-            let events =
-                app::EventsSettings { redis_url, redis_stream, allow_private_webhook_urls, ..Default::default() };
+            let events = app::EventsSettings {
+                redis_url,
+                redis_stream,
+                allow_private_webhook_urls,
+                rate_limit_fail_open: Some(Duration::from_secs(rate_limit_fail_open_secs)),
+                ..Default::default()
+            };
             let http = HttpConfig {
                 graphiql: !no_graphiql,
                 metrics_route: metrics_listen.is_none(),
                 trust_proxy,
                 ..HttpConfig::default()
             };
-            let database =
-                Target { url: &database_url, schema: database_schema.as_deref(), durability: Durability::Full };
+            let database = Target {
+                url: &database_url,
+                schema: database_schema.as_deref(),
+                durability: Durability::Full,
+                secret_key: secret_key.option(),
+            };
             let listeners = Listeners { api: &listen, metrics: metrics_listen.as_deref() };
             start(listeners, database, source, http, events, None).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { listen, database_url } => {
+        Command::Demo { listen, database_url, secret_key } => {
             let demo = demo::prepare(Duration::from_secs(24 * 3600));
             let source = app::ConfigSource::Seed(demo.config);
-            let database = Target { url: &database_url, schema: None, durability: Durability::Normal };
+            let database = Target {
+                url: &database_url,
+                schema: None,
+                durability: Durability::Normal,
+                secret_key: secret_key.option(),
+            };
             let listeners = Listeners { api: &listen, metrics: None };
             let events = app::EventsSettings::default();
             // The demo's GraphiQL starts with the demo's token in its headers editor.
@@ -212,9 +271,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         }
-        Command::Config { command: ConfigCommand::Import { file, database_url, database_schema } } => {
+        Command::Config { command: ConfigCommand::Import { file, database_url, database_schema, secret_key } } => {
             let config = load_valid(&file)?;
+            // Before anything is opened: without a key, nothing is touched. The file's secrets are
+            // plain text; the store seals them.
+            let (key, source) = app::resolve_secret_key(&database_url, &secret_key.option())?;
             let database = app::open_database(&database_url, database_schema.as_deref(), Durability::Full).await?;
+            let database = app::use_secret_key(database, &key, &source).await?;
             let report =
                 infrastructure::config::import(database.config_store().as_ref(), &config, &file.display().to_string())
                     .await
@@ -234,6 +297,23 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             print!("{}", interfaces::graphql::sdl());
             Ok(ExitCode::SUCCESS)
         }
+        Command::RotateSecretKey { database_url, database_schema, secret_key, new_key_file } => {
+            let database = app::open_database(&database_url, database_schema.as_deref(), Durability::Full).await?;
+            let (old, source) = app::resolve_secret_key(&database_url, &secret_key.option())?;
+            let (new, created) = infrastructure::secrets::SecretKey::load_or_create(&new_key_file)?;
+            if created {
+                println!("generated a new key in {} (mode 0600)", new_key_file.display());
+            }
+            let report = app::rotate_secret_key(&database, &database_url, &old, &new, &source).await?;
+            println!(
+                "re-sealed {} stored config version(s) under key {} (was {}); start every instance with --secret-key-file {}",
+                report.rewritten,
+                new.id(),
+                old.id(),
+                new_key_file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -242,6 +322,7 @@ struct Target<'a> {
     url: &'a str,
     schema: Option<&'a str>,
     durability: Durability,
+    secret_key: app::SecretKeyOption,
 }
 
 /// Where the API is served, and `/metrics` when it has an address of its own.
@@ -258,7 +339,9 @@ async fn start(
     events: app::EventsSettings,
     demo_token: Option<String>,
 ) -> anyhow::Result<()> {
+    let (key, key_source) = app::resolve_secret_key(target.url, &target.secret_key)?;
     let database = app::open_database(target.url, target.schema, target.durability).await?;
+    let database = app::use_secret_key(database, &key, &key_source).await?;
     let database_url = target.url;
     let app = app::build_with(&database, source, http, events).await?;
     let listen = listeners.api;

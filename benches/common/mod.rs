@@ -18,6 +18,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use tokio::process::{Child, Command};
 
+/// The key that seals the benches' stored secrets: bench-only, like the signing key below.
+pub const BENCH_SECRET_KEY: &str = "H4f0l3vQ2m8xN5cK9pR1sT6uW3yZ7aB0dE4gJ8kM2nQ=";
+
 /// Test-only 2048-bit RSA key pair, generated for the benches and used nowhere else: the bench
 /// signs with the private half, the server's tenant IdP verifies with the public half.
 pub const PRIVATE_KEY_PEM: &[u8] = include_bytes!("../fixtures/bench_rsa.key.pem");
@@ -122,6 +125,8 @@ impl Server {
             // make the bench measure logging.
             .env_remove("RUST_LOG")
             .env_remove("OMS_LOG_FORMAT")
+            // PostgreSQL needs the deployment's key for stored secrets; a bench-only one.
+            .env("OMS_SECRET_KEY", BENCH_SECRET_KEY)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)

@@ -6,5 +6,7 @@ pub mod config;
 pub mod event_bus;
 pub mod identity;
 pub mod persistence;
+pub mod rate_limits;
+pub mod secrets;
 pub mod webhooks_in;
 pub mod webhooks_out;

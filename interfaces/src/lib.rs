@@ -43,4 +43,7 @@ pub struct Services {
     pub metrics: Option<Arc<dyn http::MetricsExport>>,
     /// Signed inbound webhooks: partners' orders and carriers' tracking reports.
     pub webhooks_in: Arc<WebhookIntake>,
+    /// Where the tenants' `requests_per_minute` are counted: Redis, shared by the fleet, with
+    /// `--redis-url`; None counts in this process.
+    pub rate_limits: Option<Arc<dyn application::ports::RateLimitStore>>,
 }

@@ -10,6 +10,7 @@ mod identity;
 mod inbound;
 mod outbox_reader;
 mod provider_directory;
+mod rate_limits;
 mod store;
 mod tenants;
 mod webhook_deliveries;
@@ -34,6 +35,7 @@ pub use inbound::{
 };
 pub use outbox_reader::{EventPage, FeedQuery, OutboxReader, TimelineQuery};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
+pub use rate_limits::{RateLimitStore, RetryAfter};
 pub use store::{
     CurrencyTotals, IdempotencyRecord, LedgerFilter, LedgerPage, LedgerQuery, OrderCursor, OrderFilter, OrderPage,
     OrderQuery, OrderSort, OrderStore, OrderTx, OutboxEvent, StoreError, Taken, writes_own_tenant,

@@ -35,6 +35,7 @@ pub use model::{
     PlanLimits, ProviderConfig, SaasConfig, TenantConfig, TenantEntry, WebhookConfig,
 };
 pub use permissions::{ALL_PLAN_PERMISSIONS, is_provider_permission, is_tenant_permission, tenant_permissions};
+pub(crate) use secret::SECRET_KEYS;
 pub use secret::Secret;
 pub use service::ConfigService;
 pub use unknown_keys::UnknownKeys;

@@ -71,6 +71,21 @@ impl RedisEventBus {
         self
     }
 
+    /// Another connection to the same Redis, for work that must not queue behind the event
+    /// traffic (the request-rate counters), with its own timeout for connecting and answering.
+    pub async fn extra_connection(&self, timeout: std::time::Duration) -> Result<ConnectionManager, RedisBusError> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(timeout);
+        let unreachable = |reason: String| RedisBusError::Unreachable { url: self.shown_url.clone(), reason };
+        tokio::time::timeout(timeout * 4, ConnectionManager::new_with_config(self.client.clone(), config))
+            .await
+            .map_err(|_| unreachable("timed out".to_owned()))?
+            .map_err(|error| unreachable(self.redactor.text(&error)))
+    }
+
     pub fn options(&self) -> &RedisBusOptions {
         &self.options
     }

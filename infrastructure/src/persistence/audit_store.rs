@@ -10,7 +10,18 @@ use sea_orm::{
     Select,
 };
 
-use super::{entities::audit_log, errors::store_error, mapping, order_store::begin_write};
+use super::{
+    entities::audit_log,
+    errors::store_error,
+    mapping,
+    order_store::end_read,
+    scope::{Scope, begin_read, begin_write},
+};
+
+/// A tenant's records, or the platform's own (whose rows no tenant scope admits).
+fn scope_of(tenant: Option<&TenantId>) -> Scope<'_> {
+    tenant.map_or(Scope::Platform, |t| Scope::Tenant(t.as_str()))
+}
 
 /// Largest page served; a bigger `first` gets this many with `has_next_page` set.
 pub(super) const MAX_PAGE: u64 = 500;
@@ -29,13 +40,15 @@ impl AuditLog for SeaAuditLog {
     /// must therefore not hold an open `OrderTx` of the same database while it waits for this.
     async fn record(&self, record: &AuditRecord) -> Result<(), StoreError> {
         let row = mapping::audit_row(record)?.into_active_model();
-        let tx = begin_write(&self.writer).await?;
+        let tx = begin_write(&self.writer, scope_of(record.tenant_id.as_ref())).await?;
         audit_log::Entity::insert(row).exec_without_returning(&tx).await.map_err(store_error)?;
         tx.commit().await.map_err(store_error)
     }
 
     async fn query(&self, tenant: Option<&TenantId>, query: &AuditQuery) -> Result<AuditPage, StoreError> {
-        let mut rows = page(tenant, query).all(&self.reader).await.map_err(store_error)?;
+        let tx = begin_read(&self.reader, scope_of(tenant)).await?;
+        let rows = page(tenant, query).all(&tx).await.map_err(store_error)?;
+        let mut rows = end_read(tx, rows).await?;
         let wanted = usize::try_from(query.first.min(MAX_PAGE)).unwrap_or(usize::MAX);
         let has_next_page = rows.len() > wanted;
         rows.truncate(wanted);

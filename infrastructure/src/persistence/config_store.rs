@@ -22,7 +22,7 @@ use super::{
     entities::{audit_log, config_versions, tenant_counters},
     errors::store_error,
     mapping,
-    order_store::begin_write,
+    scope::{Scope, begin_write},
 };
 
 /// The revision counter's row in `tenant_counters`: `TenantId` refuses the empty string, so no
@@ -100,7 +100,9 @@ impl ConfigStore for SeaConfigStore {
         }
         let count = i64::try_from(writes.len())
             .map_err(|_| StoreError::Internal(format!("{} config writes in one call", writes.len())))?;
-        let tx = begin_write(&self.writer).await?;
+        // Platform: the revision counter's row belongs to no tenant, and the audit record of a
+        // provider's change may name any tenant. `config_versions` itself has no tenant column.
+        let tx = begin_write(&self.writer, Scope::Platform).await?;
         let last_revision = take_revisions(&tx, count).await?;
         // Read once the revisions are ours, so times run in revision order (one clock allowing).
         // Both backends keep microseconds: what `write` returns is what later reads return.
@@ -126,6 +128,7 @@ impl ConfigStore for SeaConfigStore {
                 .exec_without_returning(&tx)
                 .await
                 .map_err(store_error)?;
+            strip_superseded(&tx, write.kind, &write.key, version.version).await?;
             stored.push(version);
         }
         if let Some(record) = audit {
@@ -187,6 +190,93 @@ async fn take_revisions(tx: &DatabaseTransaction, count: i64) -> Result<i64, Sto
         .await
         .map_err(store_error)?;
     Ok(counter.value)
+}
+
+/// Only the latest version of a document holds its (sealed) secrets: the versions it supersedes
+/// lose theirs in the transaction that supersedes them, so a rotated secret leaves no copy in
+/// the history, sealed or not. After the first edit there is at most one such version: the one
+/// just superseded.
+async fn strip_superseded(
+    tx: &DatabaseTransaction,
+    kind: ConfigKind,
+    key: &str,
+    latest: i64,
+) -> Result<(), StoreError> {
+    use config_versions::Column as C;
+    let holding = config_versions::Entity::find()
+        .filter(C::Kind.eq(kind.as_str()))
+        .filter(C::Key.eq(key))
+        .filter(C::Version.lt(latest))
+        .filter(C::Document.contains(format!("\"{}\"", crate::secrets::SEALED_FIELD)))
+        .all(tx)
+        .await
+        .map_err(store_error)?;
+    for row in holding {
+        let mut document: serde_json::Value = serde_json::from_str(&row.document)
+            .map_err(|e| StoreError::Internal(format!("stored config document is not JSON: {e}")))?;
+        if crate::secrets::strip_sealed(&mut document) {
+            rewrite_document(tx, &row, &document).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces one stored version's document in place (the version, its time and its summary stay).
+pub(super) async fn rewrite_document(
+    tx: &DatabaseTransaction,
+    row: &config_versions::Model,
+    document: &serde_json::Value,
+) -> Result<(), StoreError> {
+    use config_versions::Column as C;
+    let text = serde_json::to_string(document).map_err(|e| StoreError::Internal(e.to_string()))?;
+    config_versions::Entity::update_many()
+        .col_expr(C::Document, Expr::value(text))
+        .filter(C::Kind.eq(row.kind.as_str()))
+        .filter(C::Key.eq(row.key.as_str()))
+        .filter(C::Version.eq(row.version))
+        .exec(tx)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// Every stored config document, each version passed to `rewrite` (with whether it is its
+/// document's latest); a `Some` answer replaces the stored document. One transaction, queued
+/// behind config writers like one of them (it takes the revision counter first), which it does
+/// not advance: the documents mean what they meant. Returns how many versions were rewritten.
+pub(super) async fn rewrite_all(
+    writer: &DatabaseConnection,
+    mut rewrite: impl FnMut(ConfigKind, &str, bool, &serde_json::Value) -> Result<Option<serde_json::Value>, String>,
+) -> Result<u64, StoreError> {
+    use config_versions::Column as C;
+    let tx = begin_write(writer, Scope::Platform).await?;
+    take_revisions(&tx, 0).await?;
+    let rows = config_versions::Entity::find()
+        .order_by_asc(C::Kind)
+        .order_by_asc(C::Key)
+        .order_by_desc(C::Version)
+        .all(&tx)
+        .await
+        .map_err(store_error)?;
+    let mut rewritten = 0;
+    let mut previous: Option<(String, String)> = None;
+    for row in rows {
+        // Newest first within a document: the first row of each (kind, key) is its latest.
+        let latest = previous.as_ref().is_none_or(|(kind, key)| *kind != row.kind || *key != row.key);
+        previous = Some((row.kind.clone(), row.key.clone()));
+        let kind = ConfigKind::parse(&row.kind)
+            .ok_or_else(|| StoreError::Internal(format!("unknown config kind '{}'", row.kind)))?;
+        let document: serde_json::Value = serde_json::from_str(&row.document)
+            .map_err(|e| StoreError::Internal(format!("stored config document is not JSON: {e}")))?;
+        let replacement = rewrite(kind, &row.key, latest, &document)
+            .map_err(|e| StoreError::Internal(format!("{} {} version {}: {e}", row.kind, row.key, row.version)))?;
+        if let Some(replacement) = replacement {
+            rewrite_document(&tx, &row, &replacement).await?;
+            rewritten += 1;
+        }
+    }
+    tx.commit().await.map_err(store_error)?;
+    Ok(rewritten)
 }
 
 /// The latest stored version of (kind, key), 0 when there is none: a primary-key lookup.

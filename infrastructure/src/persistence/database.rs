@@ -7,12 +7,23 @@ use application::ports::{
     AuditLog, ConfigStore, OrderStore, OutboxReader, OutboxRelayStore, StoreError, WebhookDeliveries,
 };
 use sea_orm::DatabaseConnection;
+
+use crate::secrets::{SealedConfigStore, SecretBox};
 use sea_orm_migration::MigratorTrait;
 
 use super::{
-    audit_store::SeaAuditLog, config_store::SeaConfigStore, errors::store_error, group_commit::GroupCommit,
-    migrations::Migrator, order_store::SeaOrderStore, outbox_reader::SeaOutboxReader, outbox_relay::SeaOutboxRelay,
-    postgres, sqlite, webhook_store::SeaWebhookDeliveries,
+    audit_store::SeaAuditLog,
+    config_store::SeaConfigStore,
+    errors::store_error,
+    group_commit::GroupCommit,
+    migrations::Migrator,
+    order_store::{SeaOrderStore, end_read},
+    outbox_reader::SeaOutboxReader,
+    outbox_relay::SeaOutboxRelay,
+    postgres,
+    scope::{Scope, begin_read},
+    sqlite,
+    webhook_store::SeaWebhookDeliveries,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +44,11 @@ pub struct Database {
     pub(super) group: Option<Arc<GroupCommit>>,
     /// Wakes this process's background workers when a commit gave them work.
     pub(super) signals: Arc<Signals>,
+    /// PostgreSQL: where migrations connect, as the URL's own user.
+    pub(super) admin: Option<Arc<postgres::Admin>>,
+    /// The deployment's key for stored secrets (`with_secrets`): the config store seals the
+    /// secrets it writes and opens those it reads.
+    pub(super) secrets: Option<Arc<SecretBox>>,
 }
 
 /// In-process wake-ups: a worker waits on one of these or its poll interval, whichever comes
@@ -96,7 +112,10 @@ impl Database {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self.backend {
             Backend::Sqlite => Migrator::up(&self.writer, None).await.map_err(store_error),
-            Backend::Postgres => postgres::migrate(&self.writer).await,
+            Backend::Postgres => match &self.admin {
+                Some(admin) => postgres::migrate(admin).await,
+                None => Err(StoreError::Internal("this PostgreSQL handle cannot migrate".to_owned())),
+            },
         }
     }
 
@@ -152,12 +171,45 @@ impl Database {
     }
 
     /// Versioned configuration documents: reads on the read pool, writes on the write pool.
+    /// With `with_secrets`, secrets are sealed in storage and plain text to the caller; without
+    /// (tests of the store itself), documents are stored as given. `serve` refuses to run
+    /// without.
     pub fn config_store(&self) -> Arc<dyn ConfigStore> {
-        Arc::new(SeaConfigStore {
+        let store: Arc<dyn ConfigStore> = Arc::new(SeaConfigStore {
             reader: self.reader.clone(),
             writer: self.writer.clone(),
             _alive: self.alive.clone(),
-        })
+        });
+        match &self.secrets {
+            Some(secrets) => Arc::new(SealedConfigStore::new(store, secrets.clone())),
+            None => store,
+        }
+    }
+
+    /// This handle's config store seals secrets under `secrets` from now on.
+    pub fn with_secrets(mut self, secrets: Arc<SecretBox>) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
+    /// Whether `with_secrets` gave this handle a key.
+    pub fn seals_secrets(&self) -> bool {
+        self.secrets.is_some()
+    }
+
+    /// Rewrites stored config documents in place, in one transaction: `rewrite` sees every
+    /// version (and whether it is its document's latest) and answers a replacement or `None`.
+    /// For re-sealing secrets (`secrets::reseal_stored`); no new version, no new revision.
+    pub async fn rewrite_config_documents(
+        &self,
+        rewrite: impl FnMut(
+            application::ports::ConfigKind,
+            &str,
+            bool,
+            &serde_json::Value,
+        ) -> Result<Option<serde_json::Value>, String>,
+    ) -> Result<u64, StoreError> {
+        super::config_store::rewrite_all(&self.writer, rewrite).await
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -197,15 +249,16 @@ impl Database {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
         use super::entities::outbox_events;
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant)).await?;
         let rows = outbox_events::Entity::find()
             .filter(outbox_events::Column::TenantId.eq(tenant))
             .filter(outbox_events::Column::AggregateId.eq(aggregate_id))
             .order_by_asc(outbox_events::Column::AggregateVersion)
             .order_by_asc(outbox_events::Column::Id)
-            .all(&self.reader)
+            .all(&tx)
             .await
             .map_err(store_error)?;
-        Ok(rows.into_iter().map(|row| row.event_type).collect())
+        end_read(tx, rows.into_iter().map(|row| row.event_type).collect()).await
     }
 
     /// How many outbox events wait for the relay (served by the partial index of unpublished
@@ -214,11 +267,21 @@ impl Database {
         use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
         use super::entities::outbox_events;
-        outbox_events::Entity::find()
-            .filter(outbox_events::Column::PublishedAt.is_null())
-            .count(&self.reader)
-            .await
-            .map_err(store_error)
+        // Platform: the backlog of every tenant.
+        let tx = begin_read(&self.reader, Scope::Platform).await?;
+        let backlog =
+            outbox_events::Entity::find().filter(outbox_events::Column::PublishedAt.is_null()).count(&tx).await;
+        end_read(tx, backlog.map_err(store_error)?).await
+    }
+
+    /// Tests: a connection as the URL's own user (on PostgreSQL the tables' owner, not held to
+    /// row-level security when a superuser), for DDL and for writing around the stores.
+    #[cfg(test)]
+    pub(super) async fn owner_connection(&self) -> DatabaseConnection {
+        match &self.admin {
+            Some(admin) => postgres::owner_connection(admin).await.expect("an owner connection"),
+            None => self.writer.clone(),
+        }
     }
 
     /// The oldest event still waiting for the relay, when it occurred: how far behind the relay

@@ -15,7 +15,10 @@ use application::ports::StoreError;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
-use super::{errors::store_error, order_store::begin_write};
+use super::{
+    errors::store_error,
+    scope::{Scope, begin_write},
+};
 
 /// Commands one commit may carry: bounds how long the first of them waits for its answer.
 const MAX_MEMBERS: usize = 64;
@@ -65,7 +68,9 @@ impl GroupCommit {
             full.commit().await?;
         }
         if guard.is_none() {
-            let tx = begin_write(&self.writer).await?;
+            // SQLite only, which has no row-level security; the batch holds every tenant's
+            // savepoints alike.
+            let tx = begin_write(&self.writer, Scope::Platform).await?;
             *guard = Some(Batch { tx, released: 0, settled: watch::channel(None).0 });
         }
         match guard.as_ref().expect("a batch is open").tx.begin().await {

@@ -25,6 +25,8 @@ mod order_tx;
 mod outbox_reader;
 mod outbox_relay;
 mod postgres;
+mod row_security;
+mod scope;
 mod sqlite;
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use domain::{Currency, OrderId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    QueryTrait,
     sea_query::{Alias, Expr, Func, Query},
 };
 
@@ -22,7 +22,14 @@ use super::{
     group_commit::GroupCommit,
     keys, listing, loading,
     order_tx::SeaOrderTx,
+    scope::{Scope, begin_read, begin_write},
 };
+
+/// Ends a read transaction (a commit: nothing was written) and hands back what it read.
+pub(super) async fn end_read<T>(tx: DatabaseTransaction, read: T) -> Result<T, StoreError> {
+    tx.commit().await.map_err(store_error)?;
+    Ok(read)
+}
 
 /// 2^32: splits an amount into the halves `trial_balance` sums.
 const HALF: i64 = 1 << 32;
@@ -38,15 +45,6 @@ pub(super) struct SeaOrderStore {
     pub(super) _alive: std::sync::Arc<()>,
 }
 
-/// A write transaction on the write pool. IMMEDIATE takes SQLite's write lock at BEGIN: a
-/// transaction that read first and wrote later could otherwise fail to upgrade its lock.
-/// PostgreSQL ignores the option.
-pub(super) async fn begin_write(writer: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
-    let options =
-        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
-    writer.begin_with_options(options).await.map_err(store_error)
-}
-
 #[async_trait]
 impl OrderStore for SeaOrderStore {
     async fn begin(&self, tenant: &TenantId) -> Result<Box<dyn OrderTx>, StoreError> {
@@ -55,37 +53,45 @@ impl OrderStore for SeaOrderStore {
                 let (savepoint, membership) = group.join().await?;
                 (savepoint, Some(membership))
             }
-            None => (begin_write(&self.writer).await?, None),
+            None => (begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?, None),
         };
         Ok(Box::new(SeaOrderTx::new(tx, batch, tenant.clone(), self.signals.clone())))
     }
 
     async fn order(&self, tenant: &TenantId, id: OrderId) -> Result<Option<Order>, StoreError> {
-        loading::one(&self.reader, loading::by_id(tenant, id)).await
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
+        let order = loading::one(&tx, loading::by_id(tenant, id)).await?;
+        end_read(tx, order).await
     }
 
     async fn order_by_external_ref(&self, tenant: &TenantId, external_ref: &str) -> Result<Option<Order>, StoreError> {
-        loading::one(&self.reader, loading::by_external_ref(tenant, external_ref)).await
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
+        let order = loading::one(&tx, loading::by_external_ref(tenant, external_ref)).await?;
+        end_read(tx, order).await
     }
 
     async fn order_of_shipment(&self, tenant: &TenantId, id: ShipmentId) -> Result<Option<Order>, StoreError> {
-        loading::one(&self.reader, loading::by_shipment(tenant, id)).await
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
+        let order = loading::one(&tx, loading::by_shipment(tenant, id)).await?;
+        end_read(tx, order).await
     }
 
     async fn orders(&self, tenant: &TenantId, query: &OrderQuery) -> Result<OrderPage, StoreError> {
         let page = listing::page(tenant, query, self.reader.get_database_backend())?;
-        let mut rows = page.all(&self.reader).await.map_err(store_error)?;
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
+        let mut rows = page.all(&tx).await.map_err(store_error)?;
         let wanted = usize::try_from(query.first.min(listing::MAX_PAGE)).unwrap_or(usize::MAX);
         let has_next_page = rows.len() > wanted;
         rows.truncate(wanted);
-        let orders = loading::whole(&self.reader, rows).await?;
-        Ok(OrderPage { orders, has_next_page })
+        let orders = loading::whole(&tx, rows).await?;
+        end_read(tx, OrderPage { orders, has_next_page }).await
     }
 
     async fn ledger_entries(&self, tenant: &TenantId, query: &LedgerQuery) -> Result<LedgerPage, StoreError> {
         use journal_entries::Column as E;
         let f = &query.filter;
         let wanted = query.first.min(listing::MAX_PAGE);
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
         let ids: Vec<String> = journal_entries::Entity::find()
             .select_only()
             .column(E::Id)
@@ -104,13 +110,13 @@ impl OrderStore for SeaOrderStore {
             .order_by_asc(E::Id)
             .limit(wanted + 1)
             .into_tuple()
-            .all(&self.reader)
+            .all(&tx)
             .await
             .map_err(store_error)?;
         let has_next_page = ids.len() as u64 > wanted;
         let page = &ids[..ids.len().min(usize::try_from(wanted).unwrap_or(usize::MAX))];
-        let entries = loading::entries_by_id(&self.reader, tenant.as_str(), page).await?;
-        Ok(LedgerPage { entries, has_next_page })
+        let entries = loading::entries_by_id(&tx, tenant.as_str(), page).await?;
+        end_read(tx, LedgerPage { entries, has_next_page }).await
     }
 
     async fn trial_balance(&self, tenant: &TenantId) -> Result<Vec<CurrencyTotals>, StoreError> {
@@ -123,6 +129,7 @@ impl OrderStore for SeaOrderStore {
         let amount = || Expr::col((journal_postings::Entity, P::AmountMinor));
         // PostgreSQL sums BIGINT as NUMERIC; the cast brings it back to one integer type.
         let sum = |half: Expr| Func::cast_as(Func::sum(half), Alias::new("BIGINT"));
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
         let rows: Vec<(String, String, i64, i64)> = journal_postings::Entity::find()
             .select_only()
             .column(P::Currency)
@@ -134,9 +141,10 @@ impl OrderStore for SeaOrderStore {
             .group_by(P::Side)
             .order_by_asc(P::Currency)
             .into_tuple()
-            .all(&self.reader)
+            .all(&tx)
             .await
             .map_err(store_error)?;
+        end_read(tx, ()).await?;
         let mut totals: Vec<CurrencyTotals> = Vec::new();
         for (code, side, high, low) in rows {
             let currency = Currency::new(&code)

@@ -9,7 +9,13 @@ use domain::TenantId;
 use sea_orm::{DatabaseConnection, EntityTrait, Statement, Value};
 use uuid::Uuid;
 
-use super::{entities::outbox_events, errors::store_error, postgres::LOCK_TIMEOUT};
+use super::{
+    entities::outbox_events,
+    errors::store_error,
+    order_store::end_read,
+    postgres::LOCK_TIMEOUT,
+    scope::{Scope, begin_read},
+};
 
 /// Every column of the row, as the entity reads it.
 const COLUMNS: &str = "id, tenant_id, event_type, aggregate_id, aggregate_version, occurred_at, payload, published_at";
@@ -30,13 +36,21 @@ impl SeaOutboxReader {
         }
     }
 
-    /// Runs a page query that asked for one row more than `first`.
-    async fn page(&self, sql: &str, values: Vec<Value>, first: u64) -> Result<EventPage, StoreError> {
-        let mut rows = outbox_events::Entity::find()
+    /// Runs a page query of the tenant's that asked for one row more than `first`.
+    async fn page(
+        &self,
+        tenant: &TenantId,
+        sql: &str,
+        values: Vec<Value>,
+        first: u64,
+    ) -> Result<EventPage, StoreError> {
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
+        let rows = outbox_events::Entity::find()
             .from_raw_sql(self.statement(sql, values))
-            .all(&self.reader)
+            .all(&tx)
             .await
             .map_err(store_error)?;
+        let mut rows = end_read(tx, rows).await?;
         let has_next_page = rows.len() as u64 > first;
         rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
         let events = rows.into_iter().map(envelope).collect::<Result<Vec<_>, _>>()?;
@@ -73,7 +87,7 @@ impl OutboxReader for SeaOutboxReader {
         }
         values.push(limit(query.first));
         sql.push_str(&format!(" ORDER BY aggregate_version, id LIMIT ${}", values.len()));
-        self.page(&sql, values, query.first).await
+        self.page(tenant, &sql, values, query.first).await
     }
 
     /// Served by `ix_outbox_events_tenant_id (tenant_id, id)`: the cursor is the id itself, so
@@ -102,7 +116,7 @@ impl OutboxReader for SeaOutboxReader {
         }
         values.push(limit(query.first));
         sql.push_str(&format!(" ORDER BY id LIMIT ${}", values.len()));
-        self.page(&sql, values, query.first).await
+        self.page(tenant, &sql, values, query.first).await
     }
 }
 

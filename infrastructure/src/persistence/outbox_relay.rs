@@ -13,12 +13,15 @@ use chrono::{DateTime, Utc};
 use domain::TenantId;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
-    TransactionTrait,
     sea_query::{Expr, LockBehavior, LockType},
 };
 use uuid::Uuid;
 
-use super::{entities::outbox_events, errors::store_error, order_store::begin_write};
+use super::{
+    entities::outbox_events,
+    errors::store_error,
+    scope::{Scope, begin_read, begin_write},
+};
 
 pub(super) struct SeaOutboxRelay {
     pub(super) postgres: bool,
@@ -40,7 +43,7 @@ impl OutboxRelayStore for SeaOutboxRelay {
 
     /// No index serves `published_at >= since`: a scan of the outbox, once per loss of the bus.
     async fn republish_since(&self, since: DateTime<Utc>) -> Result<u64, StoreError> {
-        let tx = begin_write(&self.writer).await?;
+        let tx = begin_write(&self.writer, Scope::Platform).await?;
         let marked = outbox_events::Entity::update_many()
             .col_expr(outbox_events::Column::PublishedAt, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(outbox_events::Column::PublishedAt.gte(since))
@@ -54,7 +57,8 @@ impl OutboxRelayStore for SeaOutboxRelay {
 
 impl SeaOutboxRelay {
     async fn relay_locked(&self, limit: usize, bus: &dyn EventBus) -> Result<usize, RelayError> {
-        let tx = self.writer.begin().await.map_err(store_error)?;
+        // Platform: the relay publishes every tenant's events, in the order they were written.
+        let tx = begin_read(&self.writer, Scope::Platform).await?;
         let backend = tx.get_database_backend();
         let taken = tx
             .query_one_raw(Statement::from_string(backend, RELAY_LOCK))
@@ -84,14 +88,16 @@ impl SeaOutboxRelay {
     }
 
     async fn relay_single(&self, limit: usize, bus: &dyn EventBus) -> Result<usize, RelayError> {
-        let rows = unpublished(limit).all(&self.reader).await.map_err(store_error)?;
+        let read = begin_read(&self.reader, Scope::Platform).await?;
+        let rows = unpublished(limit).all(&read).await.map_err(store_error)?;
+        read.commit().await.map_err(store_error)?;
         if rows.is_empty() {
             return Ok(0);
         }
         let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
         let events = rows.into_iter().map(envelope).collect::<Result<Vec<_>, _>>()?;
         bus.publish(&events).await?;
-        let tx = begin_write(&self.writer).await?;
+        let tx = begin_write(&self.writer, Scope::Platform).await?;
         mark_published(&tx, ids).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(events.len())

@@ -10,6 +10,7 @@ use super::{
     database::{Backend, Database},
     errors::store_error,
     migrations::Migrator,
+    row_security,
 };
 
 /// Enough for a burst of requests on a small host without exhausting PostgreSQL's default 100.
@@ -37,11 +38,30 @@ const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
 const RANDOM_PAGE_COST: &str = "1.1";
 
 pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database, StoreError> {
-    let mut options = options(url);
     if let Some(schema) = schema {
-        create_schema(url, schema).await?;
-        options.set_schema_search_path(schema);
+        check_schema_name(schema)?;
     }
+    // Before the pool opens its first connection: a privileged user's connections switch to the
+    // app role as they open, so the role must exist by then.
+    let admin = admin_connection(url, None).await?;
+    if let Some(schema) = schema {
+        // The name was checked above, so quoting it is enough; DDL takes no bind parameters.
+        admin.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await.map_err(store_error)?;
+    }
+    admin.execute_unprepared(&row_security::ensure_role_sql()).await.map_err(store_error)?;
+    admin.close().await.map_err(store_error)?;
+
+    let mut options = options(url, schema);
+    let enter_app_role = row_security::enter_app_role_sql();
+    options.map_sqlx_postgres_pool_opts(move |pool| {
+        let sql = enter_app_role.clone();
+        pool.after_connect(move |conn, _| {
+            let sql = sql.clone();
+            Box::pin(async move {
+                sea_orm::sqlx::Executor::execute(conn, sea_orm::sqlx::AssertSqlSafe(sql)).await.map(|_| ())
+            })
+        })
+    });
     let pool = sea_orm::Database::connect(options).await.map_err(store_error)?;
     Ok(Database {
         backend: Backend::Postgres,
@@ -50,28 +70,38 @@ pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database,
         alive: Arc::new(()),
         group: None,
         signals: Arc::default(),
+        admin: Some(Arc::new(Admin { url: url.to_owned(), schema: schema.map(str::to_owned) })),
+        secrets: None,
     })
 }
 
-async fn create_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+/// Where migrations connect: the URL's own user (the tables' owner), in the deployment's schema.
+pub(super) struct Admin {
+    url: String,
+    schema: Option<String>,
+}
+
+/// One connection as the URL's user, without the switch to the app role: for DDL only.
+async fn admin_connection(url: &str, schema: Option<&str>) -> Result<DatabaseConnection, StoreError> {
+    let mut options = options(url, schema);
+    options.max_connections(1).min_connections(0);
+    sea_orm::Database::connect(options).await.map_err(store_error)
+}
+
+fn check_schema_name(schema: &str) -> Result<(), StoreError> {
     let valid = !schema.is_empty()
         && schema.len() <= 63
         && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !valid {
-        return Err(StoreError::Internal(format!(
-            "schema name '{schema}' must be 1-63 lower-case letters, digits or '_'"
-        )));
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::Internal(format!("schema name '{schema}' must be 1-63 lower-case letters, digits or '_'")))
     }
-    let mut options = options(url);
-    options.max_connections(1).min_connections(0);
-    let admin = sea_orm::Database::connect(options).await.map_err(store_error)?;
-    // The name was checked above, so quoting it is enough; DDL takes no bind parameters.
-    admin.execute_unprepared(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await.map_err(store_error)?;
-    admin.close().await.map_err(store_error)
 }
 
-fn options(url: &str) -> ConnectOptions {
+fn options(url: &str, schema: Option<&str>) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
+    let schema = schema.map(str::to_owned);
     options
         .max_connections(MAX_CONNECTIONS)
         .min_connections(1)
@@ -80,13 +110,18 @@ fn options(url: &str) -> ConnectOptions {
         .sqlx_logging(false)
         // Startup parameters, so every connection the pool ever opens has them, from its first
         // statement on; a SET after connecting would miss connections opened later.
-        .map_sqlx_postgres_opts(|o| {
-            o.statement_cache_capacity(STATEMENT_CACHE).options([
+        .map_sqlx_postgres_opts(move |o| {
+            let o = o.statement_cache_capacity(STATEMENT_CACHE).options([
                 ("statement_timeout", millis(STATEMENT_TIMEOUT)),
                 ("lock_timeout", millis(LOCK_TIMEOUT)),
                 ("idle_in_transaction_session_timeout", millis(IDLE_IN_TRANSACTION_TIMEOUT)),
                 ("random_page_cost", RANDOM_PAGE_COST.to_owned()),
-            ])
+            ]);
+            match &schema {
+                // Checked by `check_schema_name`: nothing to quote.
+                Some(schema) => o.options([("search_path", schema.clone())]),
+                None => o,
+            }
         });
     options
 }
@@ -95,14 +130,23 @@ fn millis(d: Duration) -> String {
     format!("{}ms", d.as_millis())
 }
 
-/// Migrations run in one transaction that lifts the statement timeout: building an index over a
+/// Migrations run on a connection of their own as the URL's user (the pool's connections may
+/// have switched to the app role, which owns nothing), in one transaction that lifts the statement timeout: building an index over a
 /// large table may take longer than any request should. `SET LOCAL` ends with the transaction,
 /// so the connection goes back to the pool with its limits. The lock timeout stays: a migration
 /// that cannot get its table lock soon fails and changes nothing, rather than queueing every
 /// request behind it. (No migration may therefore need to run outside a transaction.)
-pub(super) async fn migrate(pool: &DatabaseConnection) -> Result<(), StoreError> {
-    let tx = pool.begin().await.map_err(store_error)?;
+#[cfg(test)]
+pub(super) async fn owner_connection(admin: &Admin) -> Result<DatabaseConnection, StoreError> {
+    admin_connection(&admin.url, admin.schema.as_deref()).await
+}
+
+pub(super) async fn migrate(admin: &Admin) -> Result<(), StoreError> {
+    let conn = admin_connection(&admin.url, admin.schema.as_deref()).await?;
+    let tx = conn.begin().await.map_err(store_error)?;
     tx.execute_unprepared("SET LOCAL statement_timeout = 0").await.map_err(store_error)?;
     Migrator::up(&tx, None).await.map_err(store_error)?;
-    tx.commit().await.map_err(store_error)
+    row_security::secure_schema(&tx).await.map_err(store_error)?;
+    tx.commit().await.map_err(store_error)?;
+    conn.close().await.map_err(store_error)
 }

@@ -48,7 +48,16 @@ pub(super) async fn connect(url: &str, durability: Durability) -> Result<Databas
         reader
     };
     let group = Some(Arc::new(GroupCommit::new(writer.clone())));
-    Ok(Database { backend: Backend::Sqlite, reader, writer, alive, group, signals: Arc::default() })
+    Ok(Database {
+        backend: Backend::Sqlite,
+        reader,
+        writer,
+        alive,
+        group,
+        signals: Arc::default(),
+        admin: None,
+        secrets: None,
+    })
 }
 
 fn options(url: &str, durability: Durability, max_connections: u32, writer: bool) -> ConnectOptions {

@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
 use super::{
     errors::store_error,
-    order_store::begin_write,
+    scope::{Scope, begin_write},
     webhook_store::{SeaWebhookDeliveries, describe_failure, micros, read_health},
 };
 
@@ -36,7 +36,8 @@ impl SeaWebhookDeliveries {
         if attempts.is_empty() {
             return Ok(Vec::new());
         }
-        let tx = begin_write(&self.writer).await?;
+        // Platform: a batch holds the attempts of every tenant the dispatcher served.
+        let tx = begin_write(&self.writer, Scope::Platform).await?;
         for chunk in attempts.chunks(ROWS_PER_INSERT) {
             self.insert_attempts(&tx, chunk).await?;
         }

@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
 use super::{
     errors::store_error,
-    order_store::begin_write,
+    scope::{Scope, begin_write},
     webhook_store::{SeaWebhookDeliveries, column, micros, tenant, uuid},
 };
 
@@ -42,7 +42,8 @@ impl SeaWebhookDeliveries {
         // Only a hint for fairness: a poisoned lock's value is as good as any.
         let start = self.claim_cursor.lock().unwrap_or_else(|e| e.into_inner()).clone();
 
-        let tx = begin_write(&self.writer).await?;
+        // Platform: the dispatcher claims what is due across tenants, each within its share.
+        let tx = begin_write(&self.writer, Scope::Platform).await?;
         // (tenant, how many) in the order found, at most `limit` in all.
         let mut shares: Vec<(String, usize)> = Vec::new();
         let mut left = limit;
@@ -81,11 +82,12 @@ impl SeaWebhookDeliveries {
             return Ok(Vec::new());
         }
         let mut claimed = self.lease(&tx, &shares, now_us, lease_until).await?;
+        // In the claiming transaction, whose scope reads every tenant's events.
+        self.attach_payloads(&tx, &mut claimed).await?;
         tx.commit().await.map_err(store_error)?;
         if let Some((last, _)) = shares.last() {
             last.clone_into(&mut self.claim_cursor.lock().unwrap_or_else(|e| e.into_inner()));
         }
-        self.attach_payloads(&mut claimed).await?;
         claimed.sort_by_key(|d| d.id);
         Ok(claimed)
     }
@@ -162,13 +164,12 @@ impl SeaWebhookDeliveries {
     }
 
     /// The event each delivery sends, read in one query.
-    async fn attach_payloads(&self, claimed: &mut [DueDelivery]) -> Result<(), StoreError> {
+    async fn attach_payloads(&self, tx: &DatabaseTransaction, claimed: &mut [DueDelivery]) -> Result<(), StoreError> {
         if claimed.is_empty() {
             return Ok(());
         }
         let marks: Vec<String> = (1..=claimed.len()).map(|i| format!("${i}")).collect();
-        let payloads = self
-            .reader
+        let payloads = tx
             .query_all_raw(self.statement(
                 &format!("SELECT id, payload FROM outbox_events WHERE id IN ({})", marks.join(", ")),
                 claimed.iter().map(|d| Value::from(d.event_id.to_string())).collect(),

@@ -17,7 +17,12 @@ use domain::TenantId;
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, Statement, Value};
 use uuid::Uuid;
 
-use super::{database::Signals, errors::store_error, order_store::begin_write};
+use super::{
+    database::Signals,
+    errors::store_error,
+    order_store::end_read,
+    scope::{Scope, begin_read, begin_write},
+};
 
 /// Largest page served; a bigger `first` gets this many with `has_next_page` set.
 const MAX_PAGE: u64 = 100;
@@ -71,7 +76,8 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
         if deliveries.is_empty() {
             return Ok(());
         }
-        let tx = begin_write(&self.writer).await?;
+        // Platform: one call schedules the deliveries of every tenant an event batch touched.
+        let tx = begin_write(&self.writer, Scope::Platform).await?;
         for chunk in deliveries.chunks(SCHEDULED_PER_INSERT) {
             let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 5);
             let mut rows = Vec::with_capacity(chunk.len());
@@ -126,11 +132,13 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
     }
 
     async fn health(&self, tenant: &TenantId) -> Result<EndpointHealth, StoreError> {
-        read_health(self, &self.reader, tenant).await
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
+        let health = read_health(self, &tx, tenant).await?;
+        end_read(tx, health).await
     }
 
     async fn disable_endpoint(&self, tenant: &TenantId, at: DateTime<Utc>, reason: &str) -> Result<(), StoreError> {
-        let tx = begin_write(&self.writer).await?;
+        let tx = begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?;
         tx.execute_raw(self.statement(
             "INSERT INTO webhook_endpoints (tenant_id, disabled_at_us, disabled_reason) VALUES ($1, $2, $3) \
              ON CONFLICT (tenant_id) DO UPDATE SET disabled_at_us = excluded.disabled_at_us, \
@@ -143,7 +151,7 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
     }
 
     async fn enable_endpoint(&self, tenant: &TenantId) -> Result<(), StoreError> {
-        let tx = begin_write(&self.writer).await?;
+        let tx = begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?;
         tx.execute_raw(self.statement(
             "UPDATE webhook_endpoints SET disabled_at_us = NULL, disabled_reason = NULL, failing_since_us = NULL \
              WHERE tenant_id = $1",
@@ -157,7 +165,7 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
     }
 
     async fn redeliver(&self, tenant: &TenantId, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let tx = begin_write(&self.writer).await?;
+        let tx = begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?;
         let done = tx
             .execute_raw(self.statement(
                 "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at_us = $1, lease_until_us = NULL \
@@ -182,7 +190,7 @@ impl WebhookDeliveries for SeaWebhookDeliveries {
         since: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let tx = begin_write(&self.writer).await?;
+        let tx = begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?;
         let done = tx
             .execute_raw(self.statement(
                 "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at_us = $1, lease_until_us = NULL \
@@ -242,7 +250,8 @@ impl SeaWebhookDeliveries {
         }
         values.push(i64::try_from(first + 1).unwrap_or(i64::MAX).into());
         sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", values.len()));
-        let mut rows = self.reader.query_all_raw(self.statement(&sql, values)).await.map_err(store_error)?;
+        let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
+        let mut rows = tx.query_all_raw(self.statement(&sql, values)).await.map_err(store_error)?;
         let has_next_page = rows.len() as u64 > first;
         rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
         let mut deliveries = Vec::with_capacity(rows.len());
@@ -261,11 +270,10 @@ impl SeaWebhookDeliveries {
             });
         }
         if deliveries.is_empty() {
-            return Ok(DeliveryPage { deliveries, has_next_page });
+            return end_read(tx, DeliveryPage { deliveries, has_next_page }).await;
         }
         let marks: Vec<String> = (1..=deliveries.len()).map(|i| format!("${i}")).collect();
-        let attempts = self
-            .reader
+        let attempts = tx
             .query_all_raw(self.statement(
                 &format!(
                     "SELECT delivery_id, attempted_at_us, status_code, latency_ms, response_excerpt, failure \
@@ -291,7 +299,7 @@ impl SeaWebhookDeliveries {
         for delivery in &mut deliveries {
             delivery.attempts = by_delivery.remove(&delivery.id).unwrap_or_default();
         }
-        Ok(DeliveryPage { deliveries, has_next_page })
+        end_read(tx, DeliveryPage { deliveries, has_next_page }).await
     }
 }
 

@@ -215,7 +215,7 @@ async fn run(
     };
     // The gate counted the request once; each further mutation it runs counts once more.
     if cost.root_mutation_fields > 1
-        && let Err(refusal) = admitted.charge(state, cost.root_mutation_fields - 1)
+        && let Err(refusal) = admitted.charge(state, cost.root_mutation_fields - 1).await
     {
         let mut response = refusal.into_response();
         response.extensions_mut().insert(observed("(refused)", ErrorCode::RateLimited.as_str()));

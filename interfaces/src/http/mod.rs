@@ -126,7 +126,7 @@ pub(crate) struct AppState {
     websocket: WebSocketConfig,
     unauthenticated_per_minute: u64,
     trust_proxy: bool,
-    rate_limiter: Arc<rate_limit::RateLimiter>,
+    rate_limiter: Arc<dyn application::ports::RateLimitStore>,
     client_guard: Arc<rate_limit::RateLimiter>,
     webhook_limits: WebhookLimits,
     webhook_limiter: Arc<rate_limit::RateLimiter>,
@@ -135,6 +135,7 @@ pub(crate) struct AppState {
 pub fn router(services: Services, config: HttpConfig) -> Router {
     let export = services.metrics.clone();
     let recording = Arc::new(prometheus::Recording::new(export.clone()));
+    let rate_limiter = services.rate_limits.clone().unwrap_or_else(|| Arc::new(rate_limit::RateLimiter::default()));
     let state = AppState {
         schema: build_schema(services.clone()),
         services,
@@ -145,7 +146,7 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         websocket: config.websocket,
         unauthenticated_per_minute: config.unauthenticated_per_minute,
         trust_proxy: config.trust_proxy,
-        rate_limiter: Default::default(),
+        rate_limiter,
         client_guard: Default::default(),
         webhook_limits: config.webhooks,
         webhook_limiter: Default::default(),

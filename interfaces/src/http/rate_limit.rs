@@ -1,9 +1,9 @@
 //! Fixed windows of one UTC minute, per key: the plan's `limits.requests_per_minute` per tenant,
 //! and the budget of requests without a valid token per client address.
 //!
-//! Counted per instance: N instances behind a load balancer admit up to N times the limit. That
-//! is the honest reading of a limit meant to protect each process; a shared count would need the
-//! event bus's Redis, which is optional.
+//! Counted per instance: N instances behind a load balancer admit up to N times the limit. With
+//! `--redis-url` the tenants' rates are counted in Redis instead (`Services::rate_limits`), shared
+//! by the fleet; this counter stays for the per-address budget and for a single instance.
 
 use std::{
     collections::HashMap,
@@ -11,9 +11,9 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-/// Refused: retry after this many seconds (when the current minute ends).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RetryAfter(pub u64);
+use application::ports::RateLimitStore;
+pub(crate) use application::ports::RetryAfter;
+use async_trait::async_trait;
 
 #[derive(Default)]
 pub(crate) struct RateLimiter {
@@ -64,6 +64,13 @@ impl RateLimiter {
         }
         window.1 += n;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl RateLimitStore for RateLimiter {
+    async fn admit(&self, key: &str, limit: u64, n: u64) -> Result<(), RetryAfter> {
+        RateLimiter::admit(self, key, limit, n)
     }
 }
 

@@ -59,7 +59,7 @@ pub(crate) async fn admit(state: &AppState, caller: Caller) -> Result<Admitted, 
         requests_per_minute: tenant.limits.requests_per_minute,
         caller,
     };
-    admitted.charge(state, 1).map_err(IntoResponse::into_response)?;
+    admitted.charge(state, 1).await.map_err(IntoResponse::into_response)?;
     Ok(admitted)
 }
 
@@ -74,13 +74,14 @@ fn refused(e: AppError) -> Response {
 impl Admitted {
     /// Counts `n` more requests against the tenant's plan rate (a request running several
     /// mutations costs one per mutation).
-    pub(crate) fn charge(&self, state: &AppState, n: u64) -> Result<(), RateLimited> {
+    pub(crate) async fn charge(&self, state: &AppState, n: u64) -> Result<(), RateLimited> {
         let (Caller::Tenant(principal), Some(limit)) = (&self.caller, self.requests_per_minute) else {
             return Ok(());
         };
         state
             .rate_limiter
             .admit(principal.tenant_id.as_str(), limit, n)
+            .await
             .map_err(|RetryAfter(retry_after)| RateLimited { limit, retry_after })
     }
 

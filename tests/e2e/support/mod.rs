@@ -113,8 +113,22 @@ pub struct DatabaseLocation {
     pub schema: Option<String>,
 }
 
-/// A fresh database: PostgreSQL schema when TEST_DATABASE_URL is set, else a SQLite file.
+/// The key that seals the tests' stored secrets (bytes 0..32), given to in-process instances
+/// and, as `OMS_SECRET_KEY`, to the server processes tests start on the same database.
+pub const TEST_SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// A fresh database: PostgreSQL schema when TEST_DATABASE_URL is set, else a SQLite file;
+/// secrets sealed under `TEST_SECRET_KEY`.
 async fn fresh_database() -> (Database, Option<tempfile::TempDir>, DatabaseLocation) {
+    let (database, dir, location) = fresh_unsealed_database().await;
+    let key = infrastructure::secrets::SecretKey::from_base64(TEST_SECRET_KEY, "TEST_SECRET_KEY").expect("test key");
+    let database = app::use_secret_key(database, &key, &infrastructure::secrets::KeySource::Environment)
+        .await
+        .expect("the test key seals the stored secrets");
+    (database, dir, location)
+}
+
+async fn fresh_unsealed_database() -> (Database, Option<tempfile::TempDir>, DatabaseLocation) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) => {
             let schema = format!("e2e_{}", uuid::Uuid::new_v4().simple());
@@ -281,6 +295,23 @@ impl TestApp {
             client: reqwest::Client::new(),
             jwks: self.jwks.clone(),
             database: self.database.clone(),
+            location: self.location.clone(),
+            events: self.events.clone(),
+            live_events,
+            _db_dir: None,
+        }
+    }
+
+    /// Another instance on a handle of its own on the same database (e.g. one with another
+    /// secret key), serving the stored config.
+    pub async fn instance_on(&self, database: Database) -> TestApp {
+        let (addr, live_events) =
+            serve(&database, app::ConfigSource::Stored, HttpConfig::default(), self.events.clone()).await;
+        TestApp {
+            addr,
+            client: reqwest::Client::new(),
+            jwks: self.jwks.clone(),
+            database,
             location: self.location.clone(),
             events: self.events.clone(),
             live_events,

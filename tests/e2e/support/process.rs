@@ -86,7 +86,7 @@ impl ServeProcess {
         if let Some(schema) = &database.schema {
             command.args(["--database-schema", schema]);
         }
-        command.arg("--saas-config").arg(config_file).args(flags);
+        command.arg("--saas-config").arg(config_file).args(flags).env("OMS_SECRET_KEY", super::TEST_SECRET_KEY);
         let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

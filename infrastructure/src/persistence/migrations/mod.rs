@@ -12,6 +12,7 @@ mod m20261208_000008_outbox_feed;
 mod m20261215_000009_shipment_tracking;
 mod m20261216_000010_carrier_bookings;
 mod m20261217_000011_vendor_scope;
+mod m20261218_000012_row_level_security;
 mod m20261220_000014_webhook_due_per_tenant;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
@@ -29,10 +30,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_orders_tenant_created::Migration),
             Box::new(m20261201_000007_webhook_deliveries::Migration),
             Box::new(m20261208_000008_outbox_feed::Migration),
+            Box::new(m20261215_000009_shipment_tracking::Migration),
             Box::new(m20261216_000010_carrier_bookings::Migration),
             Box::new(m20261217_000011_vendor_scope::Migration),
+            Box::new(m20261218_000012_row_level_security::Migration),
             Box::new(m20261220_000014_webhook_due_per_tenant::Migration),
-            Box::new(m20261215_000009_shipment_tracking::Migration),
         ]
     }
 }

@@ -446,7 +446,7 @@ pub async fn config_migration_rolls_back_cleanly(db: &Database) {
         .rev()
         .position(|m| m.name() == "m20261123_000003_config_versions")
         .expect("the config migration is registered");
-    Migrator::down(&db.writer, Some(u32::try_from(since_config + 1).unwrap())).await.unwrap();
+    Migrator::down(&db.owner_connection().await, Some(u32::try_from(since_config + 1).unwrap())).await.unwrap();
     db.migrate().await.unwrap();
 
     assert_eq!(store.current().await.unwrap(), ConfigSnapshot::default());

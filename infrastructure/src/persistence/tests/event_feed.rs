@@ -131,7 +131,7 @@ pub async fn redeliver_since_makes_the_tenants_later_deliveries_due(db: &Databas
     // not stored over it: that is how a redelivery during an attempt survives).
     // (These deliveries name no stored event, so the claim is written directly.)
     use sea_orm::ConnectionTrait as _;
-    db.writer.execute_unprepared("UPDATE webhook_deliveries SET lease_until_us = 1").await.unwrap();
+    db.owner_connection().await.execute_unprepared("UPDATE webhook_deliveries SET lease_until_us = 1").await.unwrap();
     let mut attempts = Vec::new();
     for d in [&old, &recent, &globex] {
         let outcome = AttemptOutcome {

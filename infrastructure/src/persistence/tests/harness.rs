@@ -49,12 +49,9 @@ impl TestDb {
         match self.cleanup {
             Cleanup::Directory(dir) => drop(dir),
             Cleanup::Schema { url, schema } => {
-                let admin = Database::connect(&url).await.expect("reconnect to drop the test schema");
-                admin
-                    .writer
-                    .execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                    .await
-                    .expect("drop schema");
+                // As the URL's user, who owns the schema: the store's connections run as the app role.
+                let admin = sea_orm::Database::connect(&url).await.expect("reconnect to drop the test schema");
+                admin.execute_unprepared(&format!("DROP SCHEMA \"{schema}\" CASCADE")).await.expect("drop schema");
                 admin.close().await.expect("close");
             }
         }

@@ -15,6 +15,7 @@ mod listing;
 mod outbox;
 mod query_counts;
 mod round_trip;
+mod row_security;
 mod tracking;
 mod tracking_migration;
 mod webhooks;

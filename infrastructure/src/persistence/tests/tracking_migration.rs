@@ -21,7 +21,7 @@ async fn stored_before(db: &Database, tenant_id: &str, number: &str, provider: &
     shipments::Entity::update_many()
         .col_expr(shipments::Column::Carrier, Expr::val(provider))
         .filter(shipments::Column::Id.eq(id.to_string()))
-        .exec(&db.writer)
+        .exec(&db.owner_connection().await)
         .await
         .unwrap();
     o
@@ -33,7 +33,7 @@ async fn before_tracking_migration(db: &Database) -> usize {
     let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
     let at = names.iter().position(|n| n.contains("tracking_per_tenant")).expect("the tracking migration");
     let undone = names.len() - at;
-    Migrator::down(&db.writer, Some(undone as u32)).await.unwrap();
+    Migrator::down(&db.owner_connection().await, Some(undone as u32)).await.unwrap();
     undone
 }
 
@@ -42,7 +42,7 @@ async fn carriers(db: &Database) -> Vec<String> {
         .select_only()
         .column(shipments::Column::Carrier)
         .into_tuple()
-        .all(&db.reader)
+        .all(&db.owner_connection().await)
         .await
         .unwrap();
     all.sort();
@@ -74,5 +74,5 @@ pub async fn tracking_migration_refuses_a_clash_within_a_tenant(db: &Database) {
     let refused = db.migrate().await;
     assert!(matches!(&refused, Err(StoreError::Internal(m)) if m.contains("tracking reference")), "{refused:?}");
     assert_eq!(carriers(db).await, ["DHL", "dhl"], "rolled back");
-    assert_eq!(Migrator::get_pending_migrations(&db.writer).await.unwrap().len(), undone);
+    assert_eq!(Migrator::get_pending_migrations(&db.owner_connection().await).await.unwrap().len(), undone);
 }

@@ -185,7 +185,7 @@ pub async fn outbox_events_are_appended_with_the_transaction(db: &Database) {
     let rows = outbox_events::Entity::find()
         .filter(outbox_events::Column::TenantId.eq("acme"))
         .order_by_asc(outbox_events::Column::Id)
-        .all(&db.reader)
+        .all(&db.owner_connection().await)
         .await
         .unwrap();
     assert_eq!(rows.len(), 2);

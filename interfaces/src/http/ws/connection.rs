@@ -172,7 +172,7 @@ impl Connection {
                     self.send(socket, server::error(&id, &errors)).await?;
                     return Ok(None);
                 }
-                match subscribe::start(&self.state, admitted, payload) {
+                match subscribe::start(&self.state, admitted, payload).await {
                     Ok(results) => {
                         let results = results.map(Some).chain(futures::stream::once(async { None }));
                         operations.insert(id, Box::pin(results));

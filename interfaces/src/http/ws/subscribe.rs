@@ -23,7 +23,7 @@ fn refused(code: ErrorCode, message: &str) -> Refused {
 }
 
 /// The operation's results, each already labelled with its error codes.
-pub(crate) fn start(
+pub(crate) async fn start(
     state: &AppState,
     admitted: &Admitted,
     wire: WireRequest,
@@ -45,7 +45,7 @@ pub(crate) fn start(
         return Err(refused(ErrorCode::QueryTooComplex, &refusal.message()));
     }
     // The socket's `connection_init` counted once; each operation counts once more.
-    if let Err(limited) = admitted.charge(state, 1) {
+    if let Err(limited) = admitted.charge(state, 1).await {
         return Err(Refused(json!([limited.error()])));
     }
     let request = admitted.clone().into_request(request);
