@@ -290,15 +290,18 @@ impl Database {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
         use super::entities::outbox_events;
+        // Every tenant's events: the platform scope.
+        let tx = begin_read(&self.reader, Scope::Platform).await?;
         let oldest: Option<chrono::DateTime<chrono::Utc>> = outbox_events::Entity::find()
             .select_only()
             .column(outbox_events::Column::OccurredAt)
             .filter(outbox_events::Column::PublishedAt.is_null())
             .order_by_asc(outbox_events::Column::OccurredAt)
             .into_tuple()
-            .one(&self.reader)
+            .one(&tx)
             .await
             .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
         Ok(oldest)
     }
 

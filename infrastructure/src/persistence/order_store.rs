@@ -179,7 +179,14 @@ impl OrderStore for SeaOrderStore {
         if let Some(carrier) = &lookup.carrier {
             select = select.filter(shipments::Column::Carrier.eq(keys::carrier_key(carrier)));
         }
-        let rows: Vec<(String, String)> = select.limit(2).into_tuple().all(&self.reader).await.map_err(store_error)?;
+        // The provider's route looks across tenants (after its signature was verified).
+        let db_scope = match scope {
+            TrackingScope::Tenant(tenant) => Scope::Tenant(tenant.as_str()),
+            TrackingScope::AllTenants => Scope::Platform,
+        };
+        let tx = begin_read(&self.reader, db_scope).await?;
+        let rows: Vec<(String, String)> = select.limit(2).into_tuple().all(&tx).await.map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
         match rows.as_slice() {
             [] => Ok(TrackedShipment::Unknown),
             [(tenant, id)] => Ok(TrackedShipment::Found {
