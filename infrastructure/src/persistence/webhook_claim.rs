@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, Value};
 
 use super::{
     errors::store_error,
-    scope::{Scope, begin_write},
+    scope::{Scope, begin_read, begin_write},
     webhook_store::{SeaWebhookDeliveries, column, micros, tenant, uuid},
 };
 
@@ -82,9 +82,10 @@ impl SeaWebhookDeliveries {
             return Ok(Vec::new());
         }
         let mut claimed = self.lease(&tx, &shares, now_us, lease_until).await?;
-        // In the claiming transaction, whose scope reads every tenant's events.
-        self.attach_payloads(&tx, &mut claimed).await?;
         tx.commit().await.map_err(store_error)?;
+        // After the commit, on the read pool: the write transaction (on SQLite, the one writer
+        // that order commits also wait for) lasts only as long as the lease takes.
+        self.attach_payloads(&mut claimed).await?;
         if let Some((last, _)) = shares.last() {
             last.clone_into(&mut self.claim_cursor.lock().unwrap_or_else(|e| e.into_inner()));
         }
@@ -164,10 +165,12 @@ impl SeaWebhookDeliveries {
     }
 
     /// The event each delivery sends, read in one query.
-    async fn attach_payloads(&self, tx: &DatabaseTransaction, claimed: &mut [DueDelivery]) -> Result<(), StoreError> {
+    async fn attach_payloads(&self, claimed: &mut [DueDelivery]) -> Result<(), StoreError> {
         if claimed.is_empty() {
             return Ok(());
         }
+        // Every tenant's events: the platform scope.
+        let tx = begin_read(&self.reader, Scope::Platform).await?;
         let marks: Vec<String> = (1..=claimed.len()).map(|i| format!("${i}")).collect();
         let payloads = tx
             .query_all_raw(self.statement(
@@ -176,6 +179,7 @@ impl SeaWebhookDeliveries {
             ))
             .await
             .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
         let mut by_event: HashMap<String, String> = HashMap::with_capacity(payloads.len());
         for row in &payloads {
             by_event.insert(column(row, "id")?, column(row, "payload")?);
