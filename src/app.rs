@@ -190,7 +190,10 @@ pub async fn build_with(
             "the database handle has no secret key (see `use_secret_key`): secrets would be stored in plain text"
         );
     }
-    let config = Arc::new(load_config(database, source).await?);
+    // The relay, the webhook fan-out and dispatcher and the config poll: on PostgreSQL a pool
+    // of their own, so a burst of requests cannot hold the events back.
+    let background = database.for_background_work();
+    let config = Arc::new(load_config(&background, source).await?);
     config.spawn_poller(CONFIG_POLL_INTERVAL);
     let catalog = config.catalog();
     // Follows no redirect: a JWKS answer comes from the configured URI or not at all.
@@ -239,10 +242,10 @@ pub async fn build_with(
         )
         .with_webhook_url_policy(Arc::new(url_policy)),
     );
-    let deliveries = database.webhook_deliveries();
+    let deliveries = background.webhook_deliveries();
     let webhooks = Arc::new(WebhookDeliveryService::new(
         catalog.clone(),
-        deliveries.clone(),
+        database.webhook_deliveries(),
         audit_log,
         Arc::new(SystemClock),
         Arc::new(UuidV7Ids),
@@ -263,7 +266,7 @@ pub async fn build_with(
                 RedisEventBus::connect(url, redis_options(&events))
                     .await
                     .map_err(|e| anyhow::anyhow!("cannot use Redis for events: {e}"))?
-                    .republishing_from(database.outbox_relay()),
+                    .republishing_from(background.outbox_relay()),
             );
             let consumers = RedisConsumers { bus: bus.clone(), fanout, live: live_events.clone() };
             (bus, Some(consumers))
@@ -301,7 +304,7 @@ pub async fn build_with(
         Arc::new(UuidV7Ids),
         DispatchSettings::default(),
     ));
-    let relay = Arc::new(OutboxRelay::new(database.outbox_relay(), bus.clone()));
+    let relay = Arc::new(OutboxRelay::new(background.outbox_relay(), bus.clone()));
     let metrics: Arc<dyn MetricsExport> = Arc::new(Exporter::new(database.clone()));
     let workers = Workers { relay, dispatcher, signals: database.signals(), redis };
     let services = Services {

@@ -24,11 +24,24 @@ pub struct DispatchSettings {
     /// Deliveries of one tenant attempted at once: a slow endpoint holds only its own slots,
     /// while a healthy one can take a busy tenant's rate (16 at 30 ms each is ~500/s).
     pub per_tenant: usize,
+    /// Deliveries of one tenant claimed beyond those being attempted, waiting in the process
+    /// for a free slot: the next claim (on SQLite a wait for the one writer, behind the order
+    /// commits) is made while these are sent, instead of between attempts. At most
+    /// `per_tenant`, so that one waits for at most one attempt before its own: with the
+    /// transport's 10 s timeout, 20 s, inside the lease.
+    pub ahead: usize,
+}
+
+impl DispatchSettings {
+    /// Deliveries of one tenant this process may hold at once, attempted or waiting.
+    pub fn held_per_tenant(&self) -> usize {
+        self.per_tenant + self.ahead.min(self.per_tenant)
+    }
 }
 
 impl Default for DispatchSettings {
     fn default() -> Self {
-        Self { lease: Duration::from_secs(30), batch: 128, per_tenant: 16 }
+        Self { lease: Duration::from_secs(30), batch: 128, per_tenant: 16, ahead: 16 }
     }
 }
 
@@ -75,10 +88,10 @@ impl WebhookDispatcher {
     }
 
     /// Claims up to `room` (at most a batch) due deliveries, of each tenant at most
-    /// `per_tenant` less its attempts under way in this process (`in_flight`).
-    pub async fn claim(&self, in_flight: &[(TenantId, usize)], room: usize) -> Result<Vec<DueDelivery>, StoreError> {
+    /// `held_per_tenant` less those this process holds already (`held`: attempted or waiting).
+    pub async fn claim(&self, held: &[(TenantId, usize)], room: usize) -> Result<Vec<DueDelivery>, StoreError> {
         let s = self.settings;
-        self.deliveries.claim_due(self.clock.now(), s.lease, s.batch.min(room), s.per_tenant, in_flight).await
+        self.deliveries.claim_due(self.clock.now(), s.lease, s.batch.min(room), s.held_per_tenant(), held).await
     }
 
     /// Makes one attempt and decides the delivery's next state; `record` stores it. Apart so

@@ -49,6 +49,8 @@ pub struct Database {
     /// The deployment's key for stored secrets (`with_secrets`): the config store seals the
     /// secrets it writes and opens those it reads.
     pub(super) secrets: Option<Arc<SecretBox>>,
+    /// PostgreSQL: a small pool of its own for the background workers (`for_background_work`).
+    pub(super) background: Option<DatabaseConnection>,
 }
 
 /// In-process wake-ups: a worker waits on one of these or its poll interval, whichever comes
@@ -192,6 +194,18 @@ impl Database {
         self
     }
 
+    /// The handle the background workers (outbox relay, webhook fan-out and dispatcher, config
+    /// poll) work through. On PostgreSQL its pool is theirs alone: requests queueing for the
+    /// request pool under a burst would otherwise hold every worker's next statement behind
+    /// them, so events stall exactly when orders pour in. SQLite's one writer is shared by
+    /// nature; there this is the same handle.
+    pub fn for_background_work(&self) -> Database {
+        match &self.background {
+            Some(pool) => Database { reader: pool.clone(), writer: pool.clone(), ..self.clone() },
+            None => self.clone(),
+        }
+    }
+
     /// Whether `with_secrets` gave this handle a key.
     pub fn seals_secrets(&self) -> bool {
         self.secrets.is_some()
@@ -305,14 +319,17 @@ impl Database {
         Ok(oldest)
     }
 
-    /// Connections of each pool, for `/metrics`: one pool on PostgreSQL, a reader and a writer
-    /// on SQLite.
+    /// Connections of each pool, for `/metrics`: the requests' pool and the background workers'
+    /// on PostgreSQL, a reader and a writer on SQLite.
     pub fn pool_usage(&self) -> Vec<PoolUsage> {
         match self.backend {
-            Backend::Postgres => {
-                let pool = self.writer.get_postgres_connection_pool();
-                vec![PoolUsage::of("main", pool.size(), pool.num_idle(), pool.options().get_max_connections())]
-            }
+            Backend::Postgres => [("main", Some(&self.writer)), ("background", self.background.as_ref())]
+                .into_iter()
+                .filter_map(|(name, connection)| {
+                    let pool = connection?.get_postgres_connection_pool();
+                    Some(PoolUsage::of(name, pool.size(), pool.num_idle(), pool.options().get_max_connections()))
+                })
+                .collect(),
             Backend::Sqlite => [("reader", &self.reader), ("writer", &self.writer)]
                 .into_iter()
                 .map(|(name, connection)| {
@@ -325,6 +342,9 @@ impl Database {
 
     /// Closes the pools; on SQLite the last connection to close checkpoints the WAL.
     pub async fn close(&self) -> Result<(), StoreError> {
+        if let Some(background) = &self.background {
+            background.close_by_ref().await.map_err(store_error)?;
+        }
         self.reader.close_by_ref().await.map_err(store_error)?;
         self.writer.close_by_ref().await.map_err(store_error)
     }

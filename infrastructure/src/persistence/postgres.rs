@@ -15,6 +15,9 @@ use super::{
 
 /// Enough for a burst of requests on a small host without exhausting PostgreSQL's default 100.
 const MAX_CONNECTIONS: u32 = 16;
+/// The background workers' own pool: the relay, the fan-out, the dispatcher and the config
+/// poll each hold one connection at a time.
+const BACKGROUND_CONNECTIONS: u32 = 4;
 /// How long a request waits for a connection, and how long start-up retries an unreachable server.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Batch statements differ by row count, so the cache holds more than the handful of shapes.
@@ -51,7 +54,25 @@ pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database,
     admin.execute_unprepared(&row_security::ensure_role_sql()).await.map_err(store_error)?;
     admin.close().await.map_err(store_error)?;
 
+    let pool = app_pool(url, schema, MAX_CONNECTIONS).await?;
+    let background = app_pool(url, schema, BACKGROUND_CONNECTIONS).await?;
+    Ok(Database {
+        backend: Backend::Postgres,
+        reader: pool.clone(),
+        writer: pool,
+        alive: Arc::new(()),
+        group: None,
+        signals: Arc::default(),
+        admin: Some(Arc::new(Admin { url: url.to_owned(), schema: schema.map(str::to_owned) })),
+        secrets: None,
+        background: Some(background),
+    })
+}
+
+/// A pool whose connections query as the app role, held to row-level security.
+async fn app_pool(url: &str, schema: Option<&str>, size: u32) -> Result<DatabaseConnection, StoreError> {
     let mut options = options(url, schema);
+    options.max_connections(size);
     let enter_app_role = row_security::enter_app_role_sql();
     options.map_sqlx_postgres_pool_opts(move |pool| {
         let sql = enter_app_role.clone();
@@ -62,17 +83,7 @@ pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database,
             })
         })
     });
-    let pool = sea_orm::Database::connect(options).await.map_err(store_error)?;
-    Ok(Database {
-        backend: Backend::Postgres,
-        reader: pool.clone(),
-        writer: pool,
-        alive: Arc::new(()),
-        group: None,
-        signals: Arc::default(),
-        admin: Some(Arc::new(Admin { url: url.to_owned(), schema: schema.map(str::to_owned) })),
-        secrets: None,
-    })
+    sea_orm::Database::connect(options).await.map_err(store_error)
 }
 
 /// Where migrations connect: the URL's own user (the tables' owner), in the deployment's schema.

@@ -57,6 +57,7 @@ pub(super) async fn connect(url: &str, durability: Durability) -> Result<Databas
         signals: Arc::default(),
         admin: None,
         secrets: None,
+        background: None,
     })
 }
 
