@@ -3,7 +3,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use infrastructure::{config::SaasConfig, persistence::Durability};
-use interfaces::http::HttpConfig;
+use interfaces::http::{HttpConfig, WebhookLimits};
 use tenant_oms::{app, demo, telemetry};
 use tokio::net::TcpListener;
 
@@ -67,6 +67,13 @@ enum Command {
         /// stops answering; after that each instance counts its own until Redis is back.
         #[arg(long, env = "OMS_RATE_LIMIT_FAIL_OPEN_SECS", default_value_t = 60)]
         rate_limit_fail_open_secs: u64,
+        /// Requests per minute to one tenant's webhook routes (and to the provider's route);
+        /// beyond it, 429 with Retry-After. Counted for the fleet with --redis-url.
+        #[arg(long, env = "OMS_WEBHOOK_REQUESTS_PER_MINUTE", default_value_t = WebhookLimits::default().per_tenant_per_minute)]
+        webhook_requests_per_minute: u64,
+        /// Requests per minute to any webhook route from one client address.
+        #[arg(long, env = "OMS_WEBHOOK_REQUESTS_PER_MINUTE_PER_ADDRESS", default_value_t = WebhookLimits::default().per_client_per_minute)]
+        webhook_requests_per_minute_per_address: u64,
     },
     /// Start on the embedded SQLite database with a demo tenant and print a bearer token.
     Demo {
@@ -195,6 +202,8 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             trust_proxy,
             secret_key,
             rate_limit_fail_open_secs,
+            webhook_requests_per_minute,
+            webhook_requests_per_minute_per_address,
         } => {
             let source = match saas_config {
                 Some(path) => {
@@ -215,6 +224,11 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 graphiql: !no_graphiql,
                 metrics_route: metrics_listen.is_none(),
                 trust_proxy,
+                webhooks: WebhookLimits {
+                    per_tenant_per_minute: webhook_requests_per_minute,
+                    per_client_per_minute: webhook_requests_per_minute_per_address,
+                    ..WebhookLimits::default()
+                },
                 ..HttpConfig::default()
             };
             let database = Target {

@@ -1,7 +1,8 @@
 //! Issue 12: limits across the fleet. Two `tenant-oms serve` processes on one database and one
 //! Redis (the test's own `redis-server`), a plan of 20 requests a minute: of 30 calls alternating
 //! between them at most 20 are admitted, the rest refused as rate limited (none fails for any other
-//! reason); with Redis stopped, calls are still admitted.
+//! reason); with Redis stopped, calls are still admitted. The webhook routes' rates are shared
+//! the same way.
 
 use std::time::Duration;
 
@@ -11,6 +12,8 @@ use crate::support::{Claims, ProcessFixture, TIGHT, error_code, events::OwnRedis
 
 const PER_MINUTE: u64 = 20;
 const CALLS: usize = 30;
+/// The webhook routes' rate per tenant (`--webhook-requests-per-minute`).
+const WEBHOOK_PER_MINUTE: u64 = 4;
 
 /// The calls must all fall in one UTC minute (Redis counts by its clock, which is this one):
 /// wait out a minute's last seconds rather than straddle two windows.
@@ -45,7 +48,17 @@ async fn two_instances_share_one_plan_rate_through_redis_and_admit_calls_while_i
 
     let redis = OwnRedis::start().await;
     let stream = format!("oms-e2e:{}:events", uuid::Uuid::new_v4().simple());
-    let flags = ["--redis-url", &redis.url(), "--redis-stream", &stream, "--rate-limit-fail-open-secs", "600"];
+    let webhook_rate = WEBHOOK_PER_MINUTE.to_string();
+    let flags = [
+        "--redis-url",
+        &redis.url(),
+        "--redis-stream",
+        &stream,
+        "--rate-limit-fail-open-secs",
+        "600",
+        "--webhook-requests-per-minute",
+        &webhook_rate,
+    ];
     let first = ServeProcess::start_with(&fixture.location, &fixture.config_file, &flags).await;
     let second = ServeProcess::start_with(&fixture.location, &fixture.config_file, &flags).await;
     let mut claims = Claims::for_tenants(&fixture.jwks.issuer(), "oms", "tia", &[TIGHT]);
@@ -72,6 +85,29 @@ async fn two_instances_share_one_plan_rate_through_redis_and_admit_calls_while_i
     }
     assert_eq!(admitted, PER_MINUTE, "the fleet admits the plan's rate, not twice it ({limited} refused)");
     assert_eq!(limited, CALLS as u64 - PER_MINUTE);
+
+    // The tenant's add-order route: unsigned calls, refused (401) once counted, or rate limited
+    // (429) before anything is read; the two instances share the route's rate.
+    let (mut counted, mut webhook_limited) = (0, 0);
+    for i in 0..8 {
+        let server = if i % 2 == 0 { &first } else { &second };
+        let answer = client
+            .post(format!("http://{}/webhooks/{TIGHT}/add-order", server.addr))
+            .body("{}")
+            .send()
+            .await
+            .expect("the server answers");
+        match answer.status().as_u16() {
+            429 => {
+                assert!(answer.headers().contains_key("retry-after"), "a 429 says when to retry");
+                webhook_limited += 1;
+            }
+            401 | 404 => counted += 1,
+            other => panic!("webhook call {i}: HTTP {other}"),
+        }
+    }
+    assert_eq!(counted, WEBHOOK_PER_MINUTE, "the fleet admits the route's rate, not twice it");
+    assert_eq!(webhook_limited, 8 - WEBHOOK_PER_MINUTE);
 
     // Redis gone: the minute is used up, yet calls are admitted (fail open), on both instances.
     redis.kill().await;

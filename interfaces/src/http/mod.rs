@@ -79,7 +79,8 @@ pub struct HttpConfig {
     pub trust_proxy: bool,
 }
 
-/// The inbound webhook routes' limits. Rates are counted per instance, like the GraphQL ones.
+/// The inbound webhook routes' limits. Rates are counted like the plans' (in Redis for the
+/// whole fleet when it is configured, else per instance).
 #[derive(Debug, Clone)]
 pub struct WebhookLimits {
     /// Larger bodies are refused (413).
@@ -129,7 +130,6 @@ pub(crate) struct AppState {
     rate_limiter: Arc<dyn application::ports::RateLimitStore>,
     client_guard: Arc<rate_limit::RateLimiter>,
     webhook_limits: WebhookLimits,
-    webhook_limiter: Arc<rate_limit::RateLimiter>,
 }
 
 pub fn router(services: Services, config: HttpConfig) -> Router {
@@ -149,7 +149,6 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         rate_limiter,
         client_guard: Default::default(),
         webhook_limits: config.webhooks,
-        webhook_limiter: Default::default(),
     };
     let in_flight = load_shed::InFlight::new(config.max_in_flight);
     let graphql_routes = Router::new()

@@ -2,8 +2,9 @@
 //! and the budget of requests without a valid token per client address.
 //!
 //! Counted per instance: N instances behind a load balancer admit up to N times the limit. With
-//! `--redis-url` the tenants' rates are counted in Redis instead (`Services::rate_limits`), shared
-//! by the fleet; this counter stays for the per-address budget and for a single instance.
+//! `--redis-url` the tenants' rates and the webhook routes' are counted in Redis instead
+//! (`Services::rate_limits`), shared by the fleet; this counter stays for the budget of calls
+//! without a valid token and for a single instance.
 
 use std::{
     collections::HashMap,

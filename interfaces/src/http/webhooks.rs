@@ -18,6 +18,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use domain::TenantId;
 use serde_json::json;
 
 use crate::http::{AppState, REQUEST_ID, client_guard::client_address, rate_limit::RetryAfter};
@@ -84,19 +85,22 @@ fn rate_limited(RetryAfter(seconds): RetryAfter, whose: &str) -> Response {
 
 /// Counts the request against the route's tenant and the client's address, before the body is
 /// read; the refusal when either is over its rate. The provider's route counts as one tenant of
-/// its own.
-fn over_rate(state: &AppState, tenant: Option<&str>, client: Option<IpAddr>) -> Option<Response> {
+/// its own. Counted where the plans' rates are (in Redis for the whole fleet when configured).
+async fn over_rate(state: &AppState, tenant: Option<&str>, client: Option<IpAddr>) -> Option<Response> {
     let limits = &state.webhook_limits;
     if let Some(ip) = client
-        && let Err(retry) = state.webhook_limiter.admit(&format!("client:{ip}"), limits.per_client_per_minute, 1)
+        && let Err(retry) =
+            state.rate_limiter.admit(&format!("webhooks:client:{ip}"), limits.per_client_per_minute, 1).await
     {
         return Some(rate_limited(retry, "your address"));
     }
     let key = match tenant {
-        Some(tenant) => format!("tenant:{tenant}"),
-        None => "provider".to_owned(),
+        // A path that names no possible tenant shares one count: it cannot mint keys.
+        Some(tenant) if TenantId::new(tenant).is_ok() => format!("webhooks:tenant:{tenant}"),
+        Some(_) => "webhooks:no-tenant".to_owned(),
+        None => "webhooks:provider".to_owned(),
     };
-    let refused = state.webhook_limiter.admit(&key, limits.per_tenant_per_minute, 1).err();
+    let refused = state.rate_limiter.admit(&key, limits.per_tenant_per_minute, 1).await.err();
     refused.map(|retry| rate_limited(retry, "this webhook"))
 }
 
@@ -139,7 +143,7 @@ async fn prepare(
     if let Some(tenant) = tenant {
         tracing::Span::current().record("tenant", tenant);
     }
-    if let Some(refused) = over_rate(state, tenant, client_address(connect.as_ref().map(|Extension(c)| c))) {
+    if let Some(refused) = over_rate(state, tenant, client_address(connect.as_ref().map(|Extension(c)| c))).await {
         return Err(refused);
     }
     match read_body(state.webhook_limits.max_body_bytes, headers, body).await {
