@@ -11,7 +11,10 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::support::{HOOKS_EP, HOOKS_WSS, SECRETS, TENANT_A, TENANT_B, TestApp, captured_log, line, order_input};
+use crate::support::{
+    HOOKS_EP, HOOKS_WSS, SECRETS, TENANT_A, TENANT_B, TestApp, captured_log, fake_easypost::FakeEasyPost, line,
+    line_in, order_input,
+};
 
 const PROVIDER_SECRET: &str = SECRETS[0];
 const A_ADD_ORDER: &str = SECRETS[1];
@@ -419,6 +422,59 @@ async fn provider_route_finds_the_tenant_after_verifying() {
     for expected in ["UNAUTHENTICATED", "CONFLICT", "NOT_FOUND"] {
         assert!(outcomes.contains(&expected), "{outcomes:?}");
     }
+}
+
+#[tokio::test]
+async fn provider_route_finds_a_booked_shipment_by_the_carriers_own_id() {
+    // Tenant A books through a fake EasyPost, which names the shipment shp_fake0001 and gives it
+    // the tracking code EZ0001000000; another tenant dispatched a parcel under the same code.
+    let fake = FakeEasyPost::start(SECRETS[2], "KWD").await;
+    let endpoint = fake.endpoint();
+    let app = TestApp::spawn_configured(
+        |_| {},
+        Default::default(),
+        |config: &mut Value| {
+            config["tenants"][TENANT_A]["create_shipment_api"] = json!({
+                "provider": "easypost", "api_key": SECRETS[2], "endpoint": endpoint,
+                "from_address": {"line1": "7 Warehouse St", "city": "Shuwaikh", "postal_code": "70050", "country": "KW"}
+            });
+        },
+    )
+    .await;
+    let token = admin(&app, TENANT_A);
+    let order = app.create_order(&token, "booked-1", vec![line_in("DATES", 1, "4.250", "KWD")]).await;
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let shipment = app
+        .mutate(
+            &token,
+            "createShipment",
+            json!({"orderId": order_id, "mode": "WAREHOUSE", "items": [{"sku": "DATES", "vendorId": "v1", "quantity": 1}],
+                   "package": {"weightKg": 1.0, "lengthCm": 20.0, "widthCm": 10.0, "heightCm": 10.0}}),
+        )
+        .await;
+    let shipment_id = shipment["shipment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.mutate(&token, "confirmShipment", json!({"id": shipment_id})).await["userErrors"], json!([]));
+    let booked = app.mutate(&token, "dispatchShipment", json!({"id": shipment_id})).await;
+    assert_eq!(booked["shipment"]["trackingReference"], "EZ0001000000", "{booked}");
+    let (_, other) = dispatched(&app, HOOKS_WSS, "booked-2", "EZ0001000000").await;
+
+    let path = "/webhooks/shipment-tracker";
+    let provider = Signer::EasyPost { secret: PROVIDER_SECRET };
+    let mut event = tracker_event("EZ0001000000", "in_transit", "result");
+    let ambiguous = send(&app, path, provider, &event).await;
+    assert_problem(&ambiguous, 409, "the code alone names two tenants' shipments");
+
+    event["result"]["shipment_id"] = json!("shp_fake0001");
+    let answer = send(&app, path, provider, &event).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!((answer.body["status"].as_str(), answer.body["orderId"].as_str()), (Some("moved"), Some(&*order_id)));
+    assert_eq!(shipment_view(&app, TENANT_A, &shipment_id).await["status"], "IN_TRANSIT");
+    assert_eq!(shipment_view(&app, HOOKS_WSS, &other).await["status"], "SHIPPED", "the other tenant's is untouched");
+
+    // An id no booking holds: the reference decides, as without one.
+    event["result"]["shipment_id"] = json!("shp_unknown");
+    event["result"]["status"] = json!("delivered");
+    assert_problem(&send(&app, path, provider, &event).await, 409, "unknown id, shared code");
 }
 
 #[tokio::test]

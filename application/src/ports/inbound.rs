@@ -81,6 +81,16 @@ pub struct TrackingFacts {
     pub status: Option<ShipmentStatus>,
     /// The carrier the payload names, when the settings say where.
     pub carrier: Option<String>,
+    /// The carrier's own id of the shipment, when the settings say where (booked shipments).
+    pub carrier_shipment: Option<CarrierShipmentRef>,
+}
+
+/// A shipment as the carrier API it was booked with names it (`CarrierBooking`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierShipmentRef {
+    /// The carrier API, as bookings record it (`easypost`).
+    pub carrier: String,
+    pub id: String,
 }
 
 /// Reads carrier payloads with expressions compiled once per config version.
@@ -130,6 +140,8 @@ pub struct TrackingLookup {
     /// Narrows the search to shipments of this carrier (compared as stored: case and spaces
     /// ignored), when the payload names one.
     pub carrier: Option<String>,
+    /// Tried first: the shipment booked with this carrier id; the reference is the fallback.
+    pub carrier_shipment: Option<CarrierShipmentRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -30,8 +30,8 @@ pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, C
 pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope, LiveListener};
 pub use identity::{AuthError, TokenVerifier};
 pub use inbound::{
-    DeliveryHeaders, InboundRoute, InboundWebhooks, TrackedShipment, TrackingFacts, TrackingLookup, TrackingReader,
-    TrackingScope, Unverified, VerifiedDelivery, WebhookOwner, WebhookReceipt,
+    CarrierShipmentRef, DeliveryHeaders, InboundRoute, InboundWebhooks, TrackedShipment, TrackingFacts, TrackingLookup,
+    TrackingReader, TrackingScope, Unverified, VerifiedDelivery, WebhookOwner, WebhookReceipt,
 };
 pub use outbox_reader::{EventPage, FeedQuery, OutboxReader, TimelineQuery};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};

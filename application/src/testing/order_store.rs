@@ -156,22 +156,26 @@ impl OrderStore for InMemoryOrderStore {
     ) -> Result<TrackedShipment, StoreError> {
         let committed = lock(&self.shared.committed);
         let carrier = lookup.carrier.as_deref().map(|c| c.trim().to_lowercase());
-        let mut found = Vec::new();
-        for (tenant, tables) in &committed.tenants {
-            if let TrackingScope::Tenant(only) = scope
-                && only != tenant
-            {
-                continue;
-            }
+        let in_scope = |tenant: &TenantId| !matches!(scope, TrackingScope::Tenant(only) if only != tenant);
+        let mut by_booking = Vec::new();
+        let mut by_reference = Vec::new();
+        for (tenant, tables) in committed.tenants.iter().filter(|(tenant, _)| in_scope(tenant)) {
             for order in tables.orders.values() {
                 for s in order.shipments() {
+                    if let (Some(wanted), Some(booking)) = (&lookup.carrier_shipment, &s.booking)
+                        && booking.carrier == wanted.carrier
+                        && booking.carrier_shipment_id == wanted.id
+                    {
+                        by_booking.push((tenant.clone(), s.id));
+                    }
                     let carrier_matches = carrier.as_deref().is_none_or(|c| s.carrier().trim().to_lowercase() == c);
                     if s.tracking_reference.as_deref() == Some(lookup.reference.as_str()) && carrier_matches {
-                        found.push((tenant.clone(), s.id));
+                        by_reference.push((tenant.clone(), s.id));
                     }
                 }
             }
         }
+        let found = if by_booking.is_empty() { by_reference } else { by_booking };
         Ok(match found.as_slice() {
             [] => TrackedShipment::Unknown,
             [(tenant_id, shipment_id)] => {

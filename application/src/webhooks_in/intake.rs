@@ -204,7 +204,11 @@ impl WebhookIntake {
                 return Err(self.refused(&call, &delivery, failure).await);
             }
         };
-        let lookup = TrackingLookup { reference: facts.reference.clone(), carrier: facts.carrier.clone() };
+        let lookup = TrackingLookup {
+            reference: facts.reference.clone(),
+            carrier: facts.carrier.clone(),
+            carrier_shipment: facts.carrier_shipment.clone(),
+        };
         let scope = match &call.owner {
             WebhookOwner::Tenant(tenant) => TrackingScope::Tenant(tenant),
             WebhookOwner::Provider => TrackingScope::AllTenants,

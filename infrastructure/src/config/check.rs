@@ -324,6 +324,7 @@ impl Problems {
             ("tracking_reference_jmespath", &webhook.tracking_reference_jmespath),
             ("status_jmespath", &webhook.status_jmespath),
             ("carrier_jmespath", &webhook.carrier_jmespath),
+            ("carrier_shipment_id_jmespath", &webhook.carrier_shipment_id_jmespath),
         ];
         for (key, expression) in expressions {
             if let Some(expression) = expression

@@ -285,6 +285,7 @@ impl ConfigEditor for ConfigService {
                 tracking_reference_jmespath: None,
                 status_jmespath: None,
                 carrier_jmespath: None,
+                carrier_shipment_id_jmespath: None,
                 status_map: Default::default(),
                 unknown: Default::default(),
             });

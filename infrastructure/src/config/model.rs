@@ -210,6 +210,11 @@ pub struct WebhookConfig {
     /// looks the reference up among that carrier's shipments only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier_jmespath: Option<String>,
+    /// Where the payload carries the carrier's own id of the shipment (e.g. EasyPost's
+    /// `result.shipment_id`): a shipment booked through the carrier API named by `provider`
+    /// with that id is found by it first, whatever its tracking reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_shipment_id_jmespath: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub status_map: BTreeMap<String, String>,
     #[serde(flatten)]

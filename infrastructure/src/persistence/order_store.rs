@@ -169,6 +169,29 @@ impl OrderStore for SeaOrderStore {
         scope: TrackingScope<'_>,
         lookup: &TrackingLookup,
     ) -> Result<TrackedShipment, StoreError> {
+        // The provider's route looks across tenants (after its signature was verified).
+        let db_scope = match scope {
+            TrackingScope::Tenant(tenant) => Scope::Tenant(tenant.as_str()),
+            TrackingScope::AllTenants => Scope::Platform,
+        };
+        let tx = begin_read(&self.reader, db_scope).await?;
+        // The carrier's own id names the shipment it booked: exact where a reference may be
+        // shared (`ix_shipments_booking_carrier_shipment_id`). Not found, the reference decides.
+        if let Some(booked) = &lookup.carrier_shipment {
+            let mut select = shipments::Entity::find()
+                .select_only()
+                .columns([shipments::Column::TenantId, shipments::Column::Id])
+                .filter(shipments::Column::BookingCarrier.eq(booked.carrier.as_str()))
+                .filter(shipments::Column::CarrierShipmentId.eq(booked.id.as_str()));
+            if let TrackingScope::Tenant(tenant) = scope {
+                select = select.filter(shipments::Column::TenantId.eq(tenant.as_str()));
+            }
+            let rows: Vec<(String, String)> = select.limit(2).into_tuple().all(&tx).await.map_err(store_error)?;
+            if !rows.is_empty() {
+                tx.commit().await.map_err(store_error)?;
+                return tracked(&rows);
+            }
+        }
         let mut select = shipments::Entity::find()
             .select_only()
             .columns([shipments::Column::TenantId, shipments::Column::Id])
@@ -179,25 +202,24 @@ impl OrderStore for SeaOrderStore {
         if let Some(carrier) = &lookup.carrier {
             select = select.filter(shipments::Column::Carrier.eq(keys::carrier_key(carrier)));
         }
-        // The provider's route looks across tenants (after its signature was verified).
-        let db_scope = match scope {
-            TrackingScope::Tenant(tenant) => Scope::Tenant(tenant.as_str()),
-            TrackingScope::AllTenants => Scope::Platform,
-        };
-        let tx = begin_read(&self.reader, db_scope).await?;
         let rows: Vec<(String, String)> = select.limit(2).into_tuple().all(&tx).await.map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
-        match rows.as_slice() {
-            [] => Ok(TrackedShipment::Unknown),
-            [(tenant, id)] => Ok(TrackedShipment::Found {
-                tenant_id: TenantId::new(tenant).map_err(|e| StoreError::Internal(e.to_string()))?,
-                shipment_id: ShipmentId::parse(id).map_err(|e| StoreError::Internal(e.to_string()))?,
-            }),
-            _ => Ok(TrackedShipment::Ambiguous),
-        }
+        tracked(&rows)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.reader.ping().await.map_err(store_error)
+    }
+}
+
+/// What up to two (tenant, shipment) rows of a tracking lookup say.
+fn tracked(rows: &[(String, String)]) -> Result<TrackedShipment, StoreError> {
+    match rows {
+        [] => Ok(TrackedShipment::Unknown),
+        [(tenant, id)] => Ok(TrackedShipment::Found {
+            tenant_id: TenantId::new(tenant).map_err(|e| StoreError::Internal(e.to_string()))?,
+            shipment_id: ShipmentId::parse(id).map_err(|e| StoreError::Internal(e.to_string()))?,
+        }),
+        _ => Ok(TrackedShipment::Ambiguous),
     }
 }

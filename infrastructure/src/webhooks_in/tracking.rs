@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use application::ports::{TrackingFacts, TrackingReader};
+use application::ports::{CarrierShipmentRef, TrackingFacts, TrackingReader};
 use domain::order::{ShipmentStatus, is_tracking_status};
 use jmespath::{Expression, Variable};
 
@@ -14,6 +14,8 @@ pub struct TrackingSettings {
     reference: Expression<'static>,
     status: Option<Expression<'static>>,
     carrier: Option<Expression<'static>>,
+    /// The carrier's own shipment id, and the carrier API (the webhook's `provider`) it is of.
+    carrier_shipment: Option<(Expression<'static>, String)>,
     /// Carrier status → ours; looked up as sent, then lower-cased.
     status_map: HashMap<String, ShipmentStatus>,
 }
@@ -24,6 +26,7 @@ impl std::fmt::Debug for TrackingSettings {
             .field("reference", &self.reference.as_str())
             .field("status", &self.status.as_ref().map(Expression::as_str))
             .field("carrier", &self.carrier.as_ref().map(Expression::as_str))
+            .field("carrier_shipment", &self.carrier_shipment.as_ref().map(|(e, carrier)| (e.as_str(), carrier)))
             .field("status_map", &self.status_map)
             .finish()
     }
@@ -50,6 +53,12 @@ impl TrackingSettings {
             .map_err(|e| e.to_owned())?;
         let status = config.status_jmespath.as_deref().map(|e| compile("status_jmespath", e)).transpose()?;
         let carrier = config.carrier_jmespath.as_deref().map(|e| compile("carrier_jmespath", e)).transpose()?;
+        let carrier_shipment = config
+            .carrier_shipment_id_jmespath
+            .as_deref()
+            .map(|e| compile("carrier_shipment_id_jmespath", e))
+            .transpose()?
+            .map(|e| (e, config.provider.as_deref().unwrap_or_default().trim().to_lowercase()));
         let status_map = config
             .status_map
             .iter()
@@ -59,7 +68,7 @@ impl TrackingSettings {
                     .ok_or_else(|| format!("status_map.{carrier_status} is not a status a carrier may set"))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { reference, status, carrier, status_map })
+        Ok(Self { reference, status, carrier, carrier_shipment, status_map })
     }
 }
 
@@ -93,7 +102,13 @@ impl TrackingReader for TrackingSettings {
             Some(expression) => text(expression, payload)?,
             None => None,
         };
-        Ok(TrackingFacts { reference, carrier_status, status, carrier })
+        let carrier_shipment = match &self.carrier_shipment {
+            Some((expression, carrier)) => {
+                text(expression, payload)?.map(|id| CarrierShipmentRef { carrier: carrier.clone(), id })
+            }
+            None => None,
+        };
+        Ok(TrackingFacts { reference, carrier_status, status, carrier, carrier_shipment })
     }
 }
 
@@ -116,6 +131,7 @@ mod tests {
             "tracking_reference_jmespath": "result.tracking_code || data.tracking_code",
             "status_jmespath": "result.status || data.status",
             "carrier_jmespath": "result.carrier",
+            "carrier_shipment_id_jmespath": "result.shipment_id",
             "status_map": {"in_transit": "IN_TRANSIT", "delivered": "DELIVERED", "return_to_sender": "RETURNED"}
         }))
         .expect("compiles")
@@ -130,6 +146,10 @@ mod tests {
         assert_eq!(facts.reference, "EZ1");
         assert_eq!((facts.carrier_status.as_str(), facts.status), ("in_transit", Some(ShipmentStatus::InTransit)));
         assert_eq!(facts.carrier.as_deref(), Some("USPS"));
+        assert_eq!(facts.carrier_shipment, None, "no shipment_id in this payload");
+        let booked = json!({"result": {"tracking_code": "EZ1", "status": "in_transit", "shipment_id": "shp_9"}});
+        let wanted = CarrierShipmentRef { carrier: "easypost".to_owned(), id: "shp_9".to_owned() };
+        assert_eq!(s.read(&booked).unwrap().carrier_shipment, Some(wanted));
         let other = json!({"data": {"tracking_code": "EZ2", "status": "Delivered"}});
         let facts = s.read(&other).unwrap();
         assert_eq!((facts.reference.as_str(), facts.status), ("EZ2", Some(ShipmentStatus::Delivered)));

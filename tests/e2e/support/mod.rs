@@ -171,6 +171,7 @@ pub fn saas_config_json(jwks_base: &str) -> Value {
             "webhooks": {"shipment_tracker": {"provider": "easypost", "shared_secret": SECRETS[0], "max_age_seconds": 300,
                                               "tracking_reference_jmespath": "result.tracking_code",
                                               "status_jmespath": "result.status",
+                                              "carrier_shipment_id_jmespath": "result.shipment_id",
                                               "status_map": {"in_transit": "IN_TRANSIT", "delivered": "DELIVERED"}}}
         },
         "plans": {

@@ -113,6 +113,11 @@ pub fn ship(order: &mut Order, quantity: i64, provider: Option<&str>, now: DateT
 
 pub fn dispatch(order: &mut Order, id: ShipmentId, tracking: &str, now: DateTime<Utc>) {
     order.confirm_shipment(id, now).unwrap();
+    dispatch_confirmed(order, id, tracking, now);
+}
+
+/// Dispatches a shipment already confirmed (a booking is held between the two).
+pub fn dispatch_confirmed(order: &mut Order, id: ShipmentId, tracking: &str, now: DateTime<Utc>) {
     let cost = Money::from_minor(2_750, order.currency());
     order
         .dispatch_shipment(

@@ -1,11 +1,13 @@
 //! Tracking events as part of the Order aggregate, the receipts of inbound webhook deliveries,
 //! and the lookup of a shipment by the reference a carrier names.
 
-use application::ports::{StoreError, Taken, TrackedShipment, TrackingLookup, TrackingScope, WebhookReceipt};
-use domain::order::{ShipmentStatus, TrackingReport};
+use application::ports::{
+    CarrierShipmentRef, StoreError, Taken, TrackedShipment, TrackingLookup, TrackingScope, WebhookReceipt,
+};
+use domain::order::{CarrierBooking, ShipmentStatus, TrackingReport};
 use uuid::Uuid;
 
-use super::fixtures::{assert_same, at, dispatch, order, ship, tenant};
+use super::fixtures::{assert_same, at, dispatch, dispatch_confirmed, order, ship, tenant};
 use crate::persistence::Database;
 
 fn report(status: Option<ShipmentStatus>, carrier_status: &str) -> TrackingReport {
@@ -86,7 +88,15 @@ pub async fn tracked_shipments_are_found_within_their_scope(db: &Database) {
     {
         let mut o = order(tenant_id, number);
         let id = ship(&mut o, 1, Some("DHL"), at(1));
-        dispatch(&mut o, id, reference, at(2));
+        if tenant_id == "t2" {
+            // Booked through the carrier API, which names it shp_2, once confirmed.
+            o.confirm_shipment(id, at(1)).unwrap();
+            let booking = CarrierBooking { carrier: "EasyPost".to_owned(), carrier_shipment_id: "shp_2".to_owned() };
+            o.hold_carrier_booking(id, booking).unwrap();
+            dispatch_confirmed(&mut o, id, reference, at(2));
+        } else {
+            dispatch(&mut o, id, reference, at(2));
+        }
         let mut tx = store.begin(o.tenant_id()).await.unwrap();
         tx.insert_order(&o).await.unwrap();
         tx.commit().await.unwrap();
@@ -95,6 +105,11 @@ pub async fn tracked_shipments_are_found_within_their_scope(db: &Database) {
     let lookup = |reference: &str, carrier: Option<&str>| TrackingLookup {
         reference: reference.to_owned(),
         carrier: carrier.map(str::to_owned),
+        carrier_shipment: None,
+    };
+    let booked = |reference: &str, carrier: &str, id: &str| TrackingLookup {
+        carrier_shipment: Some(CarrierShipmentRef { carrier: carrier.to_owned(), id: id.to_owned() }),
+        ..lookup(reference, None)
     };
     let (t1, t2) = (tenant("t1"), tenant("t2"));
     let found = |tenant_id: &domain::TenantId, shipment_id| TrackedShipment::Found {
@@ -113,4 +128,15 @@ pub async fn tracked_shipments_are_found_within_their_scope(db: &Database) {
     let own = TrackingScope::Tenant(&t2);
     assert_eq!(store.find_tracked_shipment(own, &lookup("SHARED", None)).await.unwrap(), found(&t2, ids[2]));
     assert_eq!(store.find_tracked_shipment(own, &lookup("REF-1", None)).await.unwrap(), TrackedShipment::Unknown);
+
+    // The carrier's own id decides where the reference is shared; unknown, the reference does.
+    let exact = booked("SHARED", "easypost", "shp_2");
+    assert_eq!(store.find_tracked_shipment(all, &exact).await.unwrap(), found(&t2, ids[2]));
+    let other_carrier = booked("SHARED", "bosta", "shp_2");
+    assert_eq!(store.find_tracked_shipment(all, &other_carrier).await.unwrap(), TrackedShipment::Ambiguous);
+    let unbooked = booked("REF-1", "easypost", "shp_404");
+    assert_eq!(store.find_tracked_shipment(all, &unbooked).await.unwrap(), found(&t1, ids[0]));
+    // Within a tenant's own route, another tenant's booking is nobody's.
+    let t1_only = TrackingScope::Tenant(&t1);
+    assert_eq!(store.find_tracked_shipment(t1_only, &exact).await.unwrap(), found(&t1, ids[1]));
 }
