@@ -10,8 +10,8 @@ use crate::{
     audit_trail::{AuditDraft, audited_config_edit},
     paging::page_size,
     ports::{
-        AuditLog, Clock, ConfigEdit, ConfigEditError, ConfigEditor, IdGenerator, PlanChange, PlanView,
-        ProviderDirectory, TenantChange, TenantStatus, TenantView,
+        AuditLog, Clock, ConfigEdit, ConfigEditError, ConfigEditor, IdGenerator, IntegrationsChange, IntegrationsOwner,
+        IntegrationsView, Patch, PlanChange, PlanView, ProviderDirectory, TenantChange, TenantStatus, TenantView,
     },
 };
 
@@ -145,6 +145,80 @@ impl Platform {
         .await
     }
 
+    /// Sets a tenant's (or, with no tenant, the provider's own) inbound webhooks and carrier
+    /// API. The audit record holds the settings with every secret replaced by `(redacted)`.
+    pub async fn set_integrations(
+        &self,
+        admin: &ProviderAdmin,
+        tenant: Option<&str>,
+        change: IntegrationsChange,
+    ) -> Result<IntegrationsView, AppError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Input<'a> {
+            tenant_id: Option<&'a str>,
+            webhooks: serde_json::Map<String, serde_json::Value>,
+            create_shipment_api: Option<serde_json::Value>,
+        }
+        let input = Input {
+            tenant_id: tenant,
+            webhooks: change
+                .webhooks
+                .iter()
+                .map(|(name, settings)| (name.clone(), settings.as_ref().map_or(serde_json::Value::Null, redacted)))
+                .collect(),
+            create_shipment_api: match &change.create_shipment_api {
+                Patch::Keep => None,
+                Patch::Clear => Some(serde_json::Value::Null),
+                Patch::Set(settings) => Some(redacted(settings)),
+            },
+        };
+        let mut draft = AuditDraft::provider(admin, tenant.and_then(trail_of), "setIntegrations", &input);
+        if let Some(tenant) = tenant {
+            draft.target(tenant);
+        }
+        self.audited(draft, admin, |edit| async move {
+            let allowed: &[&str] = if tenant.is_some() { TENANT_WEBHOOKS } else { &["shipment_tracker"] };
+            for (name, settings) in &change.webhooks {
+                if !allowed.contains(&name.as_str()) {
+                    return Err(AppError::validation(
+                        &["webhooks", name],
+                        format!("unknown webhook '{name}'; expected one of {}", allowed.join(", ")),
+                    ));
+                }
+                if settings.as_ref().is_some_and(|s| !s.is_object()) {
+                    return Err(AppError::validation(
+                        &["webhooks", name],
+                        "a webhook's settings are an object, or null to remove it",
+                    ));
+                }
+            }
+            match (&change.create_shipment_api, tenant) {
+                (Patch::Set(settings), _) if !settings.is_object() => {
+                    return Err(AppError::validation(
+                        &["createShipmentApi"],
+                        "the carrier API's settings are an object, or null to remove it",
+                    ));
+                }
+                (Patch::Set(_) | Patch::Clear, None) => {
+                    return Err(AppError::validation(
+                        &["createShipmentApi"],
+                        "the provider has no carrier API of its own; name a tenant",
+                    ));
+                }
+                _ => {}
+            }
+            let id =
+                tenant.map(|t| TenantId::new(t).map_err(|e| AppError::from(e).under(&["tenantId"]))).transpose()?;
+            let owner = match &id {
+                Some(id) => IntegrationsOwner::Tenant(id),
+                None => IntegrationsOwner::Provider,
+            };
+            self.editor.set_integrations(owner, change, edit).await.map_err(missing_tenant_at("tenantId"))
+        })
+        .await
+    }
+
     pub async fn plans(&self, admin: &ProviderAdmin) -> Result<Vec<PlanView>, AppError> {
         require_admin(admin)?;
         Ok(self.directory.plans().await?)
@@ -169,5 +243,25 @@ impl Platform {
     pub async fn tenant(&self, admin: &ProviderAdmin, id: &str) -> Result<Option<TenantView>, AppError> {
         require_admin(admin)?;
         Ok(self.directory.tenant(id).await?)
+    }
+}
+
+/// Settings as an audit record may show them: every secret's value replaced.
+fn redacted(settings: &serde_json::Value) -> serde_json::Value {
+    const SECRETS: [&str; 3] = ["shared_secret", "api_key", "secret"];
+    match settings {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(key, value)| {
+                let shown = if SECRETS.contains(&key.as_str()) && !value.is_null() {
+                    serde_json::Value::from("(redacted)")
+                } else {
+                    redacted(value)
+                };
+                (key.clone(), shown)
+            })
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().map(redacted).collect(),
+        other => other.clone(),
     }
 }

@@ -220,6 +220,14 @@ mod tests {
         async fn rotate_webhook_secret(&self, _: &TenantId, _: &str, _: ConfigEdit) -> Result<String, ConfigEditError> {
             unimplemented!("provider operation")
         }
+        async fn set_integrations(
+            &self,
+            _: crate::ports::IntegrationsOwner<'_>,
+            _: crate::ports::IntegrationsChange,
+            _: ConfigEdit,
+        ) -> Result<crate::ports::IntegrationsView, ConfigEditError> {
+            unimplemented!("provider operation")
+        }
         async fn tenant_config(&self, _: &TenantId) -> Result<TenantConfigView, StoreError> {
             unimplemented!("not read by these tests")
         }

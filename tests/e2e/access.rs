@@ -87,6 +87,11 @@ fn sample_calls(order_id: &str, shipment_id: &str) -> Vec<(&'static str, String,
                 .into(),
             json!({}),
         ),
+        (
+            "setIntegrations",
+            "mutation { setIntegrations(input: {tenantId: \"tenant_a\", webhooks: {}}) { version } }".into(),
+            json!({}),
+        ),
     ]
 }
 

@@ -415,3 +415,87 @@ async fn a_config_file_wins_only_when_it_is_newer_than_the_stored_config() {
         app.instance_with(ConfigSource::File { config: file(), path: "new.json".into(), modified: Some(new) }).await;
     assert_eq!(limit(&updated).await, (None, 3));
 }
+
+const SET_INTEGRATIONS: &str = "mutation($input: SetIntegrationsInput!) { setIntegrations(input: $input) { \
+  integrations version userErrors { code field message } } }";
+
+#[tokio::test]
+async fn the_provider_sets_integrations_checked_versioned_audited_and_secrets_write_only() {
+    let app = TestApp::spawn().await;
+    let provider = app.jwks.sign_provider("sara", &["saas_admin"]);
+    let tracker_secret = "whsec_aW50ZWdyYXRpb25zLXRyYWNrZXItc2VjcmV0LTAxMjM0NTY3";
+    let carrier_key = "EZAK-integrations-carrier-key-0123456789";
+    let tracker = json!({"provider": "standard", "shared_secret": tracker_secret,
+                         "tracking_reference_jmespath": "result.tracking_code", "status_jmespath": "result.status",
+                         "carrier_shipment_id_jmespath": "result.shipment_id",
+                         "status_map": {"in_transit": "IN_TRANSIT"}});
+    let set = |input: Value| {
+        let (app, provider) = (&app, provider.clone());
+        async move { app.gql(&provider, SET_INTEGRATIONS, json!({"input": input})).await }
+    };
+
+    let first = set(json!({"tenantId": TENANT_A, "webhooks": {"shipment_tracker": tracker},
+                           "createShipmentApi": {"provider": "easypost", "api_key": carrier_key,
+                                                 "endpoint": "https://api.easypost.example/v2"}}))
+    .await;
+    let first = ok(&first, "setIntegrations").clone();
+    let shown = &first["integrations"];
+    assert_eq!(shown["webhooks"]["shipment_tracker"]["status_jmespath"], "result.status", "{first}");
+    assert_eq!(shown["webhooks"]["shipment_tracker"]["shared_secret"], "[REDACTED]");
+    assert_eq!(shown["create_shipment_api"]["api_key"], "[REDACTED]");
+    let version = first["version"].as_i64().unwrap();
+
+    // A JMESPath that does not compile is refused with the field named, and nothing changes.
+    let mut broken = tracker.clone();
+    broken["status_jmespath"] = json!("result.[status");
+    let refused = set(json!({"tenantId": TENANT_A, "webhooks": {"shipment_tracker": broken}})).await;
+    assert_eq!(user_error(&refused, "setIntegrations"), "VALIDATION_FAILED", "{refused}");
+    let field = refused["data"]["setIntegrations"]["userErrors"][0]["field"].to_string();
+    assert!(field.contains("statusJmespath"), "{refused}");
+
+    // Secrets are write-only: an edit that leaves them out keeps them (a webhook without a secret
+    // would be refused by the check), and the stale version is a conflict.
+    let mut without_secret = tracker.clone();
+    without_secret.as_object_mut().unwrap().remove("shared_secret");
+    without_secret["status_map"] = json!({"in_transit": "IN_TRANSIT", "delivered": "DELIVERED"});
+    let kept = set(json!({"tenantId": TENANT_A, "webhooks": {"shipment_tracker": without_secret},
+                          "expectedVersion": version}))
+    .await;
+    let kept = ok(&kept, "setIntegrations");
+    assert_eq!(kept["version"], version + 1);
+    assert_eq!(kept["integrations"]["webhooks"]["shipment_tracker"]["shared_secret"], "[REDACTED]");
+    assert_eq!(kept["integrations"]["create_shipment_api"]["api_key"], "[REDACTED]", "kept: not in this edit");
+    let stale = set(json!({"tenantId": TENANT_A, "webhooks": {}, "expectedVersion": version})).await;
+    assert_eq!(user_error(&stale, "setIntegrations"), "CONFLICT", "{stale}");
+
+    // null removes; unknown names and a carrier API for the provider itself are refused.
+    let removed =
+        set(json!({"tenantId": TENANT_A, "webhooks": {"shipment_tracker": null}, "createShipmentApi": null})).await;
+    let removed = ok(&removed, "setIntegrations");
+    assert_eq!(removed["integrations"]["webhooks"].get("shipment_tracker"), None, "{removed}");
+    assert_eq!(removed["integrations"]["create_shipment_api"], Value::Null);
+    let unknown = set(json!({"tenantId": TENANT_A, "webhooks": {"teleport": {}}})).await;
+    assert_eq!(user_error(&unknown, "setIntegrations"), "VALIDATION_FAILED");
+    let providers = set(json!({"createShipmentApi": {"provider": "easypost"}})).await;
+    assert_eq!(user_error(&providers, "setIntegrations"), "VALIDATION_FAILED");
+    // The provider's own tracker route: its secret kept, its expressions replaced.
+    let own = set(json!({"webhooks": {"shipment_tracker": {"provider": "easypost",
+        "tracking_reference_jmespath": "result.tracking_code || data.tracking_code", "status_jmespath": "result.status"}}}))
+    .await;
+    let own = ok(&own, "setIntegrations");
+    assert_eq!(own["integrations"]["webhooks"]["shipment_tracker"]["shared_secret"], "[REDACTED]", "{own}");
+
+    // Audited on the tenant's trail with the secrets redacted; no secret in any answer or log.
+    let trail = app.gql(&provider, PROVIDER_AUDIT, json!({"f": {"tenantId": TENANT_A}})).await;
+    let records: Vec<&Value> = trail["data"]["auditLog"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "setIntegrations")
+        .collect();
+    assert_eq!(records.len(), 6, "{records:?}");
+    let everything = format!("{trail} {first} {}", captured_log());
+    for secret in [tracker_secret, carrier_key] {
+        assert!(!everything.contains(secret), "a secret leaked");
+    }
+}

@@ -178,6 +178,34 @@ pub struct ConfigChangeView {
     pub summary: String,
 }
 
+/// Whose integration settings an edit changes.
+#[derive(Debug, Clone, Copy)]
+pub enum IntegrationsOwner<'a> {
+    Tenant(&'a TenantId),
+    /// The provider's own section (its `shipment_tracker` route).
+    Provider,
+}
+
+/// A provider's change of the integration settings: inbound webhooks and the carrier API, each
+/// in the SaaS config file's form. A secret left out of a given entry keeps the stored one.
+#[derive(Debug, Clone, Default)]
+pub struct IntegrationsChange {
+    /// By webhook name: the settings, or `None` to remove the webhook; names not listed stay.
+    pub webhooks: std::collections::BTreeMap<String, Option<serde_json::Value>>,
+    /// The tenant's `create_shipment_api`.
+    pub create_shipment_api: Patch<serde_json::Value>,
+    pub expected_version: Option<i64>,
+}
+
+/// The integration settings as stored after an edit, secrets left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntegrationsView {
+    /// `{"webhooks": {...}, "create_shipment_api": {...}}`; each secret is replaced by whether
+    /// one is set (`"shared_secret_set": true`).
+    pub settings: serde_json::Value,
+    pub version: i64,
+}
+
 /// Who is changing the configuration, and the audit record that commits with the change.
 #[derive(Debug, Clone)]
 pub struct ConfigEdit {
@@ -219,6 +247,14 @@ pub trait ConfigEditor: Send + Sync {
         webhook: &str,
         edit: ConfigEdit,
     ) -> Result<String, ConfigEditError>;
+    /// Sets, replaces or removes inbound webhooks and the carrier API; JMESPath and every other
+    /// setting are checked like the config file's (`Invalid` names the input field).
+    async fn set_integrations(
+        &self,
+        owner: IntegrationsOwner<'_>,
+        change: IntegrationsChange,
+        edit: ConfigEdit,
+    ) -> Result<IntegrationsView, ConfigEditError>;
     async fn tenant_config(&self, tenant: &TenantId) -> Result<TenantConfigView, StoreError>;
     async fn update_tenant_config(
         &self,

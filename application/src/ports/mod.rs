@@ -23,8 +23,9 @@ pub use carrier::{
 };
 pub use clock::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 pub use config_editor::{
-    ConfigChangeView, ConfigEdit, ConfigEditError, ConfigEditor, DomainSetting, IdpChange, OutboundWebhookChange,
-    OutboundWebhookView, Patch, PlanChange, PlanLimitsChange, TenantChange, TenantConfigChange, TenantConfigView,
+    ConfigChangeView, ConfigEdit, ConfigEditError, ConfigEditor, DomainSetting, IdpChange, IntegrationsChange,
+    IntegrationsOwner, IntegrationsView, OutboundWebhookChange, OutboundWebhookView, Patch, PlanChange,
+    PlanLimitsChange, TenantChange, TenantConfigChange, TenantConfigView,
 };
 pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
 pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope, LiveListener};

@@ -2,8 +2,9 @@
 //! Omitted fields keep their values; the merged document must leave the whole config valid.
 
 use application::ports::{
-    ConfigChangeView, ConfigEdit, ConfigEditError, ConfigEditor, ConfigKind, IdpChange, OutboundWebhookView, Patch,
-    PlanChange, PlanView, StoreError, TenantChange, TenantConfigChange, TenantConfigView, TenantStatus, TenantView,
+    ConfigChangeView, ConfigEdit, ConfigEditError, ConfigEditor, ConfigKind, IdpChange, IntegrationsChange,
+    IntegrationsOwner, IntegrationsView, OutboundWebhookView, Patch, PlanChange, PlanView, StoreError, TenantChange,
+    TenantConfigChange, TenantConfigView, TenantStatus, TenantView,
 };
 use async_trait::async_trait;
 use base64::Engine;
@@ -13,9 +14,10 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
 use super::{
+    integrations,
     model::{
-        DecimalValue, DomainConfig, IdpConfig, OutboundWebhookConfig, PlanConfig, TenantConfig, TenantEntry,
-        WebhookConfig,
+        DecimalValue, DomainConfig, IdpConfig, OutboundWebhookConfig, PlanConfig, ProviderConfig, TenantConfig,
+        TenantEntry, WebhookConfig,
     },
     provider_views::{plan_view, tenant_view},
     secret::Secret,
@@ -294,6 +296,51 @@ impl ConfigEditor for ConfigService {
         })
         .await?;
         Ok(secret)
+    }
+
+    async fn set_integrations(
+        &self,
+        owner: IntegrationsOwner<'_>,
+        change: IntegrationsChange,
+        edit: ConfigEdit,
+    ) -> Result<IntegrationsView, ConfigEditError> {
+        match owner {
+            IntegrationsOwner::Tenant(tenant) => {
+                let id = tenant.as_str();
+                let stored = self
+                    .edit(ConfigKind::Tenant, id, change.expected_version, &edit, |before| {
+                        let mut entry = existing_tenant(id, before)?;
+                        integrations::merge_webhooks(&mut entry.webhooks, &change.webhooks)?;
+                        integrations::merge_carrier_api(&mut entry.create_shipment_api, &change.create_shipment_api)?;
+                        self.check_with(&format!("tenants.{id}"), |c| {
+                            let settings = c.tenants.get(id).and_then(|t| t.tenant_config.clone());
+                            c.tenants.insert(id.to_owned(), TenantEntry { tenant_config: settings, ..entry.clone() });
+                        })?;
+                        Ok(to_document(&entry))
+                    })
+                    .await?;
+                let entry: TenantEntry = parse(ConfigKind::Tenant, id, &stored.document)?;
+                Ok(integrations::view(&entry.webhooks, entry.create_shipment_api.as_ref(), stored.version))
+            }
+            IntegrationsOwner::Provider => {
+                let key = super::documents::PROVIDER_KEY;
+                let stored = self
+                    .edit(ConfigKind::Provider, key, change.expected_version, &edit, |before| {
+                        let mut provider: ProviderConfig = match before {
+                            Some(document) => parse(ConfigKind::Provider, key, document)?,
+                            None => self.catalog.current().provider.clone().ok_or_else(|| {
+                                ConfigEditError::NotFound("the provider section is not configured".into())
+                            })?,
+                        };
+                        integrations::merge_webhooks(&mut provider.webhooks, &change.webhooks)?;
+                        self.check_with("provider", |c| c.provider = Some(provider.clone()))?;
+                        Ok(to_document(&provider))
+                    })
+                    .await?;
+                let provider: ProviderConfig = parse(ConfigKind::Provider, key, &stored.document)?;
+                Ok(integrations::view(&provider.webhooks, None, stored.version))
+            }
+        }
     }
 
     async fn tenant_config(&self, tenant: &TenantId) -> Result<TenantConfigView, StoreError> {

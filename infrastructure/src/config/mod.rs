@@ -9,6 +9,7 @@ mod edits;
 mod endpoints;
 mod hosts;
 mod import;
+mod integrations;
 mod keys;
 mod limits;
 mod load;

@@ -18,7 +18,7 @@ impl SaasConfig {
     }
 }
 
-fn redact(value: &mut Value) {
+pub(super) fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {

@@ -2,10 +2,10 @@
 //! value and an explicit `null` clears it (where clearing means something).
 
 use application::ports::{
-    DomainSetting, IdpChange, OutboundWebhookChange, Patch, PlanChange, PlanLimitsChange, TenantChange,
-    TenantConfigChange,
+    DomainSetting, IdpChange, IntegrationsChange, OutboundWebhookChange, Patch, PlanChange, PlanLimitsChange,
+    TenantChange, TenantConfigChange,
 };
-use async_graphql::{ID, InputObject, MaybeUndefined};
+use async_graphql::{ID, InputObject, Json, MaybeUndefined};
 
 use crate::graphql::types::TenantStatus;
 
@@ -175,6 +175,39 @@ impl From<UpdateTenantConfigInput> for TenantConfigChange {
                 events: w.events,
             }),
             expected_version: i.expected_version,
+        }
+    }
+}
+
+/// A provider's change of a tenant's integrations (or, without `tenantId`, of the provider's
+/// own `shipment_tracker`). Settings are written as in the SaaS config file (snake_case keys);
+/// secrets are write-only: a setting that leaves out its `shared_secret` or `api_key` keeps the
+/// stored one, and no answer shows them.
+#[derive(InputObject, Clone, Debug)]
+pub struct SetIntegrationsInput {
+    pub tenant_id: Option<ID>,
+    /// Inbound webhooks by name (`add_order`, `shipment_tracker`): each value replaces the
+    /// webhook's settings, `null` removes the webhook; names left out stay as they are.
+    pub webhooks: Option<Json<serde_json::Map<String, serde_json::Value>>>,
+    /// The tenant's carrier API (`provider`, `api_key`, `endpoint`, `service`, `from_address`);
+    /// `null` removes it, omitted keeps it.
+    pub create_shipment_api: MaybeUndefined<Json<serde_json::Value>>,
+    /// The document's current version (the tenant's, or the provider section's); stale → CONFLICT.
+    pub expected_version: Option<i64>,
+}
+
+impl From<SetIntegrationsInput> for IntegrationsChange {
+    fn from(input: SetIntegrationsInput) -> Self {
+        let webhooks = input
+            .webhooks
+            .map(|Json(map)| {
+                map.into_iter().map(|(name, settings)| (name, Some(settings).filter(|s| !s.is_null()))).collect()
+            })
+            .unwrap_or_default();
+        IntegrationsChange {
+            webhooks,
+            create_shipment_api: patch(input.create_shipment_api).map(|Json(settings)| settings),
+            expected_version: input.expected_version,
         }
     }
 }

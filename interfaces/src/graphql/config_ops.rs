@@ -1,11 +1,12 @@
 //! Configuration operations: the provider's plans and tenants, and the tenant's own settings.
 //! Merged into the root query and mutation types (see `graphql::mod`).
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Json, Object, SimpleObject};
 
 use crate::graphql::{
     config_inputs::{
-        RotateWebhookSecretInput, SetTenantStatusInput, UpdateTenantConfigInput, UpsertPlanInput, UpsertTenantInput,
+        RotateWebhookSecretInput, SetIntegrationsInput, SetTenantStatusInput, UpdateTenantConfigInput, UpsertPlanInput,
+        UpsertTenantInput,
     },
     context::{mutation_principal, mutation_provider_admin, principal, services},
     errors::{UserError, payload, query, respond},
@@ -33,12 +34,22 @@ pub struct RotateWebhookSecretPayload {
 }
 
 #[derive(SimpleObject, Default)]
+pub struct SetIntegrationsPayload {
+    /// The settings as stored now, in the config file's form, every secret `[REDACTED]`:
+    /// `{"webhooks": {...}, "create_shipment_api": {...}}`.
+    pub integrations: Option<Json<serde_json::Value>>,
+    /// The version of the document the change made (pass it as `expectedVersion` next time).
+    pub version: Option<i64>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject, Default)]
 pub struct TenantConfigPayload {
     pub tenant_config: Option<TenantConfig>,
     pub user_errors: Vec<UserError>,
 }
 
-payload!(PlanPayload, TenantPayload, RotateWebhookSecretPayload, TenantConfigPayload);
+payload!(PlanPayload, TenantPayload, RotateWebhookSecretPayload, SetIntegrationsPayload, TenantConfigPayload);
 
 #[derive(Default)]
 pub struct ConfigQuery;
@@ -108,5 +119,26 @@ impl ConfigMutation {
             .rotate_webhook_secret(mutation_provider_admin(ctx).await?, &input.tenant_id, &input.webhook)
             .await;
         respond(r, |secret| RotateWebhookSecretPayload { secret: Some(secret), user_errors: vec![] })
+    }
+
+    /// Provider: sets a tenant's inbound webhooks and carrier API (or the provider's own
+    /// `shipment_tracker`), checked like the config file (JMESPath compiled), versioned and
+    /// audited with secrets redacted.
+    #[graphql(visible = "visibility::provider_only")]
+    async fn set_integrations(
+        &self,
+        ctx: &Context<'_>,
+        input: SetIntegrationsInput,
+    ) -> async_graphql::Result<SetIntegrationsPayload> {
+        let tenant = input.tenant_id.as_ref().map(|id| id.as_str().to_owned());
+        let r = services(ctx)
+            .platform
+            .set_integrations(mutation_provider_admin(ctx).await?, tenant.as_deref(), input.into())
+            .await;
+        respond(r, |view| SetIntegrationsPayload {
+            integrations: Some(Json(view.settings)),
+            version: Some(view.version),
+            user_errors: vec![],
+        })
     }
 }
