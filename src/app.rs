@@ -10,7 +10,9 @@ use application::{
     },
     orders::Orders,
     platform::Platform,
-    ports::{EventBus, EventConsumer, LiveListener, RateLimitStore, SystemClock, UuidV7Ids, WebhookEndpoints},
+    ports::{
+        EventBus, EventConsumer, LiveListener, RateLimitStore, StreamCommands, SystemClock, UuidV7Ids, WebhookEndpoints,
+    },
     session::Session,
     tenant_config::TenantConfigs,
     webhooks_in::WebhookIntake,
@@ -82,7 +84,8 @@ pub struct Workers {
     dispatcher: Arc<WebhookDispatcher>,
     signals: Arc<Signals>,
     /// With `--redis-url`: the stream's consumers (the webhook fan-out, in a consumer group
-    /// shared by every instance) and this instance's live feed for the subscriptions.
+    /// shared by every instance), this instance's live feed for the subscriptions, and the
+    /// reader of the tenants' inbound `add_order` streams.
     redis: Option<RedisConsumers>,
 }
 
@@ -90,6 +93,7 @@ struct RedisConsumers {
     bus: Arc<RedisEventBus>,
     fanout: Arc<dyn EventConsumer>,
     live: Arc<dyn LiveListener>,
+    inbound: Arc<dyn StreamCommands>,
 }
 
 impl Workers {
@@ -103,7 +107,8 @@ impl Workers {
             };
             let consumer = redis.bus.spawn_consumer(redis.fanout.clone(), until_stopped(stop.clone())).await;
             let live = redis.bus.spawn_live_feed(redis.live.clone(), until_stopped(stop.clone())).await;
-            for handle in [consumer, live] {
+            let inbound = redis.bus.spawn_inbound(redis.inbound.clone(), until_stopped(stop.clone()));
+            for handle in [consumer, live, inbound] {
                 tasks.spawn(async move {
                     if let Err(e) = handle.await {
                         tracing::error!(error = %e, "a Redis event loop ended abnormally");
@@ -268,7 +273,8 @@ pub async fn build_with(
                     .map_err(|e| anyhow::anyhow!("cannot use Redis for events: {e}"))?
                     .republishing_from(background.outbox_relay()),
             );
-            let consumers = RedisConsumers { bus: bus.clone(), fanout, live: live_events.clone() };
+            let consumers =
+                RedisConsumers { bus: bus.clone(), fanout, live: live_events.clone(), inbound: webhooks_in.clone() };
             (bus, Some(consumers))
         }
         None => (Arc::new(InProcessBus::new(vec![fanout], vec![live_events.clone()])), None),

@@ -29,6 +29,7 @@ mod metrics;
 mod orders_flow;
 mod plan_limits;
 mod provider;
+mod redis_add_order;
 mod repository;
 mod returns;
 mod schema_drift;

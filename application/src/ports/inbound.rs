@@ -110,6 +110,21 @@ pub trait InboundWebhooks: Send + Sync {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<VerifiedDelivery, Unverified>;
+
+    /// Admits a delivery that came through a channel which is its own proof of origin (the
+    /// tenant's Redis stream: who may write there is Redis's access control, not a signature).
+    /// The route must be configured for `owner`, as for `verify`; `delivery_key` recognises a
+    /// replay, remembered as long as a signed delivery's would be.
+    fn trusted(
+        &self,
+        owner: &WebhookOwner,
+        route: InboundRoute,
+        delivery_key: String,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedDelivery, Unverified>;
+
+    /// The tenants for which `route` is configured (as `verify` would accept it), sorted.
+    fn tenants_with(&self, route: InboundRoute) -> Vec<TenantId>;
 }
 
 /// A delivery that was acted on, remembered in the transaction that acted.

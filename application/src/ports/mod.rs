@@ -8,6 +8,7 @@ mod config_store;
 mod events;
 mod identity;
 mod inbound;
+mod inbound_stream;
 mod outbox_reader;
 mod provider_directory;
 mod rate_limits;
@@ -34,6 +35,7 @@ pub use inbound::{
     CarrierShipmentRef, DeliveryHeaders, InboundRoute, InboundWebhooks, TrackedShipment, TrackingFacts, TrackingLookup,
     TrackingReader, TrackingScope, Unverified, VerifiedDelivery, WebhookOwner, WebhookReceipt,
 };
+pub use inbound_stream::{CommandRefusal, CommandTaken, StreamCommand, StreamCommands};
 pub use outbox_reader::{EventPage, FeedQuery, OutboxReader, TimelineQuery};
 pub use provider_directory::{IdpView, PlanView, ProviderDirectory, TenantView};
 pub use rate_limits::{RateLimitStore, RetryAfter};

@@ -82,21 +82,37 @@ const PROVIDER_TRACKER_ACTOR: &str = "webhook:provider_shipment_tracker";
 const PROVIDER_TRACKER_ROUTE: &str = "provider:shipment_tracker";
 
 /// Who a delivery is for, as far as it is known, and who it is audited as.
-struct Call<'a> {
-    owner: WebhookOwner,
-    route: InboundRoute,
-    actor: &'static str,
-    action: &'static str,
+pub(super) struct Call<'a> {
+    pub owner: WebhookOwner,
+    pub route: InboundRoute,
+    pub actor: &'static str,
+    pub action: &'static str,
     /// The tenant named in the path, as written (recorded when it names no tenant).
-    path_tenant: Option<&'a str>,
+    pub path_tenant: Option<&'a str>,
+    /// A message from the tenant's inbound stream: its id (recorded like a webhook id).
+    pub stream_message: Option<&'a str>,
+}
+
+impl<'a> Call<'a> {
+    /// An add-order delivery for `tenant_id`, named `path_tenant` by its route or stream.
+    pub(super) fn add_order(tenant_id: TenantId, path_tenant: &'a str) -> Self {
+        Call {
+            owner: WebhookOwner::Tenant(tenant_id),
+            route: InboundRoute::AddOrder,
+            actor: ADD_ORDER_ACTOR,
+            action: "createOrder",
+            path_tenant: Some(path_tenant),
+            stream_message: None,
+        }
+    }
 }
 
 pub struct WebhookIntake {
     orders: Arc<Orders>,
     store: Arc<dyn OrderStore>,
-    webhooks: Arc<dyn InboundWebhooks>,
+    pub(super) webhooks: Arc<dyn InboundWebhooks>,
     audit: Arc<dyn AuditLog>,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
 
@@ -115,14 +131,21 @@ impl WebhookIntake {
     /// `POST /webhooks/{tenantId}/add-order`.
     pub async fn add_order(&self, tenant: &str, delivery: Delivery) -> Result<WebhookAnswer, WebhookFailure> {
         let tenant_id = self.path_tenant(tenant, InboundRoute::AddOrder, &delivery).await?;
-        let call = Call {
-            owner: WebhookOwner::Tenant(tenant_id.clone()),
-            route: InboundRoute::AddOrder,
-            actor: ADD_ORDER_ACTOR,
-            action: "createOrder",
-            path_tenant: Some(tenant),
-        };
+        let call = Call::add_order(tenant_id.clone(), tenant);
         let (verified, payload) = self.admit(&call, &delivery).await?;
+        self.create_order(&call, tenant_id, &delivery, &verified, payload).await
+    }
+
+    /// The add-order path once a delivery is admitted and its body is JSON, shared by the
+    /// webhook and the inbound stream: the body read as a `CreateOrderInput`, then createOrder.
+    pub(super) async fn create_order(
+        &self,
+        call: &Call<'_>,
+        tenant_id: TenantId,
+        delivery: &Delivery,
+        verified: &VerifiedDelivery,
+        payload: Value,
+    ) -> Result<WebhookAnswer, WebhookFailure> {
         let input = match serde_json::from_value::<AddOrderBody>(payload) {
             Ok(body) => body.into_input(),
             Err(e) => {
@@ -130,13 +153,13 @@ impl WebhookIntake {
                     kind: FailureKind::Unusable,
                     error: AppError::validation(&[], format!("the body is not a CreateOrderInput: {e}")),
                 };
-                return Err(self.refused(&call, &delivery, failure).await);
+                return Err(self.refused(call, delivery, failure).await);
             }
         };
-        let principal = principal(tenant_id, ADD_ORDER_ACTOR, &delivery);
+        let principal = principal(tenant_id, ADD_ORDER_ACTOR, delivery);
         let outcome = self
             .orders
-            .add_order_signed(&principal, input, delivery_use(call.route.config_key(), &verified))
+            .add_order_signed(&principal, input, delivery_use(call.route.config_key(), verified))
             .await
             .map_err(WebhookFailure::from_command)?;
         let order = outcome.value;
@@ -162,6 +185,7 @@ impl WebhookIntake {
             actor: TRACKER_ACTOR,
             action: "recordShipmentTracking",
             path_tenant: Some(tenant),
+            stream_message: None,
         };
         self.track(call, delivery).await
     }
@@ -175,6 +199,7 @@ impl WebhookIntake {
             actor: PROVIDER_TRACKER_ACTOR,
             action: "recordShipmentTracking",
             path_tenant: None,
+            stream_message: None,
         };
         self.track(call, delivery).await
     }
@@ -282,8 +307,13 @@ impl WebhookIntake {
                 return Err(self.refused(call, delivery, failure).await);
             }
         };
+        Ok((verified, self.read_json(call, delivery).await?))
+    }
+
+    /// The delivery's body as JSON; a body that is not is recorded and answered.
+    pub(super) async fn read_json(&self, call: &Call<'_>, delivery: &Delivery) -> Result<Value, WebhookFailure> {
         match serde_json::from_slice::<Value>(&delivery.body) {
-            Ok(payload) => Ok((verified, payload)),
+            Ok(payload) => Ok(payload),
             Err(e) => {
                 let failure = WebhookFailure {
                     kind: FailureKind::Malformed,
@@ -316,6 +346,7 @@ impl WebhookIntake {
                         InboundRoute::ShipmentTracker => "recordShipmentTracking",
                     },
                     path_tenant: Some(tenant),
+                    stream_message: None,
                 };
                 Err(self.refused_on(None, &call, delivery, no_route()).await)
             }
@@ -324,7 +355,12 @@ impl WebhookIntake {
 
     /// Records a delivery refused before any command ran on the trail of the tenant the route
     /// belongs to (the platform's for the provider's route), and hands the failure back.
-    async fn refused(&self, call: &Call<'_>, delivery: &Delivery, failure: WebhookFailure) -> WebhookFailure {
+    pub(super) async fn refused(
+        &self,
+        call: &Call<'_>,
+        delivery: &Delivery,
+        failure: WebhookFailure,
+    ) -> WebhookFailure {
         let tenant_id = match &call.owner {
             WebhookOwner::Tenant(tenant) => Some(tenant.clone()),
             WebhookOwner::Provider => None,
@@ -334,21 +370,25 @@ impl WebhookIntake {
 
     /// As `refused`, on the given trail. The body is never recorded (it is unverified or
     /// unusable): its size and hash say which it was.
-    async fn refused_on(
+    pub(super) async fn refused_on(
         &self,
         tenant_id: Option<TenantId>,
         call: &Call<'_>,
         delivery: &Delivery,
         failure: WebhookFailure,
     ) -> WebhookFailure {
-        let input = json!({
+        let message_id = call.stream_message.or_else(|| delivery.headers.get("webhook-id"));
+        let mut input = json!({
             "route": call.route.config_key(),
             "tenantId": call.path_tenant.map(|t| t.chars().take(128).collect::<String>()),
-            "webhookId": delivery.headers.get("webhook-id").map(|id| id.chars().take(128).collect::<String>()),
+            "webhookId": message_id.map(|id| id.chars().take(128).collect::<String>()),
             "bodyBytes": delivery.body.len(),
             "bodySha256": hex::encode(Sha256::digest(&delivery.body)),
             "refused": failure.error.message.chars().take(256).collect::<String>(),
         });
+        if call.stream_message.is_some() {
+            input["via"] = json!("redis_stream");
+        }
         self.record(
             tenant_id,
             call.actor,
@@ -391,7 +431,7 @@ impl WebhookIntake {
 
 /// One answer for an unknown tenant and a route it has not configured: the difference would tell
 /// a stranger which tenants exist. Such a call is recorded on the platform's trail, not a tenant's.
-fn no_route() -> WebhookFailure {
+pub(super) fn no_route() -> WebhookFailure {
     WebhookFailure::new(FailureKind::NotFound, ErrorCode::NotFound, "no such webhook is configured")
 }
 

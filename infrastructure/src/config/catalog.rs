@@ -202,4 +202,18 @@ impl InboundWebhooks for ConfigCatalog {
     ) -> Result<VerifiedDelivery, Unverified> {
         self.snapshot().inbound.verify(owner, route, headers, body, now)
     }
+
+    fn trusted(
+        &self,
+        owner: &WebhookOwner,
+        route: InboundRoute,
+        delivery_key: String,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<VerifiedDelivery, Unverified> {
+        self.snapshot().inbound.trusted(owner, route, delivery_key, now)
+    }
+
+    fn tenants_with(&self, route: InboundRoute) -> Vec<TenantId> {
+        self.snapshot().inbound.tenants_with(route)
+    }
 }

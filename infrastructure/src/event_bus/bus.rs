@@ -2,7 +2,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use application::ports::{EventConsumer, LiveListener, OutboxRelayStore};
+use application::ports::{EventConsumer, LiveListener, OutboxRelayStore, StreamCommands};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, RedisError};
 use tokio::task::JoinHandle;
@@ -11,6 +11,7 @@ use super::consumer_loop::ConsumerLoop;
 use super::dedicated_connection::DedicatedConnection;
 use super::errors::RedisBusError;
 use super::group_member::GroupMember;
+use super::inbound_loop::InboundLoop;
 use super::live_feed::LiveFeed;
 use super::member_name::unique_member_name;
 use super::options::RedisBusOptions;
@@ -119,6 +120,21 @@ impl RedisEventBus {
         let connection = self.dedicated_connection("live feed".to_owned(), &client_name);
         let feed = LiveFeed::prepare(listener, self.options.clone(), connection).await;
         tokio::spawn(feed.run(Shutdown::new(shutdown)))
+    }
+
+    /// Starts reading the tenants' inbound `add_order` streams (`oms:{tenantId}:add_order`,
+    /// consumer group `tenant-oms`) for `commands`, on its own connection, until `shutdown`
+    /// resolves. Each message is run by `commands`; see the `inbound_loop` module.
+    pub fn spawn_inbound(
+        &self,
+        commands: Arc<dyn StreamCommands>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> JoinHandle<()> {
+        let member_name = unique_member_name();
+        let client_name = format!("oms-inbound:add_order:{member_name}");
+        let connection = self.dedicated_connection("inbound add_order".to_owned(), &client_name);
+        let inbound = InboundLoop::new(commands, self.options.clone(), member_name, connection);
+        tokio::spawn(inbound.run(Shutdown::new(shutdown)))
     }
 
     fn dedicated_connection(&self, role: String, client_name: &str) -> DedicatedConnection {

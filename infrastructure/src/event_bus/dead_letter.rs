@@ -2,15 +2,15 @@ use redis::RedisError;
 use redis::aio::MultiplexedConnection;
 use redis::streams::StreamId;
 
-use super::options::RedisBusOptions;
+use super::stream_group::StreamGroup;
 
 /// Moves one entry out of a group's way: copies its fields to the dead-letter stream with why
 /// and where it came from, and acknowledges it, in one transaction (so it is never both
 /// dead-lettered and still pending, nor acknowledged without a copy).
 pub(super) async fn dead_letter(
     connection: &mut MultiplexedConnection,
-    options: &RedisBusOptions,
-    group: &str,
+    place: StreamGroup<'_>,
+    max_len: usize,
     entry: &StreamId,
     reason: &str,
 ) -> Result<(), RedisError> {
@@ -25,13 +25,20 @@ pub(super) async fn dead_letter(
 
     let mut pipeline = redis::pipe();
     pipeline.atomic();
-    let add = pipeline.cmd("XADD").arg(&options.dead_letter_key).arg("MAXLEN").arg("~").arg(options.max_len).arg("*");
+    let add = pipeline.cmd("XADD").arg(place.dead_letters).arg("MAXLEN").arg("~").arg(max_len).arg("*");
     for (name, value) in &fields {
         add.arg(*name).arg(value);
     }
-    add.arg("reason").arg(reason).arg("original_id").arg(&entry.id).arg("group").arg(group).ignore();
-    pipeline.cmd("XACK").arg(&options.stream_key).arg(group).arg(&entry.id).ignore();
+    add.arg("reason").arg(reason).arg("original_id").arg(&entry.id).arg("group").arg(place.group).ignore();
+    pipeline.cmd("XACK").arg(place.stream).arg(place.group).arg(&entry.id).ignore();
     pipeline.exec_async(connection).await?;
-    tracing::warn!(group, entry = %entry.id, reason, dead_letter_stream = %options.dead_letter_key, "event bus: entry dead-lettered");
+    tracing::warn!(
+        group = place.group,
+        stream = place.stream,
+        entry = %entry.id,
+        reason,
+        dead_letter_stream = place.dead_letters,
+        "event bus: entry dead-lettered"
+    );
     Ok(())
 }

@@ -10,6 +10,8 @@ use redis::streams::{StreamId, StreamReadReply};
 use super::dead_letter::dead_letter;
 use super::entry_fields::envelope_from_entry;
 use super::options::{RedisBusOptions, millis};
+use super::reclaim::Reclaiming;
+use super::stream_group::StreamGroup;
 
 pub(super) struct GroupMember {
     pub consumer: Arc<dyn EventConsumer>,
@@ -58,7 +60,7 @@ impl GroupMember {
                     entry_ids.push(entry.id.as_str());
                 }
                 Err(malformed) => {
-                    dead_letter(connection, &self.options, self.group(), entry, &malformed.to_string()).await?;
+                    dead_letter(connection, self.place(), self.options.max_len, entry, &malformed.to_string()).await?;
                 }
             }
         }
@@ -86,5 +88,24 @@ impl GroupMember {
                 Ok(())
             }
         }
+    }
+}
+
+impl Reclaiming for GroupMember {
+    fn place(&self) -> StreamGroup<'_> {
+        StreamGroup {
+            stream: &self.options.stream_key,
+            dead_letters: &self.options.dead_letter_key,
+            group: self.group(),
+            member: &self.consumer_name,
+        }
+    }
+
+    fn options(&self) -> &RedisBusOptions {
+        &self.options
+    }
+
+    async fn offer_again(&self, connection: &mut MultiplexedConnection, entry: &StreamId) -> Result<(), RedisError> {
+        self.offer(connection, std::slice::from_ref(entry)).await
     }
 }

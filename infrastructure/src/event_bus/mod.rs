@@ -14,7 +14,13 @@
 //! it starts), `live_feed`, `dedicated_connection` (a loop's own connection with reconnect and
 //! backoff), `recovery` (publishing again from the outbox what a Redis restarted empty lost),
 //! `backoff`, `shutdown`, `member_name`, `redact` (no password in errors or logs), `tls` (the
-//! rustls crypto provider for `rediss://`).
+//! rustls crypto provider for `rediss://`), `stream_group` (a member's stream, group and dead
+//! letters, which `reclaim` and `dead_letter` work on).
+//!
+//! The inbound `add_order` streams (SPEC.md section 6, "Inbound") reuse the same parts on
+//! streams of the tenants' own: `inbound_loop` (one reader over every tenant's stream),
+//! `inbound_member` (one message run, acknowledged, retried or dead-lettered) and
+//! `inbound_fields` (stream names, entry fields).
 
 mod backoff;
 mod bus;
@@ -25,6 +31,9 @@ mod entry_fields;
 mod errors;
 mod group;
 mod group_member;
+mod inbound_fields;
+mod inbound_loop;
+mod inbound_member;
 mod live_feed;
 mod member_name;
 mod options;
@@ -33,6 +42,7 @@ mod reclaim;
 mod recovery;
 mod redact;
 mod shutdown;
+mod stream_group;
 #[cfg(test)]
 mod tests;
 mod tls;

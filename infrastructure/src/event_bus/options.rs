@@ -2,7 +2,9 @@ use std::time::Duration;
 
 use super::errors::RedisBusError;
 
-/// How the bus uses Redis. `Default` is what a server runs with; tests shorten the times.
+/// How the bus uses Redis. `Default` is what a server runs with; tests shorten the times. The
+/// reader of the inbound `add_order` streams runs with the same times and counts (its stream
+/// names are the tenants', not `stream_key`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisBusOptions {
     /// The one stream that holds every tenant's events. Default `oms:events`.

@@ -7,6 +7,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use application::ports::{DeliveryHeaders, InboundRoute, TrackingReader, Unverified, VerifiedDelivery, WebhookOwner};
 use chrono::{DateTime, Utc};
+use domain::TenantId;
 
 use super::{Scheme, TrackingSettings};
 use crate::config::{SaasConfig, WebhookConfig};
@@ -69,21 +70,54 @@ impl InboundSettings {
         body: &[u8],
         now: DateTime<Utc>,
     ) -> Result<VerifiedDelivery, Unverified> {
-        let endpoint = match owner {
-            WebhookOwner::Tenant(tenant) => self.tenants.get(&(tenant.as_str().to_owned(), route)),
-            WebhookOwner::Provider => self.provider.get(&route),
-        }
-        .ok_or(Unverified::NotConfigured)?;
+        let endpoint = self.endpoint(owner, route).ok_or(Unverified::NotConfigured)?;
         let delivery_key = endpoint
             .scheme
             .verify(&endpoint.key, endpoint.max_age_seconds, headers, body, now)
             .map_err(Unverified::Refused)?;
-        let seconds = endpoint.max_age_seconds.clamp(REMEMBER_AT_LEAST_SECONDS, 366 * 24 * 60 * 60);
-        Ok(VerifiedDelivery {
+        Ok(endpoint.admitted(delivery_key, now))
+    }
+
+    /// See [`InboundWebhooks::trusted`](application::ports::InboundWebhooks::trusted).
+    pub fn trusted(
+        &self,
+        owner: &WebhookOwner,
+        route: InboundRoute,
+        delivery_key: String,
+        now: DateTime<Utc>,
+    ) -> Result<VerifiedDelivery, Unverified> {
+        let endpoint = self.endpoint(owner, route).ok_or(Unverified::NotConfigured)?;
+        Ok(endpoint.admitted(delivery_key, now))
+    }
+
+    /// The tenants that have `route` configured, sorted.
+    pub fn tenants_with(&self, route: InboundRoute) -> Vec<TenantId> {
+        let mut tenants: Vec<TenantId> = self
+            .tenants
+            .keys()
+            .filter(|(_, r)| *r == route)
+            .filter_map(|(tenant, _)| TenantId::new(tenant).ok())
+            .collect();
+        tenants.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        tenants
+    }
+
+    fn endpoint(&self, owner: &WebhookOwner, route: InboundRoute) -> Option<&Endpoint> {
+        match owner {
+            WebhookOwner::Tenant(tenant) => self.tenants.get(&(tenant.as_str().to_owned(), route)),
+            WebhookOwner::Provider => self.provider.get(&route),
+        }
+    }
+}
+
+impl Endpoint {
+    fn admitted(&self, delivery_key: String, now: DateTime<Utc>) -> VerifiedDelivery {
+        let seconds = self.max_age_seconds.clamp(REMEMBER_AT_LEAST_SECONDS, 366 * 24 * 60 * 60);
+        VerifiedDelivery {
             delivery_key,
             remembered_until: now + chrono::Duration::seconds(seconds as i64),
-            tracking: endpoint.tracking.clone().map(|t| t as Arc<dyn TrackingReader>),
-        })
+            tracking: self.tracking.clone().map(|t| t as Arc<dyn TrackingReader>),
+        }
     }
 }
 

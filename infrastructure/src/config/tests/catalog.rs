@@ -74,3 +74,35 @@ fn demo_config_is_clean_and_grants_everything() {
     assert_eq!(demo.idp.tenant_claim(), "tenant");
     assert_eq!(demo.idp.roles_claim(), "roles");
 }
+
+#[test]
+fn the_add_order_tenants_are_those_whose_route_would_take_deliveries() {
+    use application::ports::{InboundRoute, InboundWebhooks, Unverified, WebhookOwner};
+
+    let json = r#"{"plans": {"p": {}}, "tenants": {
+        "zeta": {"plan": "p", "idp": {}, "webhooks": {"add_order": {"provider": "standard", "shared_secret": "zeta-secret-0123456789abcdef"}}},
+        "alpha": {"plan": "p", "idp": {}, "webhooks": {"add_order": {"provider": "wss", "shared_secret": "alpha-secret-0123456789abcdef", "max_age_seconds": 300}}},
+        "no_secret": {"plan": "p", "idp": {}, "webhooks": {"add_order": {"provider": "standard"}}},
+        "tracker_only": {"plan": "p", "idp": {}, "webhooks": {"shipment_tracker": {"provider": "easypost", "shared_secret": "t-secret-0123456789abcdef",
+            "tracking_reference_jmespath": "result.tracking_code", "status_jmespath": "result.status",
+            "status_map": {"delivered": "DELIVERED"}}}},
+        "none": {"plan": "p", "idp": {}}}}"#;
+    let catalog = ConfigCatalog::new(SaasConfig::from_json_str(json).unwrap());
+
+    assert_eq!(catalog.tenants_with(InboundRoute::AddOrder), vec![tenant("alpha"), tenant("zeta")], "sorted");
+    assert_eq!(catalog.tenants_with(InboundRoute::ShipmentTracker), vec![tenant("tracker_only")]);
+
+    let now = chrono::Utc::now();
+    let owner = WebhookOwner::Tenant(tenant("alpha"));
+    let admitted = catalog.trusted(&owner, InboundRoute::AddOrder, "stream:m-1".to_owned(), now).expect("configured");
+    assert_eq!(admitted.delivery_key, "stream:m-1");
+    assert!(
+        admitted.remembered_until >= now + chrono::Duration::days(1),
+        "as long as a signed delivery, a day at least"
+    );
+    for unconfigured in ["no_secret", "none", "nobody"] {
+        let owner = WebhookOwner::Tenant(tenant(unconfigured));
+        let refused = catalog.trusted(&owner, InboundRoute::AddOrder, "stream:m-1".to_owned(), now);
+        assert!(matches!(refused, Err(Unverified::NotConfigured)), "{unconfigured}");
+    }
+}

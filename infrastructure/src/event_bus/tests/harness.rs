@@ -56,12 +56,13 @@ impl TestStreams {
 
     /// Entries of the group taken but not acknowledged.
     pub async fn pending(&self, group: &str) -> usize {
-        let summary: redis::streams::StreamPendingReply = redis::cmd("XPENDING")
-            .arg(&self.options.stream_key)
-            .arg(group)
-            .query_async(&mut self.admin.clone())
-            .await
-            .expect("XPENDING");
+        self.pending_on(&self.options.stream_key, group).await
+    }
+
+    /// Entries of `stream`'s `group` taken but not acknowledged.
+    pub async fn pending_on(&self, stream: &str, group: &str) -> usize {
+        let summary: redis::streams::StreamPendingReply =
+            redis::cmd("XPENDING").arg(stream).arg(group).query_async(&mut self.admin.clone()).await.expect("XPENDING");
         summary.count()
     }
 
