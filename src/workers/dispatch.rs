@@ -1,15 +1,17 @@
 //! The outbound webhook dispatcher's loop: claims due deliveries, attempts them with at most
 //! `per_tenant` of one tenant at once, and stores what finished in one transaction per round.
 //!
-//! It claims ahead: besides the attempts under way it holds up to `ahead` claimed deliveries
-//! per tenant, which start the moment a slot frees. So the store round trips of a round (on
-//! SQLite two waits for the one writer, behind the order commits) overlap with sending instead
-//! of standing between one wave of attempts and the next.
+//! It claims ahead: besides the attempts under way it holds claimed deliveries of each tenant,
+//! which start the moment a slot frees. So the store round trips of a round (on SQLite two
+//! waits for the one writer, behind the order commits) overlap with sending instead of standing
+//! between one wave of attempts and the next, and one round carries many deliveries of a fast
+//! endpoint. How deep each tenant is claimed follows its endpoint's pace (`pace`); a claimed
+//! delivery not started within `start_within` is left to its lease (claimed again after it).
 
 use std::{
     collections::{HashMap, VecDeque},
     sync::Arc,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use application::{
@@ -20,52 +22,74 @@ use domain::TenantId;
 use infrastructure::persistence::Signals;
 use tokio::{sync::watch, task::JoinSet};
 
-use super::{Backoff, POLL_INTERVAL, stopped};
+use super::{Backoff, POLL_INTERVAL, pace::Pace, stopped};
 
 /// Webhook attempts in flight in one process, all tenants together.
 const MAX_ATTEMPTS_IN_FLIGHT: usize = 256;
 /// Claimed deliveries waiting for a slot in one process, all tenants together.
-const MAX_WAITING: usize = 256;
+const MAX_WAITING: usize = 1024;
 /// On shutdown, attempts in flight get this long to finish; the rest are abandoned and their
 /// leases let another instance (or the next start) attempt them again.
 const ATTEMPT_DRAIN: Duration = Duration::from_secs(5);
 
 type Attempts = JoinSet<(TenantId, Option<Attempted>)>;
 
-/// What this process holds of each tenant: attempts under way and claimed deliveries waiting.
+/// What this process holds of each tenant: attempts under way and claimed deliveries waiting
+/// (with when they were claimed), and the pace of each tenant's endpoint.
 #[derive(Default)]
 struct Held {
     running: HashMap<TenantId, usize>,
-    waiting: HashMap<TenantId, VecDeque<DueDelivery>>,
+    waiting: HashMap<TenantId, VecDeque<(Instant, DueDelivery)>>,
     waiting_total: usize,
+    pace: Pace,
 }
 
 impl Held {
-    /// Per tenant, how many it holds in all: what the next claim leaves out of its share.
-    fn per_tenant(&self) -> Vec<(TenantId, usize)> {
+    /// Per tenant, what the next claim counts as held: what it holds in all, plus the part of
+    /// the claim depth its pace does not earn it (the claim gives every tenant the same cap).
+    fn for_claim(&self, dispatcher: &WebhookDispatcher) -> Vec<(TenantId, usize)> {
+        let s = dispatcher.settings();
         let mut held: HashMap<&TenantId, usize> = self.running.iter().map(|(t, n)| (t, *n)).collect();
         for (tenant, waiting) in &self.waiting {
             *held.entry(tenant).or_default() += waiting.len();
         }
-        held.into_iter().map(|(t, n)| (t.clone(), n)).collect()
+        for tenant in self.pace.tenants() {
+            held.entry(tenant).or_default();
+        }
+        held.into_iter()
+            .map(|(tenant, n)| {
+                let ahead = self.pace.ahead(tenant, s.per_tenant, s.max_ahead, s.start_within());
+                (tenant.clone(), n + (s.max_ahead - ahead))
+            })
+            .collect()
     }
 
     fn wait(&mut self, delivery: DueDelivery) {
-        self.waiting.entry(delivery.tenant_id.clone()).or_default().push_back(delivery);
+        self.waiting.entry(delivery.tenant_id.clone()).or_default().push_back((Instant::now(), delivery));
         self.waiting_total += 1;
     }
 
     /// Starts waiting deliveries while their tenant has a free slot and the process has room.
+    /// One claimed too long ago is dropped: its lease may run out during its attempt, so it is
+    /// left to run out, and the delivery is claimed again after it.
     fn start(&mut self, dispatcher: &Arc<WebhookDispatcher>, attempts: &mut Attempts) {
-        let per_tenant = dispatcher.settings().per_tenant;
+        let s = dispatcher.settings();
+        let mut dropped = 0;
         for (tenant, waiting) in &mut self.waiting {
             let running = self.running.entry(tenant.clone()).or_default();
-            while *running < per_tenant && attempts.len() < MAX_ATTEMPTS_IN_FLIGHT {
-                let Some(delivery) = waiting.pop_front() else { break };
-                *running += 1;
+            while *running < s.per_tenant && attempts.len() < MAX_ATTEMPTS_IN_FLIGHT {
+                let Some((claimed, delivery)) = waiting.pop_front() else { break };
                 self.waiting_total -= 1;
+                if claimed.elapsed() > s.start_within() {
+                    dropped += 1;
+                    continue;
+                }
+                *running += 1;
                 spawn_attempt(dispatcher, attempts, delivery);
             }
+        }
+        if dropped > 0 {
+            tracing::debug!(dropped, "claimed webhook deliveries waited too long to start; left to their leases");
         }
         self.waiting.retain(|_, waiting| !waiting.is_empty());
         self.running.retain(|_, running| *running > 0);
@@ -119,7 +143,7 @@ pub async fn dispatch_loop(dispatcher: Arc<WebhookDispatcher>, signals: Arc<Sign
             Ok(()) if room == 0 => Ok(Vec::new()),
             // Every tenant's holding, not only those at the cap: a tenant with 3 held has room
             // for `held_per_tenant - 3` more, not for another `held_per_tenant`.
-            Ok(()) => dispatcher.claim(&held.per_tenant(), room).await,
+            Ok(()) => dispatcher.claim(&held.for_claim(&dispatcher), room).await,
         };
         match claimed {
             Ok(claimed) => {
@@ -213,6 +237,9 @@ fn collect(
 ) {
     if let Ok((tenant, attempted)) = done {
         held.finished(&tenant);
+        if let Some(attempted) = &attempted {
+            held.pace.observe(&tenant, attempted.attempt.outcome.latency);
+        }
         finished.extend(attempted);
     }
 }

@@ -4,6 +4,7 @@
 //! capped backoff while a dependency is down, and ends when told to stop.
 
 mod dispatch;
+mod pace;
 
 use std::{sync::Arc, time::Duration};
 

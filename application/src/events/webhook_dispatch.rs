@@ -24,24 +24,30 @@ pub struct DispatchSettings {
     /// Deliveries of one tenant attempted at once: a slow endpoint holds only its own slots,
     /// while a healthy one can take a busy tenant's rate (16 at 30 ms each is ~500/s).
     pub per_tenant: usize,
-    /// Deliveries of one tenant claimed beyond those being attempted, waiting in the process
-    /// for a free slot: the next claim (on SQLite a wait for the one writer, behind the order
-    /// commits) is made while these are sent, instead of between attempts. At most
-    /// `per_tenant`, so that one waits for at most one attempt before its own: with the
-    /// transport's 10 s timeout, 20 s, inside the lease.
-    pub ahead: usize,
+    /// Deliveries of one tenant claimed beyond those being attempted, at most, waiting in the
+    /// process for a free slot: the next claim (on SQLite a wait for the one writer, behind the
+    /// order commits) is made while these are sent, instead of between attempts. How many a
+    /// tenant gets is sized by how fast its endpoint answers (see the dispatch loop); one that
+    /// waited half the lease is not started (an attempt started later could outlive the lease)
+    /// and is claimed again once its lease runs out.
+    pub max_ahead: usize,
 }
 
 impl DispatchSettings {
     /// Deliveries of one tenant this process may hold at once, attempted or waiting.
     pub fn held_per_tenant(&self) -> usize {
-        self.per_tenant + self.ahead.min(self.per_tenant)
+        self.per_tenant + self.max_ahead
+    }
+
+    /// A claimed delivery not started this long after its claim is left to its lease.
+    pub fn start_within(&self) -> Duration {
+        self.lease / 2
     }
 }
 
 impl Default for DispatchSettings {
     fn default() -> Self {
-        Self { lease: Duration::from_secs(30), batch: 128, per_tenant: 16, ahead: 16 }
+        Self { lease: Duration::from_secs(30), batch: 128, per_tenant: 16, max_ahead: 112 }
     }
 }
 
