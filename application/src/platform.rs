@@ -12,6 +12,7 @@ use crate::{
     ports::{
         AuditLog, Clock, ConfigEdit, ConfigEditError, ConfigEditor, IdGenerator, IntegrationsChange, IntegrationsOwner,
         IntegrationsView, Patch, PlanChange, PlanView, ProviderDirectory, TenantChange, TenantStatus, TenantView,
+        redact_config_secrets,
     },
 };
 
@@ -248,20 +249,7 @@ impl Platform {
 
 /// Settings as an audit record may show them: every secret's value replaced.
 fn redacted(settings: &serde_json::Value) -> serde_json::Value {
-    const SECRETS: [&str; 3] = ["shared_secret", "api_key", "secret"];
-    match settings {
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(key, value)| {
-                let shown = if SECRETS.contains(&key.as_str()) && !value.is_null() {
-                    serde_json::Value::from("(redacted)")
-                } else {
-                    redacted(value)
-                };
-                (key.clone(), shown)
-            })
-            .collect(),
-        serde_json::Value::Array(items) => items.iter().map(redacted).collect(),
-        other => other.clone(),
-    }
+    let mut shown = settings.clone();
+    redact_config_secrets(&mut shown, "(redacted)");
+    shown
 }

@@ -95,3 +95,25 @@ pub trait ConfigStore: Send + Sync {
         before: Option<i64>,
     ) -> Result<Vec<ConfigVersion>, StoreError>;
 }
+
+/// Key names whose values are secrets, wherever they appear in a config document: sealed at
+/// rest, and never shown in an answer, an audit record or a log line.
+pub const CONFIG_SECRET_KEYS: &[&str] = &["shared_secret", "api_key", "hs256_secret", "secret"];
+
+/// Replaces the value of every secret key of `document`, at any depth, with `marker` (a `null`
+/// stays `null`: there is nothing to hide).
+pub fn redact_config_secrets(document: &mut serde_json::Value, marker: &str) {
+    match document {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if CONFIG_SECRET_KEYS.contains(&key.as_str()) && !child.is_null() {
+                    *child = serde_json::Value::String(marker.to_owned());
+                } else {
+                    redact_config_secrets(child, marker);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| redact_config_secrets(item, marker)),
+        _ => {}
+    }
+}

@@ -28,7 +28,9 @@ pub use config_editor::{
     IntegrationsOwner, IntegrationsView, OutboundWebhookChange, OutboundWebhookView, Patch, PlanChange,
     PlanLimitsChange, TenantChange, TenantConfigChange, TenantConfigView,
 };
-pub use config_store::{ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite};
+pub use config_store::{
+    CONFIG_SECRET_KEYS, ConfigKind, ConfigSnapshot, ConfigStore, ConfigVersion, ConfigWrite, redact_config_secrets,
+};
 pub use events::{BusError, ConsumerError, EventBus, EventConsumer, EventEnvelope, LiveListener};
 pub use identity::{AuthError, TokenVerifier};
 pub use inbound::{

@@ -1,9 +1,9 @@
 //! The config as it may be shown to a person: every secret replaced.
 
+use application::ports::redact_config_secrets;
 use serde_json::Value;
 
 use super::model::SaasConfig;
-use super::secret::SECRET_KEYS;
 
 const REDACTED: &str = "[REDACTED]";
 
@@ -19,17 +19,5 @@ impl SaasConfig {
 }
 
 pub(super) fn redact(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                if SECRET_KEYS.contains(&key.as_str()) && !child.is_null() {
-                    *child = Value::String(REDACTED.to_owned());
-                } else {
-                    redact(child);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
-    }
+    redact_config_secrets(value, REDACTED);
 }

@@ -53,4 +53,4 @@ impl Serialize for Secret {
 }
 
 /// Key names whose values are secrets, wherever they appear in the config document.
-pub(crate) const SECRET_KEYS: &[&str] = &["shared_secret", "api_key", "hs256_secret", "secret"];
+pub(crate) use application::ports::CONFIG_SECRET_KEYS as SECRET_KEYS;
