@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use domain::{Currency, OrderId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait,
     sea_query::{Alias, Expr, Func, Query},
 };
@@ -178,31 +178,20 @@ impl OrderStore for SeaOrderStore {
         // The carrier's own id names the shipment it booked: exact where a reference may be
         // shared (`ix_shipments_booking_carrier_shipment_id`). Not found, the reference decides.
         if let Some(booked) = &lookup.carrier_shipment {
-            let mut select = shipments::Entity::find()
-                .select_only()
-                .columns([shipments::Column::TenantId, shipments::Column::Id])
-                .filter(shipments::Column::BookingCarrier.eq(booked.carrier.as_str()))
-                .filter(shipments::Column::CarrierShipmentId.eq(booked.id.as_str()));
-            if let TrackingScope::Tenant(tenant) = scope {
-                select = select.filter(shipments::Column::TenantId.eq(tenant.as_str()));
-            }
-            let rows: Vec<(String, String)> = select.limit(2).into_tuple().all(&tx).await.map_err(store_error)?;
+            let by_booking = Condition::all()
+                .add(shipments::Column::BookingCarrier.eq(booked.carrier.as_str()))
+                .add(shipments::Column::CarrierShipmentId.eq(booked.id.as_str()));
+            let rows = tracked_holders(&tx, scope, by_booking).await?;
             if !rows.is_empty() {
                 tx.commit().await.map_err(store_error)?;
                 return tracked(&rows);
             }
         }
-        let mut select = shipments::Entity::find()
-            .select_only()
-            .columns([shipments::Column::TenantId, shipments::Column::Id])
-            .filter(shipments::Column::TrackingReference.eq(lookup.reference.as_str()));
-        if let TrackingScope::Tenant(tenant) = scope {
-            select = select.filter(shipments::Column::TenantId.eq(tenant.as_str()));
-        }
+        let mut by_reference = Condition::all().add(shipments::Column::TrackingReference.eq(lookup.reference.as_str()));
         if let Some(carrier) = &lookup.carrier {
-            select = select.filter(shipments::Column::Carrier.eq(keys::carrier_key(carrier)));
+            by_reference = by_reference.add(shipments::Column::Carrier.eq(keys::carrier_key(carrier)));
         }
-        let rows: Vec<(String, String)> = select.limit(2).into_tuple().all(&tx).await.map_err(store_error)?;
+        let rows = tracked_holders(&tx, scope, by_reference).await?;
         tx.commit().await.map_err(store_error)?;
         tracked(&rows)
     }
@@ -210,6 +199,26 @@ impl OrderStore for SeaOrderStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.reader.ping().await.map_err(store_error)
     }
+}
+
+/// Up to two (tenant, shipment) rows of shipments meeting `condition` within `scope`.
+async fn tracked_holders(
+    tx: &DatabaseTransaction,
+    scope: TrackingScope<'_>,
+    mut condition: Condition,
+) -> Result<Vec<(String, String)>, StoreError> {
+    if let TrackingScope::Tenant(tenant) = scope {
+        condition = condition.add(shipments::Column::TenantId.eq(tenant.as_str()));
+    }
+    shipments::Entity::find()
+        .select_only()
+        .columns([shipments::Column::TenantId, shipments::Column::Id])
+        .filter(condition)
+        .limit(2)
+        .into_tuple()
+        .all(tx)
+        .await
+        .map_err(store_error)
 }
 
 /// What up to two (tenant, shipment) rows of a tracking lookup say.
