@@ -29,6 +29,8 @@
 //! A lost race (the order changed since it was read, a unique key taken by a concurrent
 //! transaction, a commit that failed for either reason) rolls back and runs again from step 4,
 //! at most [`ATTEMPTS`] times, then answers CONFLICT. Anything else ends the call with its error.
+//! A store error means the same whichever call of the transaction reports it ([`Stop`]): a store
+//! may send a write with the transaction's next call or its commit.
 //!
 //! A command that must ask the outside world between transactions (a carrier booking: no
 //! transaction is held open across a carrier's answer) runs staged: [`Orders::begin_staged`]
@@ -204,14 +206,58 @@ pub(crate) struct Creation<'a> {
     pub delivery: Option<DeliveryUse>,
 }
 
-/// How one attempt ended. Returned once per attempt and moved straight out: boxing the large
-/// variant would only add an allocation.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Attempt<T> {
-    /// `wrote`: the transaction holds writes to commit (a replay usually holds none).
-    Done { outcome: Outcome<(Order, T)>, wrote: bool },
-    /// A lost race: run again.
+/// How one attempt ended well. Returned once per attempt and moved straight out: boxing the
+/// large outcome would only add an allocation.
+pub(crate) struct Done<T> {
+    pub outcome: Outcome<(Order, T)>,
+    /// The transaction holds writes to commit (a replay usually holds none).
+    pub wrote: bool,
+}
+
+/// Why an attempt stopped before its outcome.
+pub(crate) enum Stop {
+    /// A lost race: the runner rolls back and runs the command again.
     Retry,
+    /// The command fails with this error.
+    Fail(AppError),
+}
+
+impl From<AppError> for Stop {
+    fn from(e: AppError) -> Self {
+        Stop::Fail(e)
+    }
+}
+
+impl From<domain::DomainError> for Stop {
+    fn from(e: domain::DomainError) -> Self {
+        Stop::Fail(e.into())
+    }
+}
+
+/// The one reading of a store error, whichever call of the transaction it came from: a store
+/// may defer a write to the transaction's next call or its commit (SQLite sends a command's
+/// statements together), so a write's refusal can surface later than the write.
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // The order changed since it was read, or a concurrent transaction took the key
+            // first: the next attempt reads what it committed (and replays, or refuses).
+            StoreError::Conflict(_)
+            | StoreError::Duplicate(
+                Taken::ExternalRef | Taken::OrderNumber | Taken::IdempotencyKey | Taken::WebhookDelivery,
+            ) => Stop::Retry,
+            // Another journal entry of the tenant holds the key (a system entry's key, or an
+            // entry booked before keys were remembered): never a second entry under it.
+            StoreError::Duplicate(Taken::JournalEntryKey) => Stop::Fail(
+                AppError::new(
+                    ErrorCode::IdempotencyConflict,
+                    "idempotencyKey is already used by another journal entry",
+                )
+                .with_field(&["idempotencyKey"]),
+            ),
+            other => Stop::Fail(other.into()),
+        }
+    }
 }
 
 /// The work of one command inside a transaction: steps 5 to 12.
@@ -223,7 +269,7 @@ pub(crate) trait UnitOfWork<T>: Send {
         tx: &mut dyn OrderTx,
         authorized: &Authorized,
         audit: &mut AuditDraft,
-    ) -> Result<Attempt<T>, AppError>;
+    ) -> Result<Done<T>, Stop>;
 }
 
 pub(crate) fn order_number(n: i64) -> String {
@@ -349,9 +395,10 @@ impl Orders {
         let audited = audited == Audited::Yes;
         for _ in 0..ATTEMPTS {
             let mut tx = self.store.begin(&p.tenant_id).await?;
-            let (outcome, wrote) = match work.attempt(self, tx.as_mut(), authorized, audit).await? {
-                Attempt::Retry => continue,
-                Attempt::Done { outcome, wrote } => (outcome, wrote),
+            let Done { outcome, wrote } = match work.attempt(self, tx.as_mut(), authorized, audit).await {
+                Ok(done) => done,
+                Err(Stop::Retry) => continue,
+                Err(Stop::Fail(e)) => return Err(e),
             };
             // The order is named on the draft only once the attempt that stored it has ended
             // well: a new order's id is this attempt's, and a retried or refused attempt's order
@@ -364,11 +411,18 @@ impl Orders {
             }
             if !outcome.replayed && audited {
                 let record = audit.record_naming(order_id, OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref());
-                tx.append_audit(&record).await?;
+                if let Err(e) = tx.append_audit(&record).await {
+                    match Stop::from(e) {
+                        Stop::Retry => continue,
+                        Stop::Fail(e) => return Err(e),
+                    }
+                }
             }
-            match tx.commit().await {
-                Err(StoreError::Conflict(_) | StoreError::Duplicate(_)) => continue,
-                other => other?,
+            if let Err(e) = tx.commit().await {
+                match Stop::from(e) {
+                    Stop::Retry => continue,
+                    Stop::Fail(e) => return Err(e),
+                }
             }
             audit.order(order_id);
             if !outcome.replayed && audited {
@@ -389,7 +443,7 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
         tx: &mut dyn OrderTx,
         authorized: &Authorized,
         audit: &mut AuditDraft,
-    ) -> Result<Attempt<T>, AppError> {
+    ) -> Result<Done<T>, Stop> {
         let mut order = self.target.lock(tx).await?.ok_or_else(|| self.target.not_found())?;
         audit.order(order.id());
         if let Some(vendor) = authorized.vendor() {
@@ -400,7 +454,7 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
             && tx.webhook_receipt(&delivery.delivery.route, &delivery.delivery.key, orders.clock.now()).await?.is_some()
         {
             let value = (delivery.replays)(&order);
-            return Ok(Attempt::Done {
+            return Ok(Done {
                 outcome: Outcome { value: (order, value), replayed: true, duplicate: true },
                 wrote: false,
             });
@@ -411,7 +465,7 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
             check_replay(&record, key.operation, &key.fingerprint)?;
             audit.target(&record.resource_id);
             let value = (self.replays)(&order, &record)?;
-            return Ok(Attempt::Done {
+            return Ok(Done {
                 outcome: Outcome { value: (order, value), replayed: true, duplicate: false },
                 wrote: false,
             });
@@ -424,42 +478,26 @@ impl<T: Send> UnitOfWork<T> for Change<'_, T> {
                 ErrorCode::Conflict,
                 format!("order {} is at version {before}, not {expected}; reload it and retry", order.number()),
             )
-            .with_field(&["expectedVersion"]));
+            .with_field(&["expectedVersion"])
+            .into());
         }
         let ids = orders.ids.as_ref();
         let cx = StepContext { now: orders.clock.now(), ids, tenant: authorized.tenant() };
         order.sync_receivable(ids.new_id(), cx.now)?;
         let value = (self.step)(&mut order, &cx)?;
         order.sync_receivable(ids.new_id(), cx.now)?;
-        match tx.update_order(&order, before).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Ok(Attempt::Retry),
-            // Another journal entry of the tenant holds the key (a system entry's key, or an
-            // entry booked before keys were remembered): never a second entry under it.
-            Err(StoreError::Duplicate(Taken::JournalEntryKey)) => {
-                return Err(AppError::new(
-                    ErrorCode::IdempotencyConflict,
-                    "idempotencyKey is already used by another journal entry",
-                )
-                .with_field(&["idempotencyKey"]));
-            }
-            Err(e) => return Err(e.into()),
-        }
+        tx.update_order(&order, before).await?;
         let resource_id = (self.remembers)(&order, &value);
-        if let Some(key) = &self.key
-            && remember(tx, key, &resource_id, cx.now).await?.is_retry()
-        {
-            return Ok(Attempt::Retry);
+        if let Some(key) = &self.key {
+            remember(tx, key, &resource_id, cx.now).await?;
         }
-        if let Some(delivery) = &self.delivery
-            && remember_delivery(tx, &delivery.delivery, &order.id().to_string(), cx.now).await?.is_retry()
-        {
-            return Ok(Attempt::Retry);
+        if let Some(delivery) = &self.delivery {
+            tx.save_webhook_receipt(&delivery.delivery.receipt(&order.id().to_string(), cx.now)).await?;
         }
         audit.target(&resource_id);
         let tenant = order.tenant_id().clone();
         tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
-        Ok(Attempt::Done { outcome: Outcome { value: (order, value), replayed: false, duplicate: false }, wrote: true })
+        Ok(Done { outcome: Outcome { value: (order, value), replayed: false, duplicate: false }, wrote: true })
     }
 }
 
@@ -472,8 +510,8 @@ impl UnitOfWork<()> for Creation<'_> {
         tx: &mut dyn OrderTx,
         authorized: &Authorized,
         audit: &mut AuditDraft,
-    ) -> Result<Attempt<()>, AppError> {
-        let done = |order: Order, replayed: bool, wrote: bool| Attempt::Done {
+    ) -> Result<Done<()>, Stop> {
+        let done = |order: Order, replayed: bool, wrote: bool| Done {
             outcome: Outcome { value: (order, ()), replayed, duplicate: false },
             wrote,
         };
@@ -491,10 +529,7 @@ impl UnitOfWork<()> for Creation<'_> {
                 AppError::internal()
             })?;
             audit.order(order.id());
-            return Ok(Attempt::Done {
-                outcome: Outcome { value: (order, ()), replayed: true, duplicate: true },
-                wrote: false,
-            });
+            return Ok(Done { outcome: Outcome { value: (order, ()), replayed: true, duplicate: true }, wrote: false });
         }
         if let Some(key) = &self.key
             && let Some(record) = tx.idempotency_record(&key.key).await?
@@ -515,20 +550,14 @@ impl UnitOfWork<()> for Creation<'_> {
             audit.order(existing.id());
             vendor_scope::may_replay(&existing, authorized.vendor())?;
             let existing_id = existing.id().to_string();
-            let mut wrote = false;
             // From now on the key (and the delivery) answer with the existing order too.
             if let Some(key) = &self.key {
-                if remember(tx, key, &existing_id, now).await?.is_retry() {
-                    return Ok(Attempt::Retry);
-                }
-                wrote = true;
+                remember(tx, key, &existing_id, now).await?;
             }
             if let Some(delivery) = &self.delivery {
-                if remember_delivery(tx, delivery, &existing_id, now).await?.is_retry() {
-                    return Ok(Attempt::Retry);
-                }
-                wrote = true;
+                tx.save_webhook_receipt(&delivery.receipt(&existing_id, now)).await?;
             }
+            let wrote = self.key.is_some() || self.delivery.is_some();
             return Ok(done(existing, true, wrote));
         }
         let ids = orders.ids.as_ref();
@@ -539,19 +568,12 @@ impl UnitOfWork<()> for Creation<'_> {
         let mut order = (self.build)(slot, &cx)?;
         // An auto-confirmed order owes its total from the start.
         order.sync_receivable(ids.new_id(), now)?;
-        match tx.insert_order(&order).await {
-            Err(StoreError::Duplicate(Taken::ExternalRef | Taken::OrderNumber)) => return Ok(Attempt::Retry),
-            other => other?,
+        tx.insert_order(&order).await?;
+        if let Some(key) = &self.key {
+            remember(tx, key, &order.id().to_string(), now).await?;
         }
-        if let Some(key) = &self.key
-            && remember(tx, key, &order.id().to_string(), now).await?.is_retry()
-        {
-            return Ok(Attempt::Retry);
-        }
-        if let Some(delivery) = &self.delivery
-            && remember_delivery(tx, delivery, &order.id().to_string(), now).await?.is_retry()
-        {
-            return Ok(Attempt::Retry);
+        if let Some(delivery) = &self.delivery {
+            tx.save_webhook_receipt(&delivery.receipt(&order.id().to_string(), now)).await?;
         }
         // The tenant's counters last: the order number (its events carry it, so they follow)
         // and the monthly quota.
@@ -565,26 +587,9 @@ impl UnitOfWork<()> for Creation<'_> {
     }
 }
 
-/// Whether saving the key lost a race with a concurrent call.
-enum Remembered {
-    Saved,
-    Taken,
-}
-
-impl Remembered {
-    fn is_retry(&self) -> bool {
-        matches!(self, Remembered::Taken)
-    }
-}
-
-/// Step 10: the key and what it produced. Taken by a concurrent call: the retry finds it and
-/// replays (or refuses).
-async fn remember(
-    tx: &mut dyn OrderTx,
-    key: &KeyUse,
-    resource_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Remembered, StoreError> {
+/// Step 10: the key and what it produced. Taken by a concurrent call (`Duplicate`, now or from
+/// a later call of the transaction): the retry finds it and replays, or refuses.
+async fn remember(tx: &mut dyn OrderTx, key: &KeyUse, resource_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
     let record = IdempotencyRecord {
         key: key.key.clone(),
         operation: key.operation.to_owned(),
@@ -592,36 +597,13 @@ async fn remember(
         resource_id: resource_id.to_owned(),
         created_at: now,
     };
-    match tx.save_idempotency_record(&record).await {
-        Ok(()) => Ok(Remembered::Saved),
-        Err(StoreError::Duplicate(Taken::IdempotencyKey)) => Ok(Remembered::Taken),
-        Err(e) => Err(e),
-    }
-}
-
-/// Remembers the webhook delivery the command acted on. Taken by a concurrent replay: the retry
-/// finds it and answers as a replay.
-async fn remember_delivery(
-    tx: &mut dyn OrderTx,
-    delivery: &DeliveryUse,
-    resource_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Remembered, StoreError> {
-    match tx.save_webhook_receipt(&delivery.receipt(resource_id, now)).await {
-        Ok(()) => Ok(Remembered::Saved),
-        Err(StoreError::Duplicate(Taken::WebhookDelivery)) => Ok(Remembered::Taken),
-        Err(e) => Err(e),
-    }
+    tx.save_idempotency_record(&record).await
 }
 
 /// Step 12: counts the order against its calendar month (UTC), always, so that a plan that gains
 /// a quota mid-month knows what was already used. Over the quota the transaction is dropped
 /// (rolled back), with the increment.
-async fn count_against_monthly_quota(
-    tx: &mut dyn OrderTx,
-    limits: PlanLimits,
-    now: DateTime<Utc>,
-) -> Result<(), AppError> {
+async fn count_against_monthly_quota(tx: &mut dyn OrderTx, limits: PlanLimits, now: DateTime<Utc>) -> Result<(), Stop> {
     let used = tx.increment_counter(&format!("orders:{}", now.format("%Y-%m"))).await?;
     match limits.orders_per_month {
         Some(limit) if used as u64 > limit => {
@@ -631,7 +613,8 @@ async fn count_against_monthly_quota(
                 format!("your plan allows {limit} orders per month; the count resets at {}", resets_at.to_rfc3339()),
             )
             .with_detail("limit", limit)
-            .with_detail("resetsAt", resets_at.to_rfc3339()))
+            .with_detail("resetsAt", resets_at.to_rfc3339())
+            .into())
         }
         _ => Ok(()),
     }

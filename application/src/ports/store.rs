@@ -226,6 +226,11 @@ pub trait OrderStore: Send + Sync {
 
 /// One tenant's write transaction. Mutations of one order are serialized by `lock_order*`, so
 /// concurrent commands on the same order never lose an update.
+///
+/// A store may send writes later than they are made, with the transaction's next read or
+/// counter or with its commit (SQLite sends a command's statements together), so a write's
+/// refusal (`Duplicate`, `Conflict`) may come from a later call than the write's. After any
+/// error the transaction is done: drop it, which rolls it back.
 #[async_trait]
 pub trait OrderTx: Send {
     /// Loads the order and holds it until commit (row lock on PostgreSQL; SQLite has one writer).

@@ -8,17 +8,27 @@
 //! outcome of that one commit. A command that fails rolls back its savepoint only: its batchmates
 //! are unaffected, and each caller gets its own answer. Nothing is acknowledged before it is
 //! committed, and a caller that goes away cannot strand a batch: the closer is not the caller.
+//!
+//! A member's statements, its savepoint's included, wait in `deferred` until it needs an answer
+//! or commits, and go together.
 
 use std::sync::Arc;
 
 use application::ports::StoreError;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, Statement};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 use super::{
+    deferred::Deferred,
     errors::store_error,
     scope::{Scope, begin_write},
+    writing::Write,
 };
+
+/// A member's savepoint. Members hold the batch one at a time, so one name serves them all.
+const SAVEPOINT: &str = "SAVEPOINT command";
+const RELEASE: &str = "RELEASE command";
+const ROLLBACK: &str = "ROLLBACK TO command; RELEASE command";
 
 /// Commands one commit may carry: bounds how long the first of them waits for its answer.
 const MAX_MEMBERS: usize = 64;
@@ -48,10 +58,16 @@ pub(super) struct GroupCommit {
     open: Arc<Mutex<Option<Batch>>>,
 }
 
-/// A command's place in the batch: its savepoint is the transaction it writes in.
+/// A command's place in the batch: a savepoint in it, and the statements that wait to be sent.
 pub(super) struct Membership {
     guard: Option<OwnedMutexGuard<Option<Batch>>>,
     open: Arc<Mutex<Option<Batch>>>,
+    deferred: Deferred,
+    /// The savepoint went to SQLite: ending without a commit rolls back to it.
+    savepoint_sent: bool,
+    /// A send failed: the statements before the failing one are in the savepoint, so the member
+    /// may only be rolled back.
+    failed: bool,
 }
 
 impl GroupCommit {
@@ -59,8 +75,9 @@ impl GroupCommit {
         Self { writer, open: Arc::new(Mutex::new(None)) }
     }
 
-    /// Waits for the batch, opens one if none is open, and starts the command's savepoint.
-    pub(super) async fn join(&self) -> Result<(DatabaseTransaction, Membership), StoreError> {
+    /// Waits for the batch and opens one if none is open. The command's savepoint goes with its
+    /// first statements.
+    pub(super) async fn join(&self) -> Result<Membership, StoreError> {
         let mut guard = self.open.clone().lock_owned().await;
         if guard.as_ref().is_some_and(|batch| batch.released >= MAX_MEMBERS) {
             // A full batch is committed before it takes more.
@@ -73,26 +90,49 @@ impl GroupCommit {
             let tx = begin_write(&self.writer, Scope::Platform).await?;
             *guard = Some(Batch { tx, released: 0, settled: watch::channel(None).0 });
         }
-        match guard.as_ref().expect("a batch is open").tx.begin().await {
-            Ok(savepoint) => Ok((savepoint, Membership { guard: Some(guard), open: self.open.clone() })),
-            Err(e) => {
-                // The batch's connection is unusable: end the batch (members are told it was
-                // not committed) so that the next command starts afresh.
-                guard.take();
-                Err(store_error(e))
-            }
-        }
+        let mut deferred = Deferred::default();
+        deferred.push_sql(SAVEPOINT);
+        Ok(Membership { guard: Some(guard), open: self.open.clone(), deferred, savepoint_sent: false, failed: false })
     }
 }
 
 impl Membership {
-    /// Releases the command's savepoint into the batch and answers with the batch's commit.
-    pub(super) async fn commit(mut self, savepoint: DatabaseTransaction) -> Result<(), StoreError> {
-        let mut guard = self.guard.take().expect("a member holds the batch until it commits");
-        if let Err(e) = savepoint.commit().await {
-            self.guard = Some(guard);
-            return Err(store_error(e));
+    /// The batch's transaction, for statements that need no savepoint of their own.
+    pub(super) fn tx(&self) -> &DatabaseTransaction {
+        &self.guard.as_ref().and_then(|guard| guard.as_ref()).expect("a member holds an open batch").tx
+    }
+
+    /// Keeps writes to send with the member's next read or its commit.
+    pub(super) fn defer(&mut self, writes: Vec<Write>) {
+        for write in writes {
+            self.deferred.push(write);
         }
+    }
+
+    /// Sends what waits, then `read`, in one statement; answers with `read`'s rows.
+    pub(super) async fn read(&mut self, read: Statement) -> Result<Vec<QueryResult>, StoreError> {
+        self.send(Some(read)).await
+    }
+
+    async fn send(&mut self, read: Option<Statement>) -> Result<Vec<QueryResult>, StoreError> {
+        if self.failed {
+            return Err(StoreError::Internal("a transaction was used after it failed; it can only be dropped".into()));
+        }
+        self.savepoint_sent = true;
+        let guard = self.guard.as_ref().and_then(|guard| guard.as_ref()).expect("a member holds an open batch");
+        let sent = self.deferred.send(&guard.tx, read).await;
+        self.failed = sent.is_err();
+        sent
+    }
+
+    /// Sends the member's statements and releases its savepoint into the batch, then answers
+    /// with the batch's commit.
+    pub(super) async fn commit(mut self) -> Result<(), StoreError> {
+        self.deferred.push_sql(RELEASE);
+        self.send(None).await?;
+        // Released: nothing of the member is left to roll back.
+        self.savepoint_sent = false;
+        let mut guard = self.guard.take().expect("a member holds the batch until it commits");
         let batch = guard.as_mut().expect("a batch is open");
         batch.released += 1;
         let mut settled = batch.settled.subscribe();
@@ -127,14 +167,37 @@ async fn close(open: Arc<Mutex<Option<Batch>>>, settled: watch::Receiver<Settled
 }
 
 impl Drop for Membership {
-    /// A command that ends without committing (an error, a refusal) has already dropped its
-    /// savepoint, whose rollback runs first on the connection. The batch stays open for the
-    /// members that released into it (their closers commit it); an empty one is rolled back.
+    /// A command that ends without committing (an error, a refusal, a replay) rolls back to its
+    /// savepoint before the next command may use the batch: the batch is held until then. The
+    /// batch stays open for the members that released into it (their closers commit it); an
+    /// empty one is rolled back, and so is one whose connection could not roll back.
     fn drop(&mut self) {
-        if let Some(mut guard) = self.guard.take()
-            && guard.as_ref().is_some_and(|batch| batch.released == 0)
-        {
-            guard.take();
+        let Some(mut guard) = self.guard.take() else {
+            return;
+        };
+        let empty = |guard: &OwnedMutexGuard<Option<Batch>>| guard.as_ref().is_some_and(|batch| batch.released == 0);
+        if !self.savepoint_sent {
+            if empty(&guard) {
+                guard.take();
+            }
+            return;
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime left to roll back on: the batch goes, and SQLite rolls it back.
+            guard.take();
+            return;
+        };
+        runtime.spawn(async move {
+            let undone = match guard.as_ref() {
+                Some(batch) => batch.tx.execute_unprepared(ROLLBACK).await.map(drop).map_err(store_error),
+                None => Ok(()),
+            };
+            if let Err(e) = undone {
+                tracing::error!(error = %e, "a command's savepoint could not be rolled back; its batch is abandoned");
+                guard.take();
+            } else if empty(&guard) {
+                guard.take();
+            }
+        });
     }
 }

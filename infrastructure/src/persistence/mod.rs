@@ -12,6 +12,7 @@ mod audit_store;
 mod children;
 mod config_store;
 mod database;
+mod deferred;
 mod entities;
 mod errors;
 mod group_commit;

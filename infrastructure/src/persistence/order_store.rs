@@ -48,14 +48,15 @@ pub(super) struct SeaOrderStore {
 #[async_trait]
 impl OrderStore for SeaOrderStore {
     async fn begin(&self, tenant: &TenantId) -> Result<Box<dyn OrderTx>, StoreError> {
-        let (tx, batch) = match &self.group {
-            Some(group) => {
-                let (savepoint, membership) = group.join().await?;
-                (savepoint, Some(membership))
-            }
-            None => (begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?, None),
+        let tx = match &self.group {
+            Some(group) => SeaOrderTx::member(group.join().await?, tenant.clone(), self.signals.clone()),
+            None => SeaOrderTx::own(
+                begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?,
+                tenant.clone(),
+                self.signals.clone(),
+            ),
         };
-        Ok(Box::new(SeaOrderTx::new(tx, batch, tenant.clone(), self.signals.clone())))
+        Ok(Box::new(tx))
     }
 
     async fn order(&self, tenant: &TenantId, id: OrderId) -> Result<Option<Order>, StoreError> {

@@ -1,6 +1,10 @@
 //! One tenant's write transaction. It remembers every order it has read or written, so
 //! `update_order` writes only the children that changed (shipments, returns, new journal entries)
 //! without reading them again.
+//!
+//! On PostgreSQL it is a transaction of its own and runs each statement as it comes. On SQLite it
+//! is a member of the writer's group commit, whose writes wait to go with its next read or its
+//! commit (`deferred`): a refusal of a write then comes from that later call, which the port allows.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -10,7 +14,8 @@ use application::ports::{
 use async_trait::async_trait;
 use domain::{OrderId, ReturnId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
-    DatabaseTransaction, EntityTrait, ExprTrait, IntoActiveModel, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, ExprTrait, FromQueryResult,
+    IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, Select, Statement,
     sea_query::{Expr, OnConflict},
 };
 
@@ -20,16 +25,21 @@ use super::{
     errors::store_error,
     group_commit::Membership,
     loading, mapping,
-    writing::{self, ShipmentChanges},
+    writing::{self, ShipmentChanges, Write},
 };
 
 const ORDER_NUMBER_COUNTER: &str = "order_number";
 
+/// Where the transaction's statements go.
+enum Connection {
+    /// PostgreSQL: a transaction of its own.
+    Own(DatabaseTransaction),
+    /// SQLite: a savepoint in the writer's open batch.
+    Member(Membership),
+}
+
 pub(super) struct SeaOrderTx {
-    /// Declared before `batch`: dropped first, so its rollback precedes anything the batch does.
-    tx: DatabaseTransaction,
-    /// SQLite: the group commit this transaction is a savepoint of.
-    batch: Option<Membership>,
+    conn: Connection,
     tenant: TenantId,
     /// Orders as stored in this transaction: the base `update_order` diffs against.
     stored: HashMap<OrderId, Order>,
@@ -39,28 +49,85 @@ pub(super) struct SeaOrderTx {
 }
 
 impl SeaOrderTx {
-    pub(super) fn new(
-        tx: DatabaseTransaction,
-        batch: Option<Membership>,
-        tenant: TenantId,
-        signals: Arc<Signals>,
-    ) -> Self {
-        Self { tx, batch, tenant, stored: HashMap::new(), appended_events: false, signals }
+    pub(super) fn own(tx: DatabaseTransaction, tenant: TenantId, signals: Arc<Signals>) -> Self {
+        Self::new(Connection::Own(tx), tenant, signals)
     }
 
-    fn remember(&mut self, order: Option<Order>) -> Option<Order> {
+    pub(super) fn member(batch: Membership, tenant: TenantId, signals: Arc<Signals>) -> Self {
+        Self::new(Connection::Member(batch), tenant, signals)
+    }
+
+    fn new(conn: Connection, tenant: TenantId, signals: Arc<Signals>) -> Self {
+        Self { conn, tenant, stored: HashMap::new(), appended_events: false, signals }
+    }
+
+    fn tx(&self) -> &DatabaseTransaction {
+        match &self.conn {
+            Connection::Own(tx) => tx,
+            Connection::Member(batch) => batch.tx(),
+        }
+    }
+
+    fn backend(&self) -> DbBackend {
+        self.tx().get_database_backend()
+    }
+
+    /// Runs the writes now (PostgreSQL) or with the next read or the commit (SQLite).
+    async fn write(&mut self, writes: Vec<Write>) -> Result<(), StoreError> {
+        match &mut self.conn {
+            Connection::Own(tx) => writing::run(tx, writes).await,
+            Connection::Member(batch) => {
+                batch.defer(writes);
+                Ok(())
+            }
+        }
+    }
+
+    /// The rows of a read, which on SQLite carries the writes waiting before it.
+    async fn read(&mut self, read: Statement) -> Result<Vec<sea_orm::QueryResult>, StoreError> {
+        match &mut self.conn {
+            Connection::Own(tx) => tx.query_all_raw(read).await.map_err(store_error),
+            Connection::Member(batch) => batch.read(read).await,
+        }
+    }
+
+    /// The first row `select` finds.
+    async fn read_one<M: FromQueryResult>(&mut self, select: impl QueryTrait) -> Result<Option<M>, StoreError> {
+        let statement = select.build(self.backend());
+        match self.read(statement).await?.first() {
+            Some(row) => M::from_query_result(row, "").map(Some).map_err(store_error),
+            None => Ok(None),
+        }
+    }
+
+    /// The order `select` finds, whole (its children with one more query), remembered.
+    async fn read_order(&mut self, select: Select<orders::Entity>) -> Result<Option<Order>, StoreError> {
+        let Some(row) = self.read_one::<orders::Model>(select.limit(1)).await? else {
+            return Ok(None);
+        };
+        let order = loading::whole(self.tx(), vec![row]).await?.pop();
         if let Some(o) = &order {
             self.stored.insert(o.id(), o.clone());
         }
-        order
+        Ok(order)
     }
 
-    async fn stored(&self, order: OrderId) -> Result<Order, StoreError> {
-        match self.stored.get(&order) {
-            Some(known) => Ok(known.clone()),
-            None => loading::one(&self.tx, loading::by_id(&self.tenant, order))
-                .await?
-                .ok_or_else(|| StoreError::Conflict(format!("order {order} is no longer stored"))),
+    async fn stored(&mut self, order: OrderId) -> Result<Order, StoreError> {
+        if let Some(known) = self.stored.get(&order) {
+            return Ok(known.clone());
+        }
+        let tenant = self.tenant.clone();
+        self.read_order(loading::by_id(&tenant, order))
+            .await?
+            .ok_or_else(|| StoreError::Conflict(format!("order {order} is no longer stored")))
+    }
+
+    /// Writes that set a tracking reference run in a savepoint on PostgreSQL, so that a taken
+    /// reference leaves the transaction usable; SQLite undoes the failed statement only.
+    async fn write_tracked(&mut self, writes: Vec<Write>, sets_tracking_reference: bool) -> Result<(), StoreError> {
+        match &mut self.conn {
+            Connection::Own(tx) if sets_tracking_reference => writing::run_in_savepoint(tx, writes).await,
+            _ => self.write(writes).await,
         }
     }
 }
@@ -68,23 +135,23 @@ impl SeaOrderTx {
 #[async_trait]
 impl OrderTx for SeaOrderTx {
     async fn lock_order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError> {
-        let order = loading::one(&self.tx, loading::by_id(&self.tenant, id).lock_exclusive()).await?;
-        Ok(self.remember(order))
+        let select = loading::by_id(&self.tenant, id).lock_exclusive();
+        self.read_order(select).await
     }
 
     async fn lock_order_of_shipment(&mut self, id: ShipmentId) -> Result<Option<Order>, StoreError> {
-        let order = loading::one(&self.tx, loading::by_shipment(&self.tenant, id).lock_exclusive()).await?;
-        Ok(self.remember(order))
+        let select = loading::by_shipment(&self.tenant, id).lock_exclusive();
+        self.read_order(select).await
     }
 
     async fn lock_order_of_return(&mut self, id: ReturnId) -> Result<Option<Order>, StoreError> {
-        let order = loading::one(&self.tx, loading::by_return(&self.tenant, id).lock_exclusive()).await?;
-        Ok(self.remember(order))
+        let select = loading::by_return(&self.tenant, id).lock_exclusive();
+        self.read_order(select).await
     }
 
     async fn order_by_external_ref(&mut self, external_ref: &str) -> Result<Option<Order>, StoreError> {
-        let order = loading::one(&self.tx, loading::by_external_ref(&self.tenant, external_ref)).await?;
-        Ok(self.remember(order))
+        let select = loading::by_external_ref(&self.tenant, external_ref);
+        self.read_order(select).await
     }
 
     async fn next_order_number(&mut self) -> Result<i64, StoreError> {
@@ -92,18 +159,13 @@ impl OrderTx for SeaOrderTx {
     }
 
     async fn renumber_order(&mut self, id: OrderId, number: &str) -> Result<(), StoreError> {
-        use sea_orm::{ColumnTrait, QueryFilter};
-
-        let updated = orders::Entity::update_many()
+        let update = orders::Entity::update_many()
             .col_expr(orders::Column::Number, Expr::value(number))
             .filter(orders::Column::TenantId.eq(self.tenant.as_str()))
             .filter(orders::Column::Id.eq(id.to_string()))
-            .exec(&self.tx)
-            .await
-            .map_err(store_error)?;
-        if updated.rows_affected != 1 {
-            return Err(StoreError::Internal(format!("order {id} was not inserted in this transaction")));
-        }
+            .build(self.backend());
+        let missing = StoreError::Internal(format!("order {id} was not inserted in this transaction"));
+        self.write(vec![Write::rows(update, 1, missing)]).await?;
         if let Some(stored) = self.stored.get_mut(&id) {
             stored.number_as(number.to_owned());
         }
@@ -114,7 +176,7 @@ impl OrderTx for SeaOrderTx {
         let first =
             tenant_counters::Model { tenant_id: self.tenant.as_str().to_owned(), name: name.to_owned(), value: 1 };
         // One atomic statement: concurrent transactions of the tenant queue on the counter row.
-        let counter = tenant_counters::Entity::insert(first.into_active_model())
+        let mut upsert = tenant_counters::Entity::insert(first.into_active_model())
             .on_conflict(
                 OnConflict::columns([tenant_counters::Column::TenantId, tenant_counters::Column::Name])
                     .value(
@@ -123,22 +185,20 @@ impl OrderTx for SeaOrderTx {
                     )
                     .to_owned(),
             )
-            .exec_with_returning(&self.tx)
-            .await
-            .map_err(store_error)?;
-        Ok(counter.value)
+            .into_query();
+        upsert.returning_col(tenant_counters::Column::Value);
+        let statement = self.backend().build(&upsert);
+        match self.read(statement).await?.first() {
+            Some(row) => row.try_get("", "value").map_err(store_error),
+            None => Err(StoreError::Internal(format!("counter {name} returned no value"))),
+        }
     }
 
     async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError> {
         writes_own_tenant(&self.tenant, order.tenant_id(), "an order")?;
         let writes_tracking = order.shipments().iter().any(|s| s.tracking_reference.is_some());
-        if writes_tracking {
-            let savepoint = self.tx.begin().await.map_err(store_error)?;
-            let written = writing::insert_order(&savepoint, order).await;
-            writing::settle(savepoint, written).await?;
-        } else {
-            writing::insert_order(&self.tx, order).await?;
-        }
+        let writes = writing::insert_order(order, self.backend())?;
+        self.write_tracked(writes, writes_tracking).await?;
         self.stored.insert(order.id(), order.clone());
         Ok(())
     }
@@ -147,34 +207,25 @@ impl OrderTx for SeaOrderTx {
         writes_own_tenant(&self.tenant, order.tenant_id(), "an order")?;
         let before = self.stored(order.id()).await?;
         let plan = ShipmentChanges::between(before.shipments(), order);
-        if plan.sets_tracking_reference {
-            let savepoint = self.tx.begin().await.map_err(store_error)?;
-            let written = writing::update_order(&savepoint, order, expected_version, &plan, &before).await;
-            writing::settle(savepoint, written).await?;
-        } else {
-            writing::update_order(&self.tx, order, expected_version, &plan, &before).await?;
-        }
+        let writes = writing::update_order(order, expected_version, &plan, &before, self.backend())?;
+        self.write_tracked(writes, plan.sets_tracking_reference).await?;
         self.stored.insert(order.id(), order.clone());
         Ok(())
     }
 
     async fn idempotency_record(&mut self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let row = idempotency_keys::Entity::find_by_id((self.tenant.as_str().to_owned(), key.to_owned()))
-            .one(&self.tx)
-            .await
-            .map_err(store_error)?;
+        let select = idempotency_keys::Entity::find_by_id((self.tenant.as_str().to_owned(), key.to_owned())).limit(1);
+        let row: Option<idempotency_keys::Model> = self.read_one(select).await?;
         Ok(row.map(mapping::restore_idempotency))
     }
 
     async fn save_idempotency_record(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError> {
         let row = mapping::idempotency_row(&self.tenant, record);
         // DO NOTHING rather than an error keeps a PostgreSQL transaction usable after a lost race.
-        let inserted = idempotency_keys::Entity::insert(row.into_active_model())
+        let insert = idempotency_keys::Entity::insert(row.into_active_model())
             .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .exec_without_returning(&self.tx)
-            .await
-            .map_err(store_error)?;
-        if inserted == 0 { Err(StoreError::Duplicate(Taken::IdempotencyKey)) } else { Ok(()) }
+            .build(self.backend());
+        self.write(vec![Write::rows(insert, 1, StoreError::Duplicate(Taken::IdempotencyKey))]).await
     }
 
     async fn webhook_receipt(
@@ -183,17 +234,14 @@ impl OrderTx for SeaOrderTx {
         delivery_key: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<WebhookReceipt>, StoreError> {
-        use sea_orm::{ColumnTrait, QueryFilter};
-
-        let row = webhook_receipts::Entity::find_by_id((
+        let select = webhook_receipts::Entity::find_by_id((
             self.tenant.as_str().to_owned(),
             route.to_owned(),
             delivery_key.to_owned(),
         ))
         .filter(webhook_receipts::Column::ExpiresAtUs.gt(now.timestamp_micros()))
-        .one(&self.tx)
-        .await
-        .map_err(store_error)?;
+        .limit(1);
+        let row: Option<webhook_receipts::Model> = self.read_one(select).await?;
         Ok(row.map(mapping::restore_receipt))
     }
 
@@ -203,7 +251,7 @@ impl OrderTx for SeaOrderTx {
         let row = mapping::receipt_row(&self.tenant, receipt);
         // A receipt past its time is overwritten; a live one is left alone and reported. DO
         // NOTHING rather than an error keeps a PostgreSQL transaction usable after a lost race.
-        let written = webhook_receipts::Entity::insert(row.into_active_model())
+        let upsert = webhook_receipts::Entity::insert(row.into_active_model())
             .on_conflict(
                 OnConflict::columns([R::TenantId, R::Route, R::DeliveryKey])
                     .update_columns([R::ResourceId, R::ReceivedAtUs, R::ExpiresAtUs])
@@ -213,10 +261,8 @@ impl OrderTx for SeaOrderTx {
                     )
                     .to_owned(),
             )
-            .exec_without_returning(&self.tx)
-            .await
-            .map_err(store_error)?;
-        if written == 0 { Err(StoreError::Duplicate(Taken::WebhookDelivery)) } else { Ok(()) }
+            .build(self.backend());
+        self.write(vec![Write::rows(upsert, 1, StoreError::Duplicate(Taken::WebhookDelivery))]).await
     }
 
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError> {
@@ -228,7 +274,8 @@ impl OrderTx for SeaOrderTx {
         if rows.is_empty() {
             return Ok(());
         }
-        outbox_events::Entity::insert_many(rows).exec_without_returning(&self.tx).await.map_err(store_error)?;
+        let insert = outbox_events::Entity::insert_many(rows).build(self.backend());
+        self.write(vec![Write::any(insert)]).await?;
         self.appended_events = true;
         Ok(())
     }
@@ -239,15 +286,15 @@ impl OrderTx for SeaOrderTx {
             None => return Err(StoreError::Internal("a platform audit record in a tenant's transaction".to_owned())),
         }
         let row = mapping::audit_row(record)?.into_active_model();
-        audit_log::Entity::insert(row).exec_without_returning(&self.tx).await.map_err(store_error)?;
-        Ok(())
+        let insert = audit_log::Entity::insert(row).build(self.backend());
+        self.write(vec![Write::any(insert)]).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let this = *self;
-        match this.batch {
-            Some(batch) => batch.commit(this.tx).await?,
-            None => this.tx.commit().await.map_err(store_error)?,
+        match this.conn {
+            Connection::Member(batch) => batch.commit().await?,
+            Connection::Own(tx) => tx.commit().await.map_err(store_error)?,
         }
         if this.appended_events {
             this.signals.outbox.notify_one();

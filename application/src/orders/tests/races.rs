@@ -274,3 +274,48 @@ fn a_retried_create_order_audits_only_the_order_it_stored() {
     // The first attempt drew its own order id, rolled back with the refused commit.
     assert_eq!(record.target_ids, vec![created]);
 }
+
+// A store may send a write with a later call or the commit (SQLite does), so a write's refusal
+// can come from the commit: the runner reads it there as it would from the write.
+
+#[test]
+fn a_number_taken_by_a_concurrent_insert_and_reported_at_commit_is_retried() {
+    let w = World::new();
+    w.store.fail_next_commit_with(StoreError::Duplicate(Taken::OrderNumber));
+
+    let call = w.observe(w.orders.create_order(&w.admin(), order_input()));
+
+    assert_eq!(call.result.as_ref().unwrap().value.number(), "ORD-000001");
+    assert_eq!(call.transactions, 2);
+    assert_eq!(w.committed_orders().len(), 1);
+    call.single_record("createOrder", OUTCOME_OK);
+}
+
+#[test]
+fn a_journal_key_refused_at_commit_is_an_idempotency_conflict_not_a_retry() {
+    let w = World::pending();
+    let order = w.place_order();
+    w.store.fail_next_commit_with(StoreError::Duplicate(Taken::JournalEntryKey));
+
+    let call = w.observe(w.orders.confirm_order(&w.admin(), confirm(&order, Some(1))));
+
+    let error = call.refused_with(ErrorCode::IdempotencyConflict);
+    assert_eq!(error.field.as_deref(), Some(&["idempotencyKey".to_owned()][..]));
+    assert_eq!(call.transactions, 1);
+    assert_unchanged(&order, &w.committed_orders()[0]);
+    call.single_record("confirmOrder", "IDEMPOTENCY_CONFLICT");
+}
+
+#[test]
+fn a_tracking_reference_refused_at_commit_names_its_field_and_is_not_retried() {
+    let w = World::pending();
+    let order = w.place_order();
+    w.store.fail_next_commit_with(StoreError::Duplicate(Taken::TrackingReference));
+
+    let call = w.observe(w.orders.confirm_order(&w.admin(), confirm(&order, Some(1))));
+
+    let error = call.refused_with(ErrorCode::Conflict);
+    assert_eq!(error.field.as_deref(), Some(&["trackingReference".to_owned()][..]));
+    assert_eq!(call.transactions, 1);
+    assert_unchanged(&order, &w.committed_orders()[0]);
+}

@@ -137,3 +137,14 @@ pub fn dispatch_confirmed(order: &mut Order, id: ShipmentId, tracking: &str, now
 pub fn assert_same(loaded: &Order, expected: &Order) {
     assert_eq!(format!("{:#?}", loaded.parts()), format!("{:#?}", expected.parts()));
 }
+
+/// A write's outcome as the port promises it: refused by the call itself or, where the store
+/// sends writes with a later call, by the commit. The transaction is committed only when the
+/// call went through, and dropped (rolled back) otherwise.
+pub async fn written(
+    tx: Box<dyn application::ports::OrderTx>,
+    call: Result<(), application::ports::StoreError>,
+) -> Result<(), application::ports::StoreError> {
+    call?;
+    tx.commit().await
+}

@@ -2,7 +2,7 @@ use application::ports::{IdempotencyRecord, OrderFilter, OrderQuery, OutboxEvent
 use domain::{TenantId, order::Order};
 use uuid::Uuid;
 
-use super::fixtures::{Spec, assert_same, at, dispatch, order, ship, tenant};
+use super::fixtures::{Spec, assert_same, at, dispatch, order, ship, tenant, written};
 use crate::persistence::Database;
 
 async fn stored_order_of_acme(db: &Database) -> Order {
@@ -114,9 +114,8 @@ pub async fn tracking_references_are_unique_per_tenant(db: &Database) {
         let id = ship(&mut o, 1, Some(provider), at(1));
         dispatch(&mut o, id, "TRK-SHARED", at(2));
         let mut tx = store.begin(o.tenant_id()).await.unwrap();
-        let written = tx.insert_order(&o).await;
-        tx.commit().await.unwrap();
-        written
+        let call = tx.insert_order(&o).await;
+        written(tx, call).await
     };
     assert_eq!(dispatched("acme", "ORD-000001", "DHL").await, Ok(()));
     assert_eq!(dispatched("globex", "ORD-000001", "DHL").await, Ok(()));

@@ -117,6 +117,14 @@ contracts!(
     outbox::events_published_since_a_moment_are_published_again_on_request,
 );
 
+/// SQLite only: PostgreSQL has no group commit and runs each statement as it comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_created_order_reaches_the_sqlite_writer_four_times() {
+    let db = harness::TestDb::sqlite().await;
+    query_counts::a_created_order_reaches_the_sqlite_writer_four_times(&db.db).await;
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn unreachable_postgres_is_unavailable() {
     let err = crate::persistence::Database::connect("postgres://postgres@127.0.0.1:1/nothing").await.unwrap_err();

@@ -15,7 +15,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::fixtures::{Spec, assert_same, at, dispatch, ship, tenant};
-use crate::persistence::{Database, order_store::SeaOrderStore};
+use crate::persistence::{Database, group_commit::GroupCommit, order_store::SeaOrderStore};
 
 /// The statements run on the instrumented connections since the last `take`.
 #[derive(Clone, Default)]
@@ -128,4 +128,72 @@ pub async fn an_order_costs_two_queries_however_it_is_read(db: &Database) {
     at_most_two("lock_order_of_return");
     assert_same(&tx.order_by_external_ref("ext-2").await.unwrap().unwrap(), &other);
     at_most_two("orderByExternalRef in a transaction");
+}
+
+/// SQLite: a create, in the order the runner makes its calls, reaches the writer's worker thread
+/// four times (the savepoint with the externalRef look-up; the inserts with the number; the
+/// renumbering, outbox and quota; the audit record with the release), not once per statement.
+pub async fn a_created_order_reaches_the_sqlite_writer_four_times(db: &Database) {
+    use application::ports::{AuditRecord, IdempotencyRecord, OutboxEvent};
+
+    let statements = Statements::default();
+    let store = SeaOrderStore {
+        reader: db.reader.clone(),
+        writer: db.writer.clone(),
+        group: Some(Arc::new(GroupCommit::new(statements.instrument(&db.writer)))),
+        signals: db.signals.clone(),
+        _alive: db.alive.clone(),
+    };
+    let t = tenant("acme");
+    let mut spec = Spec::new("acme", "pending-1");
+    spec.external_ref = Some("ext-1");
+    let mut o = spec.build();
+    o.sync_receivable(Uuid::now_v7(), at(0)).unwrap();
+    assert!(!o.journal().is_empty(), "the order's receivable is written with it");
+
+    let mut tx = store.begin(&t).await.unwrap();
+    assert!(tx.order_by_external_ref("ext-1").await.unwrap().is_none());
+    tx.insert_order(&o).await.unwrap();
+    let key = IdempotencyRecord {
+        key: "key-1".into(),
+        operation: "createOrder".into(),
+        fingerprint: "sha256:1".into(),
+        resource_id: o.id().to_string(),
+        created_at: at(0),
+    };
+    tx.save_idempotency_record(&key).await.unwrap();
+    let number = format!("ORD-{:06}", tx.next_order_number().await.unwrap());
+    tx.renumber_order(o.id(), &number).await.unwrap();
+    let event = OutboxEvent {
+        id: Uuid::now_v7(),
+        tenant_id: t.clone(),
+        event_type: "order.created".into(),
+        aggregate_id: o.id().to_string(),
+        aggregate_version: 1,
+        occurred_at: at(0),
+        payload: serde_json::json!({ "number": number }),
+    };
+    tx.append_outbox(&[event]).await.unwrap();
+    assert_eq!(tx.increment_counter("orders:2026-12").await.unwrap(), 1);
+    let record = AuditRecord {
+        id: Uuid::now_v7(),
+        tenant_id: Some(t.clone()),
+        actor: "user-1".into(),
+        action: "createOrder".into(),
+        order_id: Some(o.id().to_string()),
+        target_ids: vec![o.id().to_string()],
+        input: serde_json::json!({}),
+        outcome: "OK".into(),
+        request_id: None,
+        occurred_at: at(0),
+    };
+    tx.append_audit(&record).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let sent = statements.take();
+    assert_eq!(sent.len(), 4, "{sent:#?}");
+    assert!(sent[0].starts_with("SAVEPOINT") && sent[3].ends_with("RELEASE command"), "{sent:#?}");
+    let stored = store.order(&t, o.id()).await.unwrap().unwrap();
+    assert_eq!(stored.number(), number);
+    assert_eq!(stored.journal().len(), o.journal().len());
 }

@@ -7,7 +7,7 @@ use application::ports::{
 use domain::order::{CarrierBooking, ShipmentStatus, TrackingReport};
 use uuid::Uuid;
 
-use super::fixtures::{assert_same, at, dispatch, dispatch_confirmed, order, ship, tenant};
+use super::fixtures::{assert_same, at, dispatch, dispatch_confirmed, order, ship, tenant, written};
 use crate::persistence::Database;
 
 fn report(status: Option<ShipmentStatus>, carrier_status: &str) -> TrackingReport {
@@ -65,11 +65,9 @@ pub async fn webhook_receipts_guard_replays_until_they_expire(db: &Database) {
     let mut tx = store.begin(&t1).await.unwrap();
     assert_eq!(tx.webhook_receipt("add_order", "id:msg-1", at(9)).await.unwrap(), Some(receipt("id:msg-1", 0, 10)));
     assert_eq!(tx.webhook_receipt("shipment_tracker", "id:msg-1", at(9)).await.unwrap(), None, "per route");
-    assert_eq!(
-        tx.save_webhook_receipt(&receipt("id:msg-1", 9, 20)).await,
-        Err(StoreError::Duplicate(Taken::WebhookDelivery))
-    );
-    // The transaction is still usable after the refusal (PostgreSQL included).
+    let call = tx.save_webhook_receipt(&receipt("id:msg-1", 9, 20)).await;
+    assert_eq!(written(tx, call).await, Err(StoreError::Duplicate(Taken::WebhookDelivery)));
+    let mut tx = store.begin(&t1).await.unwrap();
     assert_eq!(tx.webhook_receipt("add_order", "id:msg-1", at(10)).await.unwrap(), None, "expired");
     tx.save_webhook_receipt(&receipt("id:msg-1", 10, 30)).await.unwrap();
     tx.commit().await.unwrap();

@@ -3,7 +3,7 @@ use domain::{OrderId, order::Order};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use super::fixtures::{Spec, assert_same, at, dispatch, order, ship, tenant};
+use super::fixtures::{Spec, assert_same, at, dispatch, order, ship, tenant, written};
 use crate::persistence::{Database, entities::outbox_events};
 
 async fn insert(db: &Database, order: &Order) {
@@ -32,11 +32,13 @@ pub async fn stale_version_is_a_conflict(db: &Database) {
 
     let mut tx = store.begin(&t).await.unwrap();
     ship(&mut second, 2, None, at(2));
-    assert!(matches!(tx.update_order(&second, 1).await, Err(StoreError::Conflict(_))));
+    let call = tx.update_order(&second, 1).await;
+    assert!(matches!(written(tx, call).await, Err(StoreError::Conflict(_))));
+    let mut tx = store.begin(&t).await.unwrap();
     let mut missing = order("acme", "ORD-000404");
     ship(&mut missing, 1, None, at(3));
-    assert!(matches!(tx.update_order(&missing, 1).await, Err(StoreError::Conflict(_))));
-    drop(tx);
+    let call = tx.update_order(&missing, 1).await;
+    assert!(matches!(written(tx, call).await, Err(StoreError::Conflict(_))));
 
     assert_same(&store.order(&t, o.id()).await.unwrap().unwrap(), &first);
 }
@@ -49,21 +51,24 @@ pub async fn duplicate_external_ref_and_number(db: &Database) {
     let first = spec.build();
     insert(db, &first).await;
 
-    let mut tx = store.begin(&t).await.unwrap();
+    let insert = async |o: &Order| {
+        let mut tx = store.begin(&t).await.unwrap();
+        let call = tx.insert_order(o).await;
+        written(tx, call).await
+    };
     let mut spec = Spec::new("acme", "ORD-000002");
     spec.external_ref = Some("ext-1");
-    assert_eq!(tx.insert_order(&spec.build()).await, Err(duplicate(Taken::ExternalRef)));
-    // The transaction survives the refusal, so the caller can answer with the first order.
-    assert_same(&tx.order_by_external_ref("ext-1").await.unwrap().unwrap(), &first);
-    assert_eq!(tx.insert_order(&order("acme", "ORD-000001")).await, Err(duplicate(Taken::OrderNumber)));
+    assert_eq!(insert(&spec.build()).await, Err(duplicate(Taken::ExternalRef)));
+    assert_eq!(insert(&order("acme", "ORD-000001")).await, Err(duplicate(Taken::OrderNumber)));
     let mut spec = Spec::new("acme", "ORD-000003");
     spec.external_ref = Some("ext-3");
     let third = spec.build();
-    tx.insert_order(&third).await.unwrap();
+    assert_eq!(insert(&third).await, Ok(()));
     let mut spec = Spec::new("acme", "ORD-000004");
     spec.external_ref = Some("ext-3");
-    assert_eq!(tx.insert_order(&spec.build()).await, Err(duplicate(Taken::ExternalRef)));
-    tx.commit().await.unwrap();
+    assert_eq!(insert(&spec.build()).await, Err(duplicate(Taken::ExternalRef)));
+    // The first order is still found by its reference, the refused ones left nothing.
+    assert_same(&store.order_by_external_ref(&t, "ext-1").await.unwrap().unwrap(), &first);
 
     assert_same(&store.order_by_external_ref(&t, "ext-3").await.unwrap().unwrap(), &third);
     let everything = OrderQuery { filter: Default::default(), first: 10, after: None };
@@ -98,12 +103,9 @@ pub async fn duplicate_tracking_reference_per_carrier(db: &Database) {
         let mut tx = store.begin(&t).await.unwrap();
         let locked = tx.lock_order(o.id()).await.unwrap().unwrap();
         let changed = dispatched(&locked);
-        assert_eq!(tx.update_order(&changed, locked.version()).await, expected, "order {}", o.number());
-        if expected.is_err() {
-            // Refused as a whole, and the transaction is still usable.
-            assert_same(&tx.lock_order(o.id()).await.unwrap().unwrap(), o);
-        }
-        tx.commit().await.unwrap();
+        let call = tx.update_order(&changed, locked.version()).await;
+        // Refused as a whole: nothing of the change is stored.
+        assert_eq!(written(tx, call).await, expected, "order {}", o.number());
         let stored = store.order(&t, o.id()).await.unwrap().unwrap();
         assert_same(&stored, if expected.is_ok() { &changed } else { o });
     }
@@ -128,9 +130,13 @@ pub async fn duplicate_idempotency_key(db: &Database) {
     let mut tx = store.begin(&t).await.unwrap();
     assert_eq!(tx.idempotency_record("idem-1").await.unwrap().as_ref(), Some(&record));
     let replay = IdempotencyRecord { fingerprint: "sha256:other".to_owned(), ..record.clone() };
-    assert_eq!(tx.save_idempotency_record(&replay).await, Err(duplicate(Taken::IdempotencyKey)));
-    // Still usable after the refusal.
     let o = order("acme", "ORD-000001");
+    tx.insert_order(&o).await.unwrap();
+    let call = tx.save_idempotency_record(&replay).await;
+    assert_eq!(written(tx, call).await, Err(duplicate(Taken::IdempotencyKey)));
+    // Refused as a whole: the order written before the key is not stored either.
+    assert!(store.order(&t, o.id()).await.unwrap().is_none());
+    let mut tx = store.begin(&t).await.unwrap();
     tx.insert_order(&o).await.unwrap();
     tx.commit().await.unwrap();
     assert!(store.order(&t, o.id()).await.unwrap().is_some());
