@@ -7,6 +7,9 @@ use interfaces::http::{HttpConfig, WebhookLimits};
 use tenant_oms::{app, demo, telemetry};
 use tokio::net::TcpListener;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEFAULT_DATABASE: &str = "sqlite://tenant-oms.db?mode=rwc";
 
 #[derive(Parser)]

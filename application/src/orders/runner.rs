@@ -576,13 +576,15 @@ impl UnitOfWork<()> for Creation<'_> {
             tx.save_webhook_receipt(&delivery.receipt(&order.id().to_string(), now)).await?;
         }
         // The tenant's counters last: the order number (its events carry it, so they follow)
-        // and the monthly quota.
-        let number = order_number(tx.next_order_number().await?);
+        // and the order counted against its calendar month (UTC), always, so that a plan that
+        // gains a quota mid-month knows what was already used.
+        let (number, used) = tx.count_new_order(&format!("orders:{}", now.format("%Y-%m"))).await?;
+        let number = order_number(number);
         tx.renumber_order(order.id(), &number).await?;
         order.number_as(number);
         let tenant = order.tenant_id().clone();
         tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
-        count_against_monthly_quota(tx, authorized.limits, now).await?;
+        within_monthly_quota(used, authorized.limits, now)?;
         Ok(done(order, false, true))
     }
 }
@@ -600,11 +602,9 @@ async fn remember(tx: &mut dyn OrderTx, key: &KeyUse, resource_id: &str, now: Da
     tx.save_idempotency_record(&record).await
 }
 
-/// Step 12: counts the order against its calendar month (UTC), always, so that a plan that gains
-/// a quota mid-month knows what was already used. Over the quota the transaction is dropped
-/// (rolled back), with the increment.
-async fn count_against_monthly_quota(tx: &mut dyn OrderTx, limits: PlanLimits, now: DateTime<Utc>) -> Result<(), Stop> {
-    let used = tx.increment_counter(&format!("orders:{}", now.format("%Y-%m"))).await?;
+/// Step 12: over its plan's monthly quota the order is refused, and its transaction dropped
+/// (rolled back) with the count.
+fn within_monthly_quota(used: i64, limits: PlanLimits, now: DateTime<Utc>) -> Result<(), AppError> {
     match limits.orders_per_month {
         Some(limit) if used as u64 > limit => {
             let resets_at = next_month(now);
@@ -613,8 +613,7 @@ async fn count_against_monthly_quota(tx: &mut dyn OrderTx, limits: PlanLimits, n
                 format!("your plan allows {limit} orders per month; the count resets at {}", resets_at.to_rfc3339()),
             )
             .with_detail("limit", limit)
-            .with_detail("resetsAt", resets_at.to_rfc3339())
-            .into())
+            .with_detail("resetsAt", resets_at.to_rfc3339()))
         }
         _ => Ok(()),
     }

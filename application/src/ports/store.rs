@@ -245,6 +245,13 @@ pub trait OrderTx: Send {
     /// Adds one to the tenant's counter `name` and returns the new value. Concurrent
     /// transactions queue on the counter, and a rollback undoes the increment, so quotas are exact.
     async fn increment_counter(&mut self, name: &str) -> Result<i64, StoreError>;
+    /// A new order's counters, last in its transaction: its number (as `next_order_number`) and
+    /// the order counted in the tenant's counter `month` (as `increment_counter`), answered in
+    /// that order. A store may take both in one statement.
+    async fn count_new_order(&mut self, month: &str) -> Result<(i64, i64), StoreError> {
+        let number = self.next_order_number().await?;
+        Ok((number, self.increment_counter(month).await?))
+    }
     /// Inserts a new order with its lines and shipments. `Duplicate(ExternalRef)` when taken.
     async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError>;
     /// Writes the order's new state if the stored version is still `expected_version`, else

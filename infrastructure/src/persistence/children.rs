@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use application::ports::StoreError;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, FromQueryResult,
+    ColumnTrait, ConnectionTrait, DbBackend, FromQueryResult, QueryResult, Statement,
     sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType},
 };
 
@@ -244,8 +244,26 @@ pub(super) async fn load<C: ConnectionTrait>(
         return Ok(HashMap::new());
     }
     let results = conn.query_all(&statement(tenant, order_ids)).await.map_err(store_error)?;
+    from_results(tenant, &results)
+}
+
+/// The statement `load` runs, for a caller that sends it with others.
+pub(super) fn load_statement(tenant: &str, order_ids: &[String], backend: DbBackend) -> Statement {
+    backend.build(&statement(tenant, order_ids))
+}
+
+/// What `load` answers, from the rows of its statement.
+fn from_results(tenant: &str, results: &[QueryResult]) -> Result<HashMap<String, Children>, StoreError> {
+    from_result_refs(tenant, &results.iter().collect::<Vec<_>>())
+}
+
+/// What `load` answers, from the rows of its statement sent with others.
+pub(super) fn from_result_refs(
+    tenant: &str,
+    results: &[&QueryResult],
+) -> Result<HashMap<String, Children>, StoreError> {
     let mut rows = Vec::with_capacity(results.len());
-    for result in &results {
+    for result in results {
         rows.push(Row::from_query_result(result, "").map_err(store_error)?);
     }
     restore(tenant, rows)

@@ -23,6 +23,11 @@ pub(super) fn store_error(err: DbErr) -> StoreError {
     }
 }
 
+/// An error of sqlx used directly, not through SeaORM.
+pub(super) fn from_sqlx(err: sqlx::Error) -> StoreError {
+    sqlx_error(&err)
+}
+
 fn sqlx_error(err: &sqlx::Error) -> StoreError {
     match err {
         sqlx::Error::Database(db) => database_error(db.as_ref()),

@@ -29,6 +29,7 @@ mod postgres;
 mod row_security;
 mod scope;
 mod sqlite;
+mod sqlite_reads;
 #[cfg(test)]
 mod tests;
 mod webhook_attempts;

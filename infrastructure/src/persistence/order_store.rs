@@ -10,8 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use domain::{Currency, OrderId, ShipmentId, TenantId, order::Order};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
     sea_query::{Alias, Expr, Func, Query},
 };
 
@@ -23,6 +23,7 @@ use super::{
     keys, listing, loading,
     order_tx::SeaOrderTx,
     scope::{Scope, begin_read, begin_write},
+    sqlite_reads,
 };
 
 /// Ends a read transaction (a commit: nothing was written) and hands back what it read.
@@ -60,6 +61,11 @@ impl OrderStore for SeaOrderStore {
     }
 
     async fn order(&self, tenant: &TenantId, id: OrderId) -> Result<Option<Order>, StoreError> {
+        if self.reader.get_database_backend() == DbBackend::Sqlite {
+            let read = loading::by_id_with_children(tenant, id);
+            let rows = sqlite_reads::in_one_snapshot(self.reader.get_sqlite_connection_pool(), read).await?;
+            return loading::whole_from_rows(tenant, &rows);
+        }
         let tx = begin_read(&self.reader, Scope::Tenant(tenant.as_str())).await?;
         let order = loading::one(&tx, loading::by_id(tenant, id)).await?;
         end_read(tx, order).await

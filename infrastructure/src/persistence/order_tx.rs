@@ -122,6 +122,36 @@ impl SeaOrderTx {
             .ok_or_else(|| StoreError::Conflict(format!("order {order} is no longer stored")))
     }
 
+    /// Adds one to each of the tenant's counters `names` (distinct) in one atomic statement, and
+    /// answers their new values in that order. Concurrent transactions queue on the counter rows
+    /// (always taken in the caller's order), and a rollback undoes the increments.
+    async fn increment_counters<const N: usize>(&mut self, names: [&str; N]) -> Result<[i64; N], StoreError> {
+        use tenant_counters::Column as C;
+        let rows = names.map(|name| {
+            tenant_counters::Model { tenant_id: self.tenant.as_str().to_owned(), name: name.to_owned(), value: 1 }
+                .into_active_model()
+        });
+        let mut upsert = tenant_counters::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([C::TenantId, C::Name])
+                    .value(C::Value, Expr::col((tenant_counters::Entity, C::Value)).add(1))
+                    .to_owned(),
+            )
+            .into_query();
+        upsert.returning(sea_orm::sea_query::Query::returning().columns([C::Name, C::Value]));
+        let statement = self.backend().build(&upsert);
+        let rows = self.read(statement).await?;
+        let mut values = [0; N];
+        for (name, value) in names.iter().zip(values.iter_mut()) {
+            let row = rows.iter().find(|row| row.try_get::<String>("", "name").is_ok_and(|n| n == *name));
+            *value = match row {
+                Some(row) => row.try_get("", "value").map_err(store_error)?,
+                None => return Err(StoreError::Internal(format!("counter {name} returned no value"))),
+            };
+        }
+        Ok(values)
+    }
+
     /// Writes that set a tracking reference run in a savepoint on PostgreSQL, so that a taken
     /// reference leaves the transaction usable; SQLite undoes the failed statement only.
     async fn write_tracked(&mut self, writes: Vec<Write>, sets_tracking_reference: bool) -> Result<(), StoreError> {
@@ -135,6 +165,15 @@ impl SeaOrderTx {
 #[async_trait]
 impl OrderTx for SeaOrderTx {
     async fn lock_order(&mut self, id: OrderId) -> Result<Option<Order>, StoreError> {
+        if let Connection::Member(batch) = &mut self.conn {
+            // The order and its children with the writes waiting: one hand-off.
+            let rows = batch.read(loading::by_id_with_children(&self.tenant, id)).await?;
+            let order = loading::whole_from_rows(&self.tenant, &rows)?;
+            if let Some(o) = &order {
+                self.stored.insert(o.id(), o.clone());
+            }
+            return Ok(order);
+        }
         let select = loading::by_id(&self.tenant, id).lock_exclusive();
         self.read_order(select).await
     }
@@ -173,25 +212,14 @@ impl OrderTx for SeaOrderTx {
     }
 
     async fn increment_counter(&mut self, name: &str) -> Result<i64, StoreError> {
-        let first =
-            tenant_counters::Model { tenant_id: self.tenant.as_str().to_owned(), name: name.to_owned(), value: 1 };
-        // One atomic statement: concurrent transactions of the tenant queue on the counter row.
-        let mut upsert = tenant_counters::Entity::insert(first.into_active_model())
-            .on_conflict(
-                OnConflict::columns([tenant_counters::Column::TenantId, tenant_counters::Column::Name])
-                    .value(
-                        tenant_counters::Column::Value,
-                        Expr::col((tenant_counters::Entity, tenant_counters::Column::Value)).add(1),
-                    )
-                    .to_owned(),
-            )
-            .into_query();
-        upsert.returning_col(tenant_counters::Column::Value);
-        let statement = self.backend().build(&upsert);
-        match self.read(statement).await?.first() {
-            Some(row) => row.try_get("", "value").map_err(store_error),
-            None => Err(StoreError::Internal(format!("counter {name} returned no value"))),
-        }
+        let [value] = self.increment_counters([name]).await?;
+        Ok(value)
+    }
+
+    /// Both counters in one statement: one round trip, one hand-off to SQLite's writer.
+    async fn count_new_order(&mut self, month: &str) -> Result<(i64, i64), StoreError> {
+        let [number, counted] = self.increment_counters([ORDER_NUMBER_COUNTER, month]).await?;
+        Ok((number, counted))
     }
 
     async fn insert_order(&mut self, order: &Order) -> Result<(), StoreError> {

@@ -94,14 +94,27 @@ pub async fn an_order_costs_two_queries_however_it_is_read(db: &Database) {
         assert!(!run.is_empty() && run.len() <= 2, "{what} ran {} statements: {run:#?}", run.len());
         run
     };
+    // SQLite reads an order by id as one compound statement through sqlx itself (one hand-off:
+    // `sqlite_reads`), which SeaORM's callback does not see.
+    let sqlite = db.backend_name() == "sqlite";
+    let by_id = |what: &str| {
+        if sqlite {
+            let run = statements.take();
+            assert!(run.is_empty(), "{what} went through SeaORM: {run:#?}");
+        } else {
+            at_most_two(what);
+        }
+    };
     assert_same(&store.order(&t, o.id()).await.unwrap().unwrap(), &o);
-    at_most_two("order(id)");
+    by_id("order(id)");
     assert_same(&store.order_by_external_ref(&t, "ext-1").await.unwrap().unwrap(), &o);
     at_most_two("orderByExternalRef");
     assert_same(&store.order_of_shipment(&t, shipped).await.unwrap().unwrap(), &o);
     at_most_two("the order of a shipment");
     assert!(store.order(&t, OrderId::from_uuid(Uuid::now_v7())).await.unwrap().is_none());
-    assert_eq!(statements.take().len(), 1, "a missing order has no children to load");
+    if !sqlite {
+        assert_eq!(statements.take().len(), 1, "a missing order has no children to load");
+    }
 
     let everything = OrderQuery { filter: OrderFilter::default(), first: 10, after: None };
     let page = store.orders(&t, &everything).await.unwrap();
@@ -131,9 +144,9 @@ pub async fn an_order_costs_two_queries_however_it_is_read(db: &Database) {
 }
 
 /// SQLite: a create, in the order the runner makes its calls, reaches the writer's worker thread
-/// four times (the savepoint with the externalRef look-up; the inserts with the number; the
-/// renumbering, outbox and quota; the audit record with the release), not once per statement.
-pub async fn a_created_order_reaches_the_sqlite_writer_four_times(db: &Database) {
+/// three times (the savepoint with the externalRef look-up; the inserts with the two counters;
+/// the renumbering, outbox and audit record with the release), not once per statement.
+pub async fn a_created_order_reaches_the_sqlite_writer_three_times(db: &Database) {
     use application::ports::{AuditRecord, IdempotencyRecord, OutboxEvent};
 
     let statements = Statements::default();
@@ -162,7 +175,9 @@ pub async fn a_created_order_reaches_the_sqlite_writer_four_times(db: &Database)
         created_at: at(0),
     };
     tx.save_idempotency_record(&key).await.unwrap();
-    let number = format!("ORD-{:06}", tx.next_order_number().await.unwrap());
+    let (number, counted) = tx.count_new_order("orders:2026-12").await.unwrap();
+    assert_eq!((number, counted), (1, 1));
+    let number = format!("ORD-{number:06}");
     tx.renumber_order(o.id(), &number).await.unwrap();
     let event = OutboxEvent {
         id: Uuid::now_v7(),
@@ -174,7 +189,6 @@ pub async fn a_created_order_reaches_the_sqlite_writer_four_times(db: &Database)
         payload: serde_json::json!({ "number": number }),
     };
     tx.append_outbox(&[event]).await.unwrap();
-    assert_eq!(tx.increment_counter("orders:2026-12").await.unwrap(), 1);
     let record = AuditRecord {
         id: Uuid::now_v7(),
         tenant_id: Some(t.clone()),
@@ -191,8 +205,8 @@ pub async fn a_created_order_reaches_the_sqlite_writer_four_times(db: &Database)
     tx.commit().await.unwrap();
 
     let sent = statements.take();
-    assert_eq!(sent.len(), 4, "{sent:#?}");
-    assert!(sent[0].starts_with("SAVEPOINT") && sent[3].ends_with("RELEASE command"), "{sent:#?}");
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+    assert!(sent[0].starts_with("SAVEPOINT") && sent[2].ends_with("RELEASE command"), "{sent:#?}");
     let stored = store.order(&t, o.id()).await.unwrap().unwrap();
     assert_eq!(stored.number(), number);
     assert_eq!(stored.journal().len(), o.journal().len());

@@ -164,6 +164,19 @@ pub async fn order_numbers_count_per_tenant(db: &Database) {
     let mut tx = store.begin(&tenant("globex")).await.unwrap();
     assert_eq!(tx.next_order_number().await.unwrap(), 1);
     tx.commit().await.unwrap();
+
+    // A new order's two counters at once: its number follows the ones above, and the month's
+    // count starts at one; a rollback undoes both.
+    let mut tx = store.begin(&acme).await.unwrap();
+    assert_eq!(tx.count_new_order("orders:2026-12").await.unwrap(), (4, 1));
+    drop(tx);
+    let mut tx = store.begin(&acme).await.unwrap();
+    assert_eq!(tx.count_new_order("orders:2026-12").await.unwrap(), (4, 1));
+    assert_eq!(tx.count_new_order("orders:2026-12").await.unwrap(), (5, 2));
+    assert_eq!(tx.count_new_order("orders:2027-01").await.unwrap(), (6, 1));
+    tx.commit().await.unwrap();
+    let mut tx = store.begin(&acme).await.unwrap();
+    assert_eq!(tx.increment_counter("orders:2026-12").await.unwrap(), 3);
 }
 
 pub async fn outbox_events_are_appended_with_the_transaction(db: &Database) {
