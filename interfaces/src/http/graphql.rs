@@ -180,9 +180,20 @@ async fn run(
         tenant: tenant.clone(),
     };
     let mut request = wire.into_request();
+    // A document parsed before is not parsed again; a new one is kept once it parses.
+    let new_text = match state.parsed.get(&request.query) {
+        Some(document) => {
+            request.set_parsed_query(document);
+            None
+        }
+        None => Some(request.query.clone()),
+    };
     // The label is only trusted once the engine has validated the document.
     let (cost, mut operation) = match request.parsed_query() {
         Ok(document) => {
+            if let Some(text) = &new_text {
+                state.parsed.keep(text, document);
+            }
             let operation = prometheus::operation_label(document, operation_name.as_deref());
             if method == Method::Get && !reads_only(document, operation_name.as_deref()) {
                 let mut response = graphql_error(

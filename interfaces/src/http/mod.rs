@@ -9,6 +9,7 @@ mod graphql;
 mod health;
 mod load_shed;
 mod media;
+mod parsed_documents;
 mod problem;
 pub mod prometheus;
 mod rate_limit;
@@ -116,8 +117,11 @@ impl Default for HttpConfig {
     }
 }
 
-#[derive(Clone)]
-pub(crate) struct AppState {
+/// What every handler is given: one reference-counted pointer, cloned once per request (its
+/// fields are shared, not copied).
+pub(crate) type AppState = Arc<SharedState>;
+
+pub(crate) struct SharedState {
     schema: AppSchema,
     services: Services,
     graphiql: bool,
@@ -130,13 +134,15 @@ pub(crate) struct AppState {
     rate_limiter: Arc<dyn application::ports::RateLimitStore>,
     client_guard: Arc<rate_limit::RateLimiter>,
     webhook_limits: WebhookLimits,
+    /// Documents parsed before, by their text.
+    parsed: parsed_documents::ParsedDocuments,
 }
 
 pub fn router(services: Services, config: HttpConfig) -> Router {
     let export = services.metrics.clone();
     let recording = Arc::new(prometheus::Recording::new(export.clone()));
     let rate_limiter = services.rate_limits.clone().unwrap_or_else(|| Arc::new(rate_limit::RateLimiter::default()));
-    let state = AppState {
+    let state = Arc::new(SharedState {
         schema: build_schema(services.clone()),
         services,
         graphiql: config.graphiql,
@@ -149,7 +155,8 @@ pub fn router(services: Services, config: HttpConfig) -> Router {
         rate_limiter,
         client_guard: Default::default(),
         webhook_limits: config.webhooks,
-    };
+        parsed: Default::default(),
+    });
     let in_flight = load_shed::InFlight::new(config.max_in_flight);
     let graphql_routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::execute))
