@@ -10,6 +10,7 @@
 
 mod audit_store;
 mod children;
+mod combined;
 mod config_store;
 mod database;
 mod deferred;

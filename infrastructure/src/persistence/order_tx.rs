@@ -2,9 +2,11 @@
 //! `update_order` writes only the children that changed (shipments, returns, new journal entries)
 //! without reading them again.
 //!
-//! On PostgreSQL it is a transaction of its own and runs each statement as it comes. On SQLite it
-//! is a member of the writer's group commit, whose writes wait to go with its next read or its
-//! commit (`deferred`): a refusal of a write then comes from that later call, which the port allows.
+//! On PostgreSQL it is a transaction of its own: it runs each statement as it comes, except the
+//! last small writes (numbering, outbox, key, audit), which go with the commit as one statement
+//! (`combined`). On SQLite it is a member of the writer's group commit, whose writes wait to go
+//! with its next read or its commit (`deferred`). Either way a refusal of a write may come from
+//! a later call, which the port allows.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -20,6 +22,7 @@ use sea_orm::{
 };
 
 use super::{
+    combined,
     database::Signals,
     entities::{audit_log, idempotency_keys, orders, outbox_events, tenant_counters, webhook_receipts},
     errors::store_error,
@@ -46,6 +49,9 @@ pub(super) struct SeaOrderTx {
     /// Whether this transaction appended outbox events: its commit then wakes the relay.
     appended_events: bool,
     signals: Arc<Signals>,
+    /// PostgreSQL: the last small writes, sent as one statement with the next read or write, or
+    /// with the commit (`combined`).
+    last_writes: Vec<Write>,
 }
 
 impl SeaOrderTx {
@@ -58,7 +64,7 @@ impl SeaOrderTx {
     }
 
     fn new(conn: Connection, tenant: TenantId, signals: Arc<Signals>) -> Self {
-        Self { conn, tenant, stored: HashMap::new(), appended_events: false, signals }
+        Self { conn, tenant, stored: HashMap::new(), appended_events: false, signals, last_writes: Vec::new() }
     }
 
     fn tx(&self) -> &DatabaseTransaction {
@@ -74,6 +80,7 @@ impl SeaOrderTx {
 
     /// Runs the writes now (PostgreSQL) or with the next read or the commit (SQLite).
     async fn write(&mut self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.send_last_writes().await?;
         match &mut self.conn {
             Connection::Own(tx) => writing::run(tx, writes).await,
             Connection::Member(batch) => {
@@ -83,8 +90,28 @@ impl SeaOrderTx {
         }
     }
 
-    /// The rows of a read, which on SQLite carries the writes waiting before it.
+    /// Writes of independent rows (see `combined`) that may wait for the transaction's next
+    /// statement or its commit, on either backend.
+    fn write_later(&mut self, writes: Vec<Write>) {
+        match &mut self.conn {
+            Connection::Own(_) => self.last_writes.extend(writes),
+            Connection::Member(batch) => batch.defer(writes),
+        }
+    }
+
+    /// PostgreSQL: sends the writes that wait, as one statement.
+    async fn send_last_writes(&mut self) -> Result<(), StoreError> {
+        match &self.conn {
+            Connection::Own(tx) if !self.last_writes.is_empty() => {
+                combined::send(tx, std::mem::take(&mut self.last_writes)).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The rows of a read, which carries (SQLite) or follows (PostgreSQL) the writes waiting.
     async fn read(&mut self, read: Statement) -> Result<Vec<sea_orm::QueryResult>, StoreError> {
+        self.send_last_writes().await?;
         match &mut self.conn {
             Connection::Own(tx) => tx.query_all_raw(read).await.map_err(store_error),
             Connection::Member(batch) => batch.read(read).await,
@@ -155,6 +182,7 @@ impl SeaOrderTx {
     /// Writes that set a tracking reference run in a savepoint on PostgreSQL, so that a taken
     /// reference leaves the transaction usable; SQLite undoes the failed statement only.
     async fn write_tracked(&mut self, writes: Vec<Write>, sets_tracking_reference: bool) -> Result<(), StoreError> {
+        self.send_last_writes().await?;
         match &mut self.conn {
             Connection::Own(tx) if sets_tracking_reference => writing::run_in_savepoint(tx, writes).await,
             _ => self.write(writes).await,
@@ -204,7 +232,7 @@ impl OrderTx for SeaOrderTx {
             .filter(orders::Column::Id.eq(id.to_string()))
             .build(self.backend());
         let missing = StoreError::Internal(format!("order {id} was not inserted in this transaction"));
-        self.write(vec![Write::rows(update, 1, missing)]).await?;
+        self.write_later(vec![Write::rows(update, 1, missing)]);
         if let Some(stored) = self.stored.get_mut(&id) {
             stored.number_as(number.to_owned());
         }
@@ -253,7 +281,8 @@ impl OrderTx for SeaOrderTx {
         let insert = idempotency_keys::Entity::insert(row.into_active_model())
             .on_conflict(OnConflict::new().do_nothing().to_owned())
             .build(self.backend());
-        self.write(vec![Write::rows(insert, 1, StoreError::Duplicate(Taken::IdempotencyKey))]).await
+        self.write_later(vec![Write::rows(insert, 1, StoreError::Duplicate(Taken::IdempotencyKey))]);
+        Ok(())
     }
 
     async fn webhook_receipt(
@@ -290,7 +319,8 @@ impl OrderTx for SeaOrderTx {
                     .to_owned(),
             )
             .build(self.backend());
-        self.write(vec![Write::rows(upsert, 1, StoreError::Duplicate(Taken::WebhookDelivery))]).await
+        self.write_later(vec![Write::rows(upsert, 1, StoreError::Duplicate(Taken::WebhookDelivery))]);
+        Ok(())
     }
 
     async fn append_outbox(&mut self, events: &[OutboxEvent]) -> Result<(), StoreError> {
@@ -303,7 +333,7 @@ impl OrderTx for SeaOrderTx {
             return Ok(());
         }
         let insert = outbox_events::Entity::insert_many(rows).build(self.backend());
-        self.write(vec![Write::any(insert)]).await?;
+        self.write_later(vec![Write::any(insert)]);
         self.appended_events = true;
         Ok(())
     }
@@ -315,10 +345,12 @@ impl OrderTx for SeaOrderTx {
         }
         let row = mapping::audit_row(record)?.into_active_model();
         let insert = audit_log::Entity::insert(row).build(self.backend());
-        self.write(vec![Write::any(insert)]).await
+        self.write_later(vec![Write::any(insert)]);
+        Ok(())
     }
 
-    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.send_last_writes().await?;
         let this = *self;
         match this.conn {
             Connection::Member(batch) => batch.commit().await?,
