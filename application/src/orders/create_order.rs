@@ -79,6 +79,7 @@ impl Orders {
                         Ok(Order::create(draft(slot.id, slot.number), auto_confirm, cx.now)?)
                     }),
                     delivery: delivery.clone(),
+                    attempted: false,
                 })
             })
             .await?;

@@ -10,7 +10,8 @@
 //!  3. prepare: the command validates its input before anything is read or written;
 //!  4. begin the tenant's transaction;
 //!  5. find: lock the order the target names (NOT_FOUND otherwise); for a new order, look up
-//!     the idempotency key, then the externalRef;
+//!     the idempotency key, then the externalRef (from the second attempt on: the first one's
+//!     insert finds a taken externalRef itself, and the next attempt answers with its order);
 //!  6. idempotency: a stored key replays its first result (same content) or is refused (other
 //!     content). On an existing order the key is read once the order is locked, so a concurrent
 //!     call with the same key waits for the lock and then replays instead of applying twice;
@@ -204,6 +205,10 @@ pub(crate) struct Creation<'a> {
     pub build: Build<'a>,
     /// The webhook delivery that asks for the order, if any.
     pub delivery: Option<DeliveryUse>,
+    /// Whether an attempt ran already. The first inserts without looking the externalRef up:
+    /// nearly every one is new, and a taken one fails the insert (`Duplicate`), so the next
+    /// attempt looks it up and answers with the existing order. A read saved on every create.
+    pub attempted: bool,
 }
 
 /// How one attempt ended well. Returned once per attempt and moved straight out: boxing the
@@ -544,7 +549,9 @@ impl UnitOfWork<()> for Creation<'_> {
             vendor_scope::may_replay(&order, authorized.vendor())?;
             return Ok(done(order, true, false));
         }
+        let first_attempt = !std::mem::replace(&mut self.attempted, true);
         if let Some(external_ref) = &self.external_ref
+            && !first_attempt
             && let Some(existing) = tx.order_by_external_ref(external_ref).await?
         {
             audit.order(existing.id());

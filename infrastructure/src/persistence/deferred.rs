@@ -5,7 +5,7 @@
 //! one command at a time. Those hand-offs, not SQLite's own work, limited the rate of creates:
 //! a create was about twelve of them. So a command's writes wait here until it next needs an
 //! answer (a read, a counter) or commits, and go then as one compound statement that ends with
-//! that read: a create costs three hand-offs.
+//! that read: a create costs two hand-offs.
 //!
 //! sqlx binds the `?` parameters of a compound statement in order across its statements. A
 //! write that must have a row count is followed by `SELECT changes()`, whose one row tells. A

@@ -73,6 +73,7 @@ fn create_order_with_a_known_external_ref_and_no_key_returns_the_existing_order(
     let again_value = again.result.as_ref().unwrap();
     assert!(again_value.replayed);
     assert_eq!(again_value.value.id(), first.value.id());
+    assert_eq!(again.transactions, 2, "the first attempt's insert finds the taken externalRef, the second replays");
     assert_eq!(w.committed_orders().len(), 1);
     assert_eq!(w.outbox().len(), outbox);
     assert_eq!(w.counter("orders:2026-01"), 1);
