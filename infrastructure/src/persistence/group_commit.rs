@@ -187,17 +187,38 @@ impl Drop for Membership {
             guard.take();
             return;
         };
+        // Held by the task: if the task never finishes (the runtime shuts down), the batch is
+        // abandoned rather than left open with this command's writes in it.
+        let mut held = AbandonUnlessDone(Some(guard));
         runtime.spawn(async move {
-            let undone = match guard.as_ref() {
+            let undone = match held.0.as_ref().and_then(|guard| guard.as_ref()) {
                 Some(batch) => batch.tx.execute_unprepared(ROLLBACK).await.map(drop).map_err(store_error),
                 None => Ok(()),
             };
-            if let Err(e) = undone {
-                tracing::error!(error = %e, "a command's savepoint could not be rolled back; its batch is abandoned");
-                guard.take();
-            } else if empty(&guard) {
-                guard.take();
+            match undone {
+                Err(e) => {
+                    tracing::error!(error = %e, "a command's savepoint could not be rolled back; its batch is abandoned");
+                }
+                Ok(()) => {
+                    let mut guard = held.0.take().expect("held until done");
+                    if empty(&guard) {
+                        guard.take();
+                    }
+                }
             }
         });
+    }
+}
+
+/// The batch a rollback holds; dropped before the rollback is done, it abandons the batch (its
+/// transaction is rolled back, and the members that released into it are told it was not
+/// committed).
+struct AbandonUnlessDone(Option<OwnedMutexGuard<Option<Batch>>>);
+
+impl Drop for AbandonUnlessDone {
+    fn drop(&mut self) {
+        if let Some(mut guard) = self.0.take() {
+            guard.take();
+        }
     }
 }
