@@ -414,20 +414,18 @@ impl Orders {
                 audit.order(order_id);
                 return Ok(outcome);
             }
-            if !outcome.replayed && audited {
-                let record = audit.record_naming(order_id, OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref());
-                if let Err(e) = tx.append_audit(&record).await {
-                    match Stop::from(e) {
-                        Stop::Retry => continue,
-                        Stop::Fail(e) => return Err(e),
-                    }
+            let record = (!outcome.replayed && audited)
+                .then(|| audit.record_naming(order_id, OUTCOME_OK, self.clock.as_ref(), self.ids.as_ref()));
+            let committed = async {
+                if let Some(record) = &record {
+                    tx.append_audit(record).await?;
                 }
-            }
-            if let Err(e) = tx.commit().await {
-                match Stop::from(e) {
-                    Stop::Retry => continue,
-                    Stop::Fail(e) => return Err(e),
-                }
+                tx.commit().await
+            };
+            match committed.await.map_err(Stop::from) {
+                Ok(()) => {}
+                Err(Stop::Retry) => continue,
+                Err(Stop::Fail(e)) => return Err(e),
             }
             audit.order(order_id);
             if !outcome.replayed && audited {

@@ -252,17 +252,13 @@ pub(super) fn load_statement(tenant: &str, order_ids: &[String], backend: DbBack
     backend.build(&statement(tenant, order_ids))
 }
 
-/// What `load` answers, from the rows of its statement.
-fn from_results(tenant: &str, results: &[QueryResult]) -> Result<HashMap<String, Children>, StoreError> {
-    from_result_refs(tenant, &results.iter().collect::<Vec<_>>())
-}
-
-/// What `load` answers, from the rows of its statement sent with others.
-pub(super) fn from_result_refs(
+/// What `load` answers, from the rows of its statement (sent alone or with others).
+pub(super) fn from_results<'r>(
     tenant: &str,
-    results: &[&QueryResult],
+    results: impl IntoIterator<Item = &'r QueryResult>,
 ) -> Result<HashMap<String, Children>, StoreError> {
-    let mut rows = Vec::with_capacity(results.len());
+    let results = results.into_iter();
+    let mut rows = Vec::with_capacity(results.size_hint().0);
     for result in results {
         rows.push(Row::from_query_result(result, "").map_err(store_error)?);
     }

@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, Value}
 
 use super::{
     errors::store_error,
-    writing::{Expect, Shortfall, Write, run, shortfall},
+    writing::{Expect, Shortfall, Write, check_count, run},
 };
 
 /// Sends `writes` in one round trip (as they are, when there is only one).
@@ -28,10 +28,7 @@ pub(super) async fn send(tx: &DatabaseTransaction, writes: Vec<Write>) -> Result
     let rows = tx.query_all_raw(statement).await.map_err(store_error)?;
     let row = rows.first().ok_or_else(|| StoreError::Internal("a combined write answered no row".into()))?;
     for (i, (wanted, short)) in checks.into_iter().enumerate() {
-        let written: i64 = row.try_get("", &format!("c{i}")).map_err(store_error)?;
-        if u64::try_from(written).ok() != Some(wanted) {
-            return Err(shortfall(tx, short).await);
-        }
+        check_count(tx, row, &format!("c{i}"), wanted, short).await?;
     }
     Ok(())
 }

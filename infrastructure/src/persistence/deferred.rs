@@ -17,7 +17,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, QueryResult, Stat
 
 use super::{
     errors::store_error,
-    writing::{Expect, Shortfall, Write, shortfall},
+    writing::{Expect, Shortfall, Write, check_count},
 };
 
 /// The check row that follows a counted write.
@@ -38,14 +38,20 @@ impl Deferred {
     }
 
     pub(super) fn push(&mut self, write: Write) {
-        let Statement { sql, values, .. } = write.statement;
-        debug_assert!(!sql.contains('$'), "numbered parameters would not bind across a compound statement");
-        self.append(&sql);
-        self.values.extend(values.map(|v| v.0).unwrap_or_default());
+        self.push_statement(write.statement);
         if let Expect::Rows(wanted, short) = write.expect {
             self.append(CHECK);
             self.checks.push((wanted, short));
         }
+    }
+
+    /// A statement whose parameters follow the ones before it.
+    fn push_statement(&mut self, statement: Statement) {
+        let Statement { sql, values, db_backend } = statement;
+        debug_assert_eq!(db_backend, DbBackend::Sqlite);
+        debug_assert!(!sql.contains('$'), "numbered parameters would not bind across a compound statement");
+        self.append(&sql);
+        self.values.extend(values.map(|v| v.0).unwrap_or_default());
     }
 
     fn append(&mut self, sql: &str) {
@@ -62,8 +68,7 @@ impl Deferred {
         read: Option<Statement>,
     ) -> Result<Vec<QueryResult>, StoreError> {
         if let Some(read) = read {
-            self.append(&read.sql);
-            self.values.extend(read.values.map(|v| v.0).unwrap_or_default());
+            self.push_statement(read);
         } else if self.checks.is_empty() {
             let Deferred { sql, values, .. } = std::mem::take(self);
             if !sql.is_empty() {
@@ -83,11 +88,18 @@ impl Deferred {
         }
         let read_rows = rows.split_off(checks.len());
         for (row, (wanted, short)) in rows.iter().zip(checks) {
-            let written: i64 = row.try_get("", "deferred_rows").map_err(store_error)?;
-            if u64::try_from(written).ok() != Some(wanted) {
-                return Err(shortfall(tx, short).await);
-            }
+            check_count(tx, row, "deferred_rows", wanted, short).await?;
         }
         Ok(read_rows)
     }
+}
+
+/// Statements that only read, as one compound statement: their texts joined, their parameters
+/// in order.
+pub(super) fn compound<const N: usize>(statements: [Statement; N]) -> Statement {
+    let mut joined = Deferred::default();
+    for statement in statements {
+        joined.push_statement(statement);
+    }
+    Statement::from_sql_and_values(DbBackend::Sqlite, joined.sql, joined.values)
 }

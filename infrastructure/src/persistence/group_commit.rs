@@ -99,7 +99,7 @@ impl GroupCommit {
 impl Membership {
     /// The batch's transaction, for statements that need no savepoint of their own.
     pub(super) fn tx(&self) -> &DatabaseTransaction {
-        &self.guard.as_ref().and_then(|guard| guard.as_ref()).expect("a member holds an open batch").tx
+        &held_batch(&self.guard).tx
     }
 
     /// Keeps writes to send with the member's next read or its commit.
@@ -119,8 +119,7 @@ impl Membership {
             return Err(StoreError::Internal("a transaction was used after it failed; it can only be dropped".into()));
         }
         self.savepoint_sent = true;
-        let guard = self.guard.as_ref().and_then(|guard| guard.as_ref()).expect("a member holds an open batch");
-        let sent = self.deferred.send(&guard.tx, read).await;
+        let sent = self.deferred.send(&held_batch(&self.guard).tx, read).await;
         self.failed = sent.is_err();
         sent
     }
@@ -149,6 +148,11 @@ impl Membership {
             }
         }
     }
+}
+
+/// The open batch a member holds until it commits or is dropped.
+fn held_batch(guard: &Option<OwnedMutexGuard<Option<Batch>>>) -> &Batch {
+    guard.as_ref().and_then(|guard| guard.as_ref()).expect("a member holds an open batch")
 }
 
 /// Commits the batch `settled` belongs to, unless another closer already did.

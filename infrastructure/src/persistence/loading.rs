@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{
-    children,
+    children, deferred,
     entities::{journal_entries, journal_postings, orders, returns, shipments},
     errors::store_error,
     mapping::{self, PostingWithEntry},
@@ -125,7 +125,7 @@ pub(super) async fn entries_by_id<C: ConnectionTrait>(
 pub(super) fn by_id_with_children(tenant: &TenantId, id: OrderId) -> Statement {
     let order = by_id(tenant, id).expr_as(Expr::val(ORDER_ROW), "kind").limit(1).build(DbBackend::Sqlite);
     let children = children::load_statement(tenant.as_str(), &[id.to_string()], DbBackend::Sqlite);
-    compound([order, children])
+    deferred::compound([order, children])
 }
 
 /// The kind that marks the order's own row among its children's.
@@ -133,29 +133,13 @@ const ORDER_ROW: i32 = -1;
 
 /// The order of a [`by_id_with_children`] statement's rows, if it was found.
 pub(super) fn whole_from_rows(tenant: &TenantId, rows: &[QueryResult]) -> Result<Option<Order>, StoreError> {
-    let is_order = |row: &QueryResult| row.try_get::<i32>("", "kind").is_ok_and(|kind| kind == ORDER_ROW);
-    let Some(order_row) = rows.iter().find(|row| is_order(row)) else {
+    let (order_rows, child_rows): (Vec<&QueryResult>, Vec<&QueryResult>) =
+        rows.iter().partition(|row| row.try_get::<i32>("", "kind").is_ok_and(|kind| kind == ORDER_ROW));
+    let Some(order_row) = order_rows.first() else {
         return Ok(None);
     };
     let row = orders::Model::from_query_result(order_row, "").map_err(store_error)?;
-    let child_rows: Vec<&QueryResult> = rows.iter().filter(|row| !is_order(row)).collect();
-    let mut children = children::from_result_refs(tenant.as_str(), &child_rows)?;
+    let mut children = children::from_results(tenant.as_str(), child_rows)?;
     let own = children.remove(&row.id).unwrap_or_default();
     mapping::restore_order(row, own).map(Some)
-}
-
-/// SQLite statements run one after another as one: their texts joined, their parameters in order
-/// (SQLite's `?` parameters bind across a compound statement in sqlx).
-pub(super) fn compound<const N: usize>(statements: [Statement; N]) -> Statement {
-    let mut sql = String::new();
-    let mut values = Vec::new();
-    for statement in statements {
-        debug_assert_eq!(statement.db_backend, DbBackend::Sqlite);
-        if !sql.is_empty() {
-            sql.push_str(";\n");
-        }
-        sql.push_str(&statement.sql);
-        values.extend(statement.values.map(|v| v.0).unwrap_or_default());
-    }
-    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
 }

@@ -133,10 +133,14 @@ impl SeaOrderTx {
             return Ok(None);
         };
         let order = loading::whole(self.tx(), vec![row]).await?.pop();
+        Ok(self.remember(order))
+    }
+
+    fn remember(&mut self, order: Option<Order>) -> Option<Order> {
         if let Some(o) = &order {
             self.stored.insert(o.id(), o.clone());
         }
-        Ok(order)
+        order
     }
 
     async fn stored(&mut self, order: OrderId) -> Result<Order, StoreError> {
@@ -182,11 +186,11 @@ impl SeaOrderTx {
     /// Writes that set a tracking reference run in a savepoint on PostgreSQL, so that a taken
     /// reference leaves the transaction usable; SQLite undoes the failed statement only.
     async fn write_tracked(&mut self, writes: Vec<Write>, sets_tracking_reference: bool) -> Result<(), StoreError> {
-        self.send_last_writes().await?;
-        match &mut self.conn {
-            Connection::Own(tx) if sets_tracking_reference => writing::run_in_savepoint(tx, writes).await,
-            _ => self.write(writes).await,
+        if !sets_tracking_reference || matches!(self.conn, Connection::Member(_)) {
+            return self.write(writes).await;
         }
+        self.send_last_writes().await?;
+        writing::run_in_savepoint(self.tx(), writes).await
     }
 }
 
@@ -197,10 +201,7 @@ impl OrderTx for SeaOrderTx {
             // The order and its children with the writes waiting: one hand-off.
             let rows = batch.read(loading::by_id_with_children(&self.tenant, id)).await?;
             let order = loading::whole_from_rows(&self.tenant, &rows)?;
-            if let Some(o) = &order {
-                self.stored.insert(o.id(), o.clone());
-            }
-            return Ok(order);
+            return Ok(self.remember(order));
         }
         let select = loading::by_id(&self.tenant, id).lock_exclusive();
         self.read_order(select).await

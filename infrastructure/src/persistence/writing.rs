@@ -11,7 +11,7 @@ use domain::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, ExprTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, QueryTrait, Statement,
+    QueryResult, QuerySelect, QueryTrait, Statement,
     sea_query::{Expr, OnConflict},
 };
 
@@ -78,6 +78,18 @@ pub(super) async fn run<C: ConnectionTrait>(conn: &C, writes: Vec<Write>) -> Res
         }
     }
     Ok(())
+}
+
+/// A counted write sent with others: its count, read from `column` of `row`, must be `wanted`.
+pub(super) async fn check_count<C: ConnectionTrait>(
+    conn: &C,
+    row: &QueryResult,
+    column: &str,
+    wanted: u64,
+    short: Shortfall,
+) -> Result<(), StoreError> {
+    let written: i64 = row.try_get("", column).map_err(store_error)?;
+    if u64::try_from(written).ok() == Some(wanted) { Ok(()) } else { Err(shortfall(conn, short).await) }
 }
 
 /// The error a write that fell short ends in.

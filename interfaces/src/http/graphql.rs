@@ -25,6 +25,7 @@ use crate::{
         AppState, REQUEST_ID,
         client_guard::{authenticate_client, client_address},
         media::{ResponseMedia, is_json_body},
+        parsed_documents::ParsedDocuments,
         problem::{graphql_error, refusal},
         prometheus::{self, Observed},
         tenant_address::addressed_tenant,
@@ -186,7 +187,8 @@ async fn run(
             request.set_parsed_query(document);
             None
         }
-        None => Some(request.query.clone()),
+        // Copied only if it would be kept.
+        None => ParsedDocuments::keeps(&request.query).then(|| request.query.clone()),
     };
     // The label is only trusted once the engine has validated the document.
     let (cost, mut operation) = match request.parsed_query() {

@@ -21,9 +21,14 @@ pub(crate) struct ParsedDocuments {
 }
 
 impl ParsedDocuments {
+    /// Whether a document of this text would be kept.
+    pub(crate) fn keeps(text: &str) -> bool {
+        text.len() <= MAX_KEPT_LEN
+    }
+
     /// The document parsed from `text` before, if it is kept.
     pub(crate) fn get(&self, text: &str) -> Option<ExecutableDocument> {
-        if text.len() > MAX_KEPT_LEN {
+        if !Self::keeps(text) {
             return None;
         }
         self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(text).cloned()
@@ -31,7 +36,7 @@ impl ParsedDocuments {
 
     /// Keeps a document that parsed (one that did not is never kept).
     pub(crate) fn keep(&self, text: &str, document: &ExecutableDocument) {
-        if text.len() > MAX_KEPT_LEN {
+        if !Self::keeps(text) {
             return;
         }
         let mut kept = self.kept.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
