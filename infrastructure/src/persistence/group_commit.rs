@@ -10,7 +10,10 @@
 //! committed, and a caller that goes away cannot strand a batch: the closer is not the caller.
 //!
 //! A member's statements, its savepoint's included, wait in `deferred` until it needs an answer
-//! or commits, and go together.
+//! or commits, and go together. A member takes its place in the batch only then, with its first
+//! statement: the work before it (building the order, planning its rows) does not hold the
+//! writer, and a member that never sends anything (a replay found by a read elsewhere, a
+//! refusal) never waits for the batch at all.
 
 use std::sync::Arc;
 
@@ -60,8 +63,9 @@ pub(super) struct GroupCommit {
 
 /// A command's place in the batch: a savepoint in it, and the statements that wait to be sent.
 pub(super) struct Membership {
+    group: Arc<GroupCommit>,
+    /// The batch, held from the member's first send until it commits or is dropped.
     guard: Option<OwnedMutexGuard<Option<Batch>>>,
-    open: Arc<Mutex<Option<Batch>>>,
     deferred: Deferred,
     /// The savepoint went to SQLite: ending without a commit rolls back to it.
     savepoint_sent: bool,
@@ -75,9 +79,15 @@ impl GroupCommit {
         Self { writer, open: Arc::new(Mutex::new(None)) }
     }
 
-    /// Waits for the batch and opens one if none is open. The command's savepoint goes with its
-    /// first statements.
-    pub(super) async fn join(&self) -> Result<Membership, StoreError> {
+    /// A member of the batch, which it joins with its first statement.
+    pub(super) fn member(self: &Arc<Self>) -> Membership {
+        let mut deferred = Deferred::default();
+        deferred.push_sql(SAVEPOINT);
+        Membership { group: self.clone(), guard: None, deferred, savepoint_sent: false, failed: false }
+    }
+
+    /// Waits for the batch and opens one if none is open.
+    async fn hold(&self) -> Result<OwnedMutexGuard<Option<Batch>>, StoreError> {
         let mut guard = self.open.clone().lock_owned().await;
         if guard.as_ref().is_some_and(|batch| batch.released >= MAX_MEMBERS) {
             // A full batch is committed before it takes more.
@@ -90,14 +100,12 @@ impl GroupCommit {
             let tx = begin_write(&self.writer, Scope::Platform).await?;
             *guard = Some(Batch { tx, released: 0, settled: watch::channel(None).0 });
         }
-        let mut deferred = Deferred::default();
-        deferred.push_sql(SAVEPOINT);
-        Ok(Membership { guard: Some(guard), open: self.open.clone(), deferred, savepoint_sent: false, failed: false })
+        Ok(guard)
     }
 }
 
 impl Membership {
-    /// The batch's transaction, for statements that need no savepoint of their own.
+    /// The batch's transaction, for reads that follow the member's first send.
     pub(super) fn tx(&self) -> &DatabaseTransaction {
         &held_batch(&self.guard).tx
     }
@@ -117,6 +125,9 @@ impl Membership {
     async fn send(&mut self, read: Option<Statement>) -> Result<Vec<QueryResult>, StoreError> {
         if self.failed {
             return Err(StoreError::Internal("a transaction was used after it failed; it can only be dropped".into()));
+        }
+        if self.guard.is_none() {
+            self.guard = Some(self.group.hold().await?);
         }
         self.savepoint_sent = true;
         let sent = self.deferred.send(&held_batch(&self.guard).tx, read).await;
@@ -138,7 +149,7 @@ impl Membership {
         drop(guard);
         // The closer queues behind every command already waiting (the lock is fair), so they
         // all join this batch before it is committed.
-        tokio::spawn(close(self.open.clone(), settled.clone()));
+        tokio::spawn(close(self.group.open.clone(), settled.clone()));
         loop {
             if let Some(result) = settled.borrow_and_update().clone() {
                 return result;

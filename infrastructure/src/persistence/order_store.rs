@@ -50,7 +50,7 @@ pub(super) struct SeaOrderStore {
 impl OrderStore for SeaOrderStore {
     async fn begin(&self, tenant: &TenantId) -> Result<Box<dyn OrderTx>, StoreError> {
         let tx = match &self.group {
-            Some(group) => SeaOrderTx::member(group.join().await?, tenant.clone(), self.signals.clone()),
+            Some(group) => SeaOrderTx::member(group.member(), tenant.clone(), self.signals.clone()),
             None => SeaOrderTx::own(
                 begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?,
                 tenant.clone(),

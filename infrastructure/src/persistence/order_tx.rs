@@ -74,8 +74,12 @@ impl SeaOrderTx {
         }
     }
 
+    /// Known without the connection: a SQLite member may not hold its batch yet.
     fn backend(&self) -> DbBackend {
-        self.tx().get_database_backend()
+        match &self.conn {
+            Connection::Own(tx) => tx.get_database_backend(),
+            Connection::Member(_) => DbBackend::Sqlite,
+        }
     }
 
     /// Runs the writes now (PostgreSQL) or with the next read or the commit (SQLite).
