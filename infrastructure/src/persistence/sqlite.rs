@@ -75,22 +75,24 @@ fn options(url: &str, durability: Durability, max_connections: u32, writer: bool
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .sqlx_logging(false)
+        // One function sets them all: SeaORM keeps only the last one given.
         .map_sqlx_sqlite_opts(move |o| {
-            o.journal_mode(SqliteJournalMode::Wal)
+            let o = o
+                .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(synchronous)
                 .foreign_keys(true)
                 .busy_timeout(BUSY_TIMEOUT)
                 .statement_cache_capacity(STATEMENT_CACHE)
-                .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+                .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES);
+            // Each command of a group commit runs in a savepoint, which journals the pages it
+            // changes so that it can be rolled back alone. In memory, that sub-journal costs a
+            // copy; in a temporary file (the default past 64 KiB) it cost about a hundred writes
+            // per created order. Only the writer: a reader's sorts stay free to spill to disk.
+            if writer { o.pragma("temp_store", "memory") } else { o }
         });
     if writer {
         // The writer keeps its prepared statements, and an in-memory database its contents.
         options.idle_timeout(None).max_lifetime(None);
-        // Each command of a group commit runs in a savepoint, which journals the pages it
-        // changes so that it can be rolled back alone. In memory, that sub-journal costs a copy;
-        // in a temporary file (the default past 64 KiB) it cost about a hundred writes per
-        // created order. Only the writer: a reader's sorts stay free to spill to disk.
-        options.map_sqlx_sqlite_opts(|o| o.pragma("temp_store", "memory"));
     }
     options
 }

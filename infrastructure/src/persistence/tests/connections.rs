@@ -1,7 +1,7 @@
 //! How connections are set up: SQLite's durability and PostgreSQL's session limits. Not contracts
 //! (each concerns one backend), so plain tests beside them.
 
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 
 use super::harness::TestDb;
 use crate::persistence::{Database, Durability};
@@ -56,4 +56,43 @@ async fn postgres_connections_carry_session_timeouts() {
     let after = show(&db.db.writer, "SHOW statement_timeout").await;
     assert_eq!(after, "15s", "SET LOCAL ended with the migration");
     db.finish().await;
+}
+
+/// The SQLite this workspace builds keeps a prepared statement's plan whatever is bound to it
+/// (`.cargo/config.toml`), so statements with `LIMIT ?` stay prepared instead of being parsed
+/// and planned again on every run.
+#[tokio::test]
+async fn sqlite_keeps_its_query_plans_stable() {
+    let db = TestDb::sqlite().await;
+    let options: Vec<String> = db
+        .db
+        .reader
+        .query_all_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA compile_options"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+    db.finish().await;
+}
+
+/// The writer keeps its savepoints' journal in memory (2) and readers keep the default (0);
+/// every connection checks foreign keys and waits out a lock held outside the process.
+#[tokio::test]
+async fn sqlite_writer_and_readers_have_their_settings() {
+    let dir = TestDb::sqlite().await;
+    let url = dir.sqlite_url().expect("a SQLite test database");
+    let db = Database::connect_durable(&url).await.unwrap();
+    assert_eq!(
+        (show(&db.writer, "PRAGMA temp_store").await, show(&db.reader, "PRAGMA temp_store").await),
+        ("2".into(), "0".into())
+    );
+    for conn in [&db.writer, &db.reader] {
+        assert_eq!(show(conn, "PRAGMA foreign_keys").await, "1");
+        assert_eq!(show(conn, "PRAGMA busy_timeout").await, "5000");
+        assert_eq!(show(conn, "PRAGMA journal_mode").await, "wal");
+    }
+    db.close().await.unwrap();
+    dir.finish().await;
 }
