@@ -23,8 +23,10 @@
 //! 11. append the order's events to the outbox (a new order's once it is numbered, in step 12) and
 //!     the audit record;
 //! 12. the tenant's counters, last: number a new order (it was written with a placeholder) and
-//!     count it against its plan's monthly quota; on PostgreSQL the counter rows are then locked
-//!     for the last statements and the commit only, not for the whole transaction;
+//!     count it against its plan's monthly quota (over it, a first attempt runs again, to look
+//!     its externalRef up: a replay is never refused for the quota); on PostgreSQL the counter
+//!     rows are then locked for the last statements and the commit only, not for the whole
+//!     transaction;
 //! 13. commit.
 //!
 //! A lost race (the order changed since it was read, a unique key taken by a concurrent
@@ -589,7 +591,15 @@ impl UnitOfWork<()> for Creation<'_> {
         order.number_as(number);
         let tenant = order.tenant_id().clone();
         tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
-        within_monthly_quota(used, authorized.limits, now)?;
+        if let Err(refused) = within_monthly_quota(used, authorized.limits, now) {
+            // A store may not have sent the insert yet, so a taken externalRef may not have
+            // shown: a replay must not be refused for the quota, so the refusal waits for an
+            // attempt that looked the externalRef up.
+            if first_attempt && self.external_ref.is_some() {
+                return Err(Stop::Retry);
+            }
+            return Err(refused.into());
+        }
         Ok(done(order, false, true))
     }
 }

@@ -14,8 +14,14 @@
 //! statement: the work before it (building the order, planning its rows) does not hold the
 //! writer, and a member that never sends anything (a replay found by a read elsewhere, a
 //! refusal) never waits for the batch at all.
+//!
+//! The writer also knows the tenants' counters as its batch holds them (`CounterMirror`): a new
+//! order's number and monthly count are then taken without a round trip to SQLite, and a create
+//! reaches the writer once, with its commit. Each such increment is written guarded by the value
+//! it started from, so a writer outside this process (another process on the same file) makes the
+//! guard fall short: the command is retried, and the mirror starts again from what is stored.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use application::ports::StoreError;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, Statement};
@@ -55,18 +61,65 @@ impl Batch {
     }
 }
 
+/// A tenant's counter, by tenant and counter name.
+type CounterKey = (String, String);
+
+/// The counters' values as the open batch holds them (or as committed, between batches), for
+/// the counters the writer has read or written. Forgotten whenever a batch is not committed or
+/// a command's writes are refused: it is only ever a cache of what the database holds.
+#[derive(Default)]
+pub(super) struct CounterMirror(HashMap<CounterKey, i64>);
+
+/// What the writer holds between commands: the open batch, and the counters it knows.
+#[derive(Default)]
+struct Writer {
+    batch: Option<Batch>,
+    counters: CounterMirror,
+}
+
+impl Writer {
+    /// Drops the open batch uncommitted (SQLite rolls it back): the counters it held are gone.
+    fn abandon(&mut self) {
+        self.batch = None;
+        self.counters.0.clear();
+    }
+
+    /// Commits the open batch, if any; a failed commit leaves the counters unknown.
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        let Some(batch) = self.batch.take() else {
+            return Ok(());
+        };
+        let result = batch.commit().await;
+        if result.is_err() {
+            self.counters.0.clear();
+        }
+        result
+    }
+
+    /// Rolls back a batch no member released into.
+    fn close_if_empty(&mut self) {
+        if self.batch.as_ref().is_some_and(|batch| batch.released == 0) {
+            self.batch = None;
+        }
+    }
+}
+
+type WriterGuard = OwnedMutexGuard<Writer>;
+
 /// The open batch of one SQLite writer, shared by every order store of the database.
 pub(super) struct GroupCommit {
     writer: DatabaseConnection,
-    open: Arc<Mutex<Option<Batch>>>,
+    open: Arc<Mutex<Writer>>,
 }
 
 /// A command's place in the batch: a savepoint in it, and the statements that wait to be sent.
 pub(super) struct Membership {
     group: Arc<GroupCommit>,
-    /// The batch, held from the member's first send until it commits or is dropped.
-    guard: Option<OwnedMutexGuard<Option<Batch>>>,
+    /// The batch, held from the member's first send (or counter) until it commits or is dropped.
+    guard: Option<WriterGuard>,
     deferred: Deferred,
+    /// Counter values this member wrote: the mirror learns them once its savepoint is released.
+    counted: Vec<(CounterKey, i64)>,
     /// The savepoint went to SQLite: ending without a commit rolls back to it.
     savepoint_sent: bool,
     /// A send failed: the statements before the failing one are in the savepoint, so the member
@@ -76,29 +129,35 @@ pub(super) struct Membership {
 
 impl GroupCommit {
     pub(super) fn new(writer: DatabaseConnection) -> Self {
-        Self { writer, open: Arc::new(Mutex::new(None)) }
+        Self { writer, open: Arc::new(Mutex::new(Writer::default())) }
     }
 
     /// A member of the batch, which it joins with its first statement.
     pub(super) fn member(self: &Arc<Self>) -> Membership {
         let mut deferred = Deferred::default();
         deferred.push_sql(SAVEPOINT);
-        Membership { group: self.clone(), guard: None, deferred, savepoint_sent: false, failed: false }
+        Membership {
+            group: self.clone(),
+            guard: None,
+            deferred,
+            counted: Vec::new(),
+            savepoint_sent: false,
+            failed: false,
+        }
     }
 
     /// Waits for the batch and opens one if none is open.
-    async fn hold(&self) -> Result<OwnedMutexGuard<Option<Batch>>, StoreError> {
+    async fn hold(&self) -> Result<WriterGuard, StoreError> {
         let mut guard = self.open.clone().lock_owned().await;
-        if guard.as_ref().is_some_and(|batch| batch.released >= MAX_MEMBERS) {
+        if guard.batch.as_ref().is_some_and(|batch| batch.released >= MAX_MEMBERS) {
             // A full batch is committed before it takes more.
-            let full = guard.take().expect("a batch is open");
-            full.commit().await?;
+            guard.commit().await?;
         }
-        if guard.is_none() {
+        if guard.batch.is_none() {
             // SQLite only, which has no row-level security; the batch holds every tenant's
             // savepoints alike.
             let tx = begin_write(&self.writer, Scope::Platform).await?;
-            *guard = Some(Batch { tx, released: 0, settled: watch::channel(None).0 });
+            guard.batch = Some(Batch { tx, released: 0, settled: watch::channel(None).0 });
         }
         Ok(guard)
     }
@@ -126,13 +185,51 @@ impl Membership {
         if self.failed {
             return Err(StoreError::Internal("a transaction was used after it failed; it can only be dropped".into()));
         }
+        self.join().await?;
+        self.savepoint_sent = true;
+        let sent = self.deferred.send(&held_batch(&self.guard).tx, read).await;
+        if sent.is_err() {
+            self.failed = true;
+            // A refused write may be a counter's guard: what this process knew was not so.
+            self.writer().counters.0.clear();
+        }
+        sent
+    }
+
+    async fn join(&mut self) -> Result<(), StoreError> {
         if self.guard.is_none() {
             self.guard = Some(self.group.hold().await?);
         }
-        self.savepoint_sent = true;
-        let sent = self.deferred.send(&held_batch(&self.guard).tx, read).await;
-        self.failed = sent.is_err();
-        sent
+        Ok(())
+    }
+
+    fn writer(&mut self) -> &mut Writer {
+        self.guard.as_mut().expect("a member holds the writer once it joined")
+    }
+
+    /// The values of the tenant's counters `names` as the batch holds them, if the writer knows
+    /// them all; joins the batch, so that they stay so until this member is done.
+    pub(super) async fn known_counters<const N: usize>(
+        &mut self,
+        tenant: &str,
+        names: [&str; N],
+    ) -> Result<Option<[i64; N]>, StoreError> {
+        self.join().await?;
+        let counters = &self.writer().counters.0;
+        let mut values = [0; N];
+        for (name, value) in names.iter().zip(values.iter_mut()) {
+            match counters.get(&(tenant.to_owned(), (*name).to_owned())) {
+                Some(known) => *value = *known,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(values))
+    }
+
+    /// A counter's value once this member's writes are in: the writer knows it from the
+    /// member's release on.
+    pub(super) fn counted(&mut self, tenant: &str, name: &str, value: i64) {
+        self.counted.push(((tenant.to_owned(), name.to_owned()), value));
     }
 
     /// Sends the member's statements and releases its savepoint into the batch, then answers
@@ -143,7 +240,8 @@ impl Membership {
         // Released: nothing of the member is left to roll back.
         self.savepoint_sent = false;
         let mut guard = self.guard.take().expect("a member holds the batch until it commits");
-        let batch = guard.as_mut().expect("a batch is open");
+        guard.counters.0.extend(std::mem::take(&mut self.counted));
+        let batch = guard.batch.as_mut().expect("a batch is open");
         batch.released += 1;
         let mut settled = batch.settled.subscribe();
         drop(guard);
@@ -162,21 +260,19 @@ impl Membership {
 }
 
 /// The open batch a member holds until it commits or is dropped.
-fn held_batch(guard: &Option<OwnedMutexGuard<Option<Batch>>>) -> &Batch {
-    guard.as_ref().and_then(|guard| guard.as_ref()).expect("a member holds an open batch")
+fn held_batch(guard: &Option<WriterGuard>) -> &Batch {
+    guard.as_ref().and_then(|guard| guard.batch.as_ref()).expect("a member holds an open batch")
 }
 
 /// Commits the batch `settled` belongs to, unless another closer already did.
-async fn close(open: Arc<Mutex<Option<Batch>>>, settled: watch::Receiver<Settled>) {
+async fn close(open: Arc<Mutex<Writer>>, settled: watch::Receiver<Settled>) {
     let mut guard = open.lock_owned().await;
     // Settled, or dropped uncommitted: nothing left to do. Otherwise the open batch is this one,
     // as a batch is only replaced once it has been settled.
     if settled.has_changed().is_err() || settled.borrow().is_some() {
         return;
     }
-    if let Some(batch) = guard.take()
-        && let Err(e) = batch.commit().await
-    {
+    if let Err(e) = guard.commit().await {
         tracing::error!(error = %e, "group commit failed");
     }
 }
@@ -190,23 +286,20 @@ impl Drop for Membership {
         let Some(mut guard) = self.guard.take() else {
             return;
         };
-        let empty = |guard: &OwnedMutexGuard<Option<Batch>>| guard.as_ref().is_some_and(|batch| batch.released == 0);
         if !self.savepoint_sent {
-            if empty(&guard) {
-                guard.take();
-            }
+            guard.close_if_empty();
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             // No runtime left to roll back on: the batch goes, and SQLite rolls it back.
-            guard.take();
+            guard.abandon();
             return;
         };
         // Held by the task: if the task never finishes (the runtime shuts down), the batch is
         // abandoned rather than left open with this command's writes in it.
         let mut held = AbandonUnlessDone(Some(guard));
         runtime.spawn(async move {
-            let undone = match held.0.as_ref().and_then(|guard| guard.as_ref()) {
+            let undone = match held.0.as_ref().and_then(|guard| guard.batch.as_ref()) {
                 Some(batch) => batch.tx.execute_unprepared(ROLLBACK).await.map(drop).map_err(store_error),
                 None => Ok(()),
             };
@@ -214,12 +307,7 @@ impl Drop for Membership {
                 Err(e) => {
                     tracing::error!(error = %e, "a command's savepoint could not be rolled back; its batch is abandoned");
                 }
-                Ok(()) => {
-                    let mut guard = held.0.take().expect("held until done");
-                    if empty(&guard) {
-                        guard.take();
-                    }
-                }
+                Ok(()) => held.0.take().expect("held until done").close_if_empty(),
             }
         });
     }
@@ -228,12 +316,12 @@ impl Drop for Membership {
 /// The batch a rollback holds; dropped before the rollback is done, it abandons the batch (its
 /// transaction is rolled back, and the members that released into it are told it was not
 /// committed).
-struct AbandonUnlessDone(Option<OwnedMutexGuard<Option<Batch>>>);
+struct AbandonUnlessDone(Option<WriterGuard>);
 
 impl Drop for AbandonUnlessDone {
     fn drop(&mut self) {
         if let Some(mut guard) = self.0.take() {
-            guard.take();
+            guard.abandon();
         }
     }
 }

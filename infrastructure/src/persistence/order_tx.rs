@@ -159,8 +159,19 @@ impl SeaOrderTx {
 
     /// Adds one to each of the tenant's counters `names` (distinct) in one atomic statement, and
     /// answers their new values in that order. Concurrent transactions queue on the counter rows
-    /// (always taken in the caller's order), and a rollback undoes the increments.
+    /// (always taken in the caller's order), and a rollback undoes the increments. On SQLite the
+    /// writer usually knows the values already (`group_commit`), and the increments wait for the
+    /// commit like any write.
     async fn increment_counters<const N: usize>(&mut self, names: [&str; N]) -> Result<[i64; N], StoreError> {
+        if let Connection::Member(batch) = &mut self.conn
+            && let Some(known) = batch.known_counters(self.tenant.as_str(), names).await?
+        {
+            let values = known.map(|value| value + 1);
+            let writes = names.iter().zip(known).map(|(name, value)| self.guarded_increment(name, value)).collect();
+            self.write_later(writes);
+            self.counted(names, values);
+            return Ok(values);
+        }
         use tenant_counters::Column as C;
         let rows = names.map(|name| {
             tenant_counters::Model { tenant_id: self.tenant.as_str().to_owned(), name: name.to_owned(), value: 1 }
@@ -184,7 +195,31 @@ impl SeaOrderTx {
                 None => return Err(StoreError::Internal(format!("counter {name} returned no value"))),
             };
         }
+        self.counted(names, values);
         Ok(values)
+    }
+
+    /// SQLite: the increment of a counter the writer knows at `known`, refused (a conflict, and
+    /// the command runs again) if the row holds anything else: then a writer outside this
+    /// process changed it.
+    fn guarded_increment(&self, name: &str, known: i64) -> Write {
+        use tenant_counters::Column as C;
+        let update = tenant_counters::Entity::update_many()
+            .col_expr(C::Value, Expr::value(known + 1))
+            .filter(C::TenantId.eq(self.tenant.as_str()))
+            .filter(C::Name.eq(name))
+            .filter(C::Value.eq(known))
+            .build(DbBackend::Sqlite);
+        Write::rows(update, 1, StoreError::Conflict(format!("counter {name} changed outside this process")))
+    }
+
+    /// SQLite: tells the writer the counters' values this transaction leaves.
+    fn counted<const N: usize>(&mut self, names: [&str; N], values: [i64; N]) {
+        if let Connection::Member(batch) = &mut self.conn {
+            for (name, value) in names.iter().zip(values) {
+                batch.counted(self.tenant.as_str(), name, value);
+            }
+        }
     }
 
     /// Writes that set a tracking reference run in a savepoint on PostgreSQL, so that a taken

@@ -119,9 +119,16 @@ contracts!(
 
 /// SQLite only: PostgreSQL has no group commit and runs each statement as it comes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_created_order_reaches_the_sqlite_writer_twice() {
+async fn a_created_order_reaches_the_sqlite_writer_once() {
     let db = harness::TestDb::sqlite().await;
-    query_counts::a_created_order_reaches_the_sqlite_writer_twice(&db.db).await;
+    query_counts::a_created_order_reaches_the_sqlite_writer_once(&db.db).await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_counter_changed_outside_the_sqlite_writer_is_a_conflict_then_read_again() {
+    let db = harness::TestDb::sqlite().await;
+    query_counts::a_counter_changed_outside_the_writer_is_a_conflict_then_read_again(&db.db).await;
     db.finish().await;
 }
 

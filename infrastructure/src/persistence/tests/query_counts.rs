@@ -143,42 +143,45 @@ pub async fn an_order_costs_two_queries_however_it_is_read(db: &Database) {
     at_most_two("orderByExternalRef in a transaction");
 }
 
-/// SQLite: a create, in the order the runner makes its first attempt's calls, reaches the
-/// writer's worker thread twice (the savepoint, the inserts and the two counters; the
-/// renumbering, outbox and audit record with the release), not once per statement; a read
-/// inside the command costs one more (shown with the externalRef look-up of a later attempt).
-pub async fn a_created_order_reaches_the_sqlite_writer_twice(db: &Database) {
-    use application::ports::{AuditRecord, IdempotencyRecord, OutboxEvent};
-
-    let statements = Statements::default();
-    let store = SeaOrderStore {
+/// A store whose SQLite writer reports every statement it runs.
+fn counted_sqlite_store(db: &Database, statements: &Statements) -> SeaOrderStore {
+    SeaOrderStore {
         reader: db.reader.clone(),
         writer: db.writer.clone(),
         group: Some(Arc::new(GroupCommit::new(statements.instrument(&db.writer)))),
         signals: db.signals.clone(),
         _alive: db.alive.clone(),
-    };
-    let t = tenant("acme");
+    }
+}
+
+/// A create, in the order the runner makes its first attempt's calls; answers the order as
+/// stored, or the first error.
+async fn create(
+    store: &SeaOrderStore,
+    t: &domain::TenantId,
+    external_ref: &'static str,
+) -> Result<Order, application::ports::StoreError> {
+    use application::ports::{AuditRecord, IdempotencyRecord, OutboxEvent};
+
     let mut spec = Spec::new("acme", "pending-1");
-    spec.external_ref = Some("ext-1");
+    spec.external_ref = Some(external_ref);
     let mut o = spec.build();
     o.sync_receivable(Uuid::now_v7(), at(0)).unwrap();
     assert!(!o.journal().is_empty(), "the order's receivable is written with it");
 
-    let mut tx = store.begin(&t).await.unwrap();
-    tx.insert_order(&o).await.unwrap();
+    let mut tx = store.begin(t).await?;
+    tx.insert_order(&o).await?;
     let key = IdempotencyRecord {
-        key: "key-1".into(),
+        key: format!("key-{external_ref}"),
         operation: "createOrder".into(),
         fingerprint: "sha256:1".into(),
         resource_id: o.id().to_string(),
         created_at: at(0),
     };
-    tx.save_idempotency_record(&key).await.unwrap();
-    let (number, counted) = tx.count_new_order("orders:2026-12").await.unwrap();
-    assert_eq!((number, counted), (1, 1));
+    tx.save_idempotency_record(&key).await?;
+    let (number, _) = tx.count_new_order("orders:2026-12").await?;
     let number = format!("ORD-{number:06}");
-    tx.renumber_order(o.id(), &number).await.unwrap();
+    tx.renumber_order(o.id(), &number).await?;
     let event = OutboxEvent {
         id: Uuid::now_v7(),
         tenant_id: t.clone(),
@@ -188,7 +191,7 @@ pub async fn a_created_order_reaches_the_sqlite_writer_twice(db: &Database) {
         occurred_at: at(0),
         payload: serde_json::json!({ "number": number }),
     };
-    tx.append_outbox(&[event]).await.unwrap();
+    tx.append_outbox(&[event]).await?;
     let record = AuditRecord {
         id: Uuid::now_v7(),
         tenant_id: Some(t.clone()),
@@ -201,19 +204,64 @@ pub async fn a_created_order_reaches_the_sqlite_writer_twice(db: &Database) {
         request_id: None,
         occurred_at: at(0),
     };
-    tx.append_audit(&record).await.unwrap();
-    tx.commit().await.unwrap();
-
-    let sent = statements.take();
-    assert_eq!(sent.len(), 2, "{sent:#?}");
-    assert!(sent[0].starts_with("SAVEPOINT") && sent[1].ends_with("RELEASE command"), "{sent:#?}");
-    let stored = store.order(&t, o.id()).await.unwrap().unwrap();
+    tx.append_audit(&record).await?;
+    tx.commit().await?;
+    let stored = store.order(t, o.id()).await.unwrap().unwrap();
     assert_eq!(stored.number(), number);
     assert_eq!(stored.journal().len(), o.journal().len());
+    Ok(stored)
+}
+
+/// SQLite: a create reaches the writer's worker thread once (the savepoint, its rows, the
+/// counters guarded by the values the writer knows, the outbox and audit record, the release),
+/// not once per statement. The tenant's first create costs one more, to read its counters; a
+/// read inside the command costs one more too (shown with the externalRef look-up of a later
+/// attempt).
+pub async fn a_created_order_reaches_the_sqlite_writer_once(db: &Database) {
+    let statements = Statements::default();
+    let store = counted_sqlite_store(db, &statements);
+    let t = tenant("acme");
+
+    let first = create(&store, &t, "ext-1").await.unwrap();
+    assert_eq!(first.number(), "ORD-000001");
+    let sent = statements.take();
+    assert_eq!(sent.len(), 2, "the counters are read once: {sent:#?}");
+    assert!(sent[0].starts_with("SAVEPOINT") && sent[1].ends_with("RELEASE command"), "{sent:#?}");
+
+    let second = create(&store, &t, "ext-2").await.unwrap();
+    assert_eq!(second.number(), "ORD-000002");
+    let sent = statements.take();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert!(sent[0].starts_with("SAVEPOINT") && sent[0].ends_with("RELEASE command"), "{sent:#?}");
 
     let mut tx = store.begin(&t).await.unwrap();
-    assert_same(&tx.order_by_external_ref("ext-1").await.unwrap().unwrap(), &stored);
+    assert_same(&tx.order_by_external_ref("ext-1").await.unwrap().unwrap(), &first);
     drop(tx);
     let sent = statements.take();
     assert_eq!(sent.len(), 2, "the savepoint with the order's row, then its children: {sent:#?}");
+}
+
+/// SQLite: counters changed behind the writer's back (another process on the same file) make
+/// the next create a conflict, which changes nothing; the one after reads what is stored and
+/// numbers on from there, with no number given twice.
+pub async fn a_counter_changed_outside_the_writer_is_a_conflict_then_read_again(db: &Database) {
+    use sea_orm::ConnectionTrait;
+
+    let statements = Statements::default();
+    let store = counted_sqlite_store(db, &statements);
+    let t = tenant("acme");
+    assert_eq!(create(&store, &t, "ext-1").await.unwrap().number(), "ORD-000001");
+
+    db.writer
+        .execute_unprepared("UPDATE tenant_counters SET value = 41 WHERE tenant_id = 'acme' AND name = 'order_number'")
+        .await
+        .unwrap();
+    let refused = create(&store, &t, "ext-2").await.unwrap_err();
+    assert!(matches!(refused, application::ports::StoreError::Conflict(_)), "{refused:?}");
+    let mut tx = store.begin(&t).await.unwrap();
+    assert!(tx.order_by_external_ref("ext-2").await.unwrap().is_none(), "the conflict wrote nothing");
+    drop(tx);
+
+    assert_eq!(create(&store, &t, "ext-2").await.unwrap().number(), "ORD-000042");
+    assert_eq!(create(&store, &t, "ext-3").await.unwrap().number(), "ORD-000043");
 }
