@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Duration};
 
-use super::{World, every_permission, order_input, utc};
+use super::{World, block_on, every_permission, order_input, utc};
 use crate::{
     ErrorCode,
+    orders::CreateOrder,
     ports::{OUTCOME_OK, PlanLimits, TenantSettings},
     testing::FixedClock,
 };
@@ -66,4 +67,44 @@ fn an_order_refused_over_the_quota_is_not_named_by_its_audit_record() {
     let stored: Vec<String> = w.committed_orders().iter().map(|o| o.id().to_string()).collect();
     assert!(record.order_id.as_ref().is_none_or(|id| stored.contains(id)), "{record:#?}");
     assert!(record.target_ids.iter().all(|id| stored.contains(id)), "{record:#?}");
+}
+
+/// At the quota, a create with an externalRef is refused only by an attempt that looked its
+/// externalRef up: a store may send the insert (and find the reference taken) only at commit,
+/// after the count, so the first attempt's refusal waits for a second.
+#[test]
+fn at_the_quota_a_new_external_ref_is_refused_after_it_was_looked_up() {
+    let limits = PlanLimits { orders_per_month: Some(1), ..PlanLimits::default() };
+    let w = World::at(FixedClock::default(), every_permission(), limits, TenantSettings::default());
+    w.place_order();
+    let outbox = w.outbox().len();
+
+    let input = CreateOrder { external_ref: Some("shop-2".to_owned()), ..order_input() };
+    let over = w.observe(w.orders.create_order(&w.admin(), input));
+
+    over.refused_with(ErrorCode::LimitExceeded);
+    assert_eq!(over.transactions, 2, "the first attempt over the quota runs again to look its externalRef up");
+    assert_eq!(w.committed_orders().len(), 1);
+    assert_eq!(w.counter("order_number"), 1);
+    assert_eq!(w.outbox().len(), outbox);
+    over.single_record("createOrder", "LIMIT_EXCEEDED");
+    assert_eq!(over.committed_records, 0);
+}
+
+/// At the quota, the replay of an order created before it was reached answers that order.
+#[test]
+fn at_the_quota_the_replay_of_an_external_ref_answers_the_existing_order() {
+    let limits = PlanLimits { orders_per_month: Some(1), ..PlanLimits::default() };
+    let w = World::at(FixedClock::default(), every_permission(), limits, TenantSettings::default());
+    let input = CreateOrder { external_ref: Some("shop-1".to_owned()), ..order_input() };
+    let first = block_on(w.orders.create_order(&w.admin(), input.clone())).expect("the quota's one order");
+
+    let again = w.observe(w.orders.create_order(&w.admin(), input));
+
+    let replayed = again.result.as_ref().expect("a replay is not refused for the quota");
+    assert!(replayed.replayed);
+    assert_eq!(replayed.value.id(), first.value.id());
+    assert_eq!(w.committed_orders().len(), 1);
+    assert_eq!(w.counter("orders:2026-01"), 1);
+    again.single_record("createOrder", OUTCOME_OK);
 }
