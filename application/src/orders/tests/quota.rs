@@ -56,8 +56,7 @@ fn the_monthly_quota_refuses_the_order_over_it_and_resets_at_the_next_utc_month(
 
 #[test]
 fn an_order_refused_over_the_quota_is_not_named_by_its_audit_record() {
-    let limits = PlanLimits { orders_per_month: Some(1), ..PlanLimits::default() };
-    let w = World::at(FixedClock::default(), every_permission(), limits, TenantSettings::default());
+    let w = allowing_orders_per_month(1);
     w.place_order();
 
     let over = w.observe(w.orders.create_order(&w.admin(), order_input()));
@@ -74,8 +73,7 @@ fn an_order_refused_over_the_quota_is_not_named_by_its_audit_record() {
 /// after the count, so the first attempt's refusal waits for a second.
 #[test]
 fn at_the_quota_a_new_external_ref_is_refused_after_it_was_looked_up() {
-    let limits = PlanLimits { orders_per_month: Some(1), ..PlanLimits::default() };
-    let w = World::at(FixedClock::default(), every_permission(), limits, TenantSettings::default());
+    let w = allowing_orders_per_month(1);
     w.place_order();
     let outbox = w.outbox().len();
 
@@ -94,8 +92,7 @@ fn at_the_quota_a_new_external_ref_is_refused_after_it_was_looked_up() {
 /// At the quota, the replay of an order created before it was reached answers that order.
 #[test]
 fn at_the_quota_the_replay_of_an_external_ref_answers_the_existing_order() {
-    let limits = PlanLimits { orders_per_month: Some(1), ..PlanLimits::default() };
-    let w = World::at(FixedClock::default(), every_permission(), limits, TenantSettings::default());
+    let w = allowing_orders_per_month(1);
     let input = CreateOrder { external_ref: Some("shop-1".to_owned()), ..order_input() };
     let first = block_on(w.orders.create_order(&w.admin(), input.clone())).expect("the quota's one order");
 
@@ -107,4 +104,10 @@ fn at_the_quota_the_replay_of_an_external_ref_answers_the_existing_order() {
     assert_eq!(w.committed_orders().len(), 1);
     assert_eq!(w.counter("orders:2026-01"), 1);
     again.single_record("createOrder", OUTCOME_OK);
+}
+
+/// A tenant with every permission whose plan allows `limit` orders per month, at the default clock.
+fn allowing_orders_per_month(limit: u64) -> World {
+    let limits = PlanLimits { orders_per_month: Some(limit), ..PlanLimits::default() };
+    World::at(FixedClock::default(), every_permission(), limits, TenantSettings::default())
 }
