@@ -18,8 +18,8 @@
 //! the table gives successful requests per second, p50 and p99 latency, failed requests, the
 //! connections open to the server mid-phase, and the server's VmRSS and VmHWM after the phase.
 //! With PostgreSQL and `pgbench` on PATH it then runs `benches/pgbench/*.sql`, the createOrder
-//! transaction in SQL (counters first, as the server did it, and counters last, as it does now), and
-//! compares.
+//! transaction in SQL (counters first and counters last, as the server did it before, and counters
+//! apart, in a transaction of their own, as it does now), and compares.
 //!
 //! The client runs on the same cores as the server and PostgreSQL, so figures are a floor.
 
@@ -43,14 +43,18 @@ use common::{Backend, Memory, PgSchema, REQUEST_TIMEOUT, Server, loadavg, mint_t
 const TENANT: &str = "bench";
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const PGBENCH_SCRIPTS: [(&str, &str); 2] = [
+const PGBENCH_SCRIPTS: [(&str, &str); 3] = [
     (
         "counters first (the server before issue 9)",
         concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pgbench/create_order_counters_first.sql"),
     ),
     (
-        "counters last (as the server does)",
+        "counters last (the server until the counters moved out)",
         concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pgbench/create_order_counters_last.sql"),
+    ),
+    (
+        "counters apart (as the server does)",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pgbench/create_order_counters_apart.sql"),
     ),
 ];
 

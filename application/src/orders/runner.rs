@@ -585,12 +585,8 @@ impl UnitOfWork<()> for Creation<'_> {
         // The tenant's counters last: the order number (its events carry it, so they follow)
         // and the order counted against its calendar month (UTC), always, so that a plan that
         // gains a quota mid-month knows what was already used.
-        let (number, used) = tx.count_new_order(&format!("orders:{}", now.format("%Y-%m"))).await?;
-        let number = order_number(number);
-        tx.renumber_order(order.id(), &number).await?;
-        order.number_as(number);
-        let tenant = order.tenant_id().clone();
-        tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
+        let month = format!("orders:{}", now.format("%Y-%m"));
+        let (number, used) = tx.count_new_order(&month, authorized.limits.orders_per_month).await?;
         if let Err(refused) = within_monthly_quota(used, authorized.limits, now) {
             // A store may not have sent the insert yet, so a taken externalRef may not have
             // shown: a replay must not be refused for the quota, so the refusal waits for an
@@ -600,6 +596,11 @@ impl UnitOfWork<()> for Creation<'_> {
             }
             return Err(refused.into());
         }
+        let number = order_number(number);
+        tx.renumber_order(order.id(), &number).await?;
+        order.number_as(number);
+        let tenant = order.tenant_id().clone();
+        tx.append_outbox(&envelopes(&tenant, order.take_events(), ids)).await?;
         Ok(done(order, false, true))
     }
 }

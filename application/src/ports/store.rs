@@ -248,7 +248,14 @@ pub trait OrderTx: Send {
     /// A new order's counters, last in its transaction: its number (as `next_order_number`) and
     /// the order counted in the tenant's counter `month` (as `increment_counter`), answered in
     /// that order. A store may take both in one statement.
-    async fn count_new_order(&mut self, month: &str) -> Result<(i64, i64), StoreError> {
+    ///
+    /// A store may also take them outside the transaction, so that concurrent creates do not
+    /// queue on the counter rows until each commits. It then answers a count over `limit` (the
+    /// plan's monthly quota) without counting anything, gives the month's count back when the
+    /// transaction ends without a commit, and may leave a gap in the numbers: each is still used
+    /// once. A count over `limit` means the order must not be stored.
+    async fn count_new_order(&mut self, month: &str, limit: Option<u64>) -> Result<(i64, i64), StoreError> {
+        let _ = limit;
         let number = self.next_order_number().await?;
         Ok((number, self.increment_counter(month).await?))
     }

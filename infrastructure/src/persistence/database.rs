@@ -17,6 +17,7 @@ use super::{
     errors::store_error,
     group_commit::GroupCommit,
     migrations::Migrator,
+    order_counting::Counting,
     order_store::{SeaOrderStore, end_read},
     outbox_reader::SeaOutboxReader,
     outbox_relay::SeaOutboxRelay,
@@ -51,6 +52,8 @@ pub struct Database {
     pub(super) secrets: Option<Arc<SecretBox>>,
     /// PostgreSQL: a small pool of its own for the background workers (`for_background_work`).
     pub(super) background: Option<DatabaseConnection>,
+    /// PostgreSQL: where new orders are numbered and counted, outside their transactions.
+    pub(super) counting: Option<Counting>,
 }
 
 /// In-process wake-ups: a worker waits on one of these or its poll interval, whichever comes
@@ -126,6 +129,7 @@ impl Database {
             reader: self.reader.clone(),
             writer: self.writer.clone(),
             group: self.group.clone(),
+            counting: self.counting.clone(),
             signals: self.signals.clone(),
             _alive: self.alive.clone(),
         })
@@ -323,13 +327,17 @@ impl Database {
     /// on PostgreSQL, a reader and a writer on SQLite.
     pub fn pool_usage(&self) -> Vec<PoolUsage> {
         match self.backend {
-            Backend::Postgres => [("main", Some(&self.writer)), ("background", self.background.as_ref())]
-                .into_iter()
-                .filter_map(|(name, connection)| {
-                    let pool = connection?.get_postgres_connection_pool();
-                    Some(PoolUsage::of(name, pool.size(), pool.num_idle(), pool.options().get_max_connections()))
-                })
-                .collect(),
+            Backend::Postgres => [
+                ("main", Some(&self.writer)),
+                ("background", self.background.as_ref()),
+                ("counting", self.counting.as_ref().map(Counting::pool)),
+            ]
+            .into_iter()
+            .filter_map(|(name, connection)| {
+                let pool = connection?.get_postgres_connection_pool();
+                Some(PoolUsage::of(name, pool.size(), pool.num_idle(), pool.options().get_max_connections()))
+            })
+            .collect(),
             Backend::Sqlite => [("reader", &self.reader), ("writer", &self.writer)]
                 .into_iter()
                 .map(|(name, connection)| {
@@ -344,6 +352,9 @@ impl Database {
     pub async fn close(&self) -> Result<(), StoreError> {
         if let Some(background) = &self.background {
             background.close_by_ref().await.map_err(store_error)?;
+        }
+        if let Some(counting) = &self.counting {
+            counting.pool().close_by_ref().await.map_err(store_error)?;
         }
         self.reader.close_by_ref().await.map_err(store_error)?;
         self.writer.close_by_ref().await.map_err(store_error)

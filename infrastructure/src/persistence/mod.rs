@@ -22,6 +22,7 @@ mod listing;
 mod loading;
 mod mapping;
 mod migrations;
+mod order_counting;
 mod order_store;
 mod order_tx;
 mod outbox_reader;

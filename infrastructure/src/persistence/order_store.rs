@@ -21,6 +21,7 @@ use super::{
     errors::store_error,
     group_commit::GroupCommit,
     keys, listing, loading,
+    order_counting::Counting,
     order_tx::SeaOrderTx,
     scope::{Scope, begin_read, begin_write},
     sqlite_reads,
@@ -41,6 +42,8 @@ pub(super) struct SeaOrderStore {
     /// SQLite: commands share commits (see `group_commit`). PostgreSQL commits concurrent
     /// transactions on their own connections and groups their WAL flushes itself.
     pub(super) group: Option<Arc<GroupCommit>>,
+    /// PostgreSQL: where new orders are numbered and counted (`order_counting`).
+    pub(super) counting: Option<Counting>,
     pub(super) signals: Arc<Signals>,
     /// Keeps the database's background work going while this store is in use.
     pub(super) _alive: std::sync::Arc<()>,
@@ -55,6 +58,7 @@ impl OrderStore for SeaOrderStore {
                 begin_write(&self.writer, Scope::Tenant(tenant.as_str())).await?,
                 tenant.clone(),
                 self.signals.clone(),
+                self.counting.clone(),
             ),
         };
         Ok(Box::new(tx))

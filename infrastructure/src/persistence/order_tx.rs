@@ -4,7 +4,7 @@
 //!
 //! On PostgreSQL it is a transaction of its own: it runs each statement as it comes, except the
 //! last small writes (numbering, outbox, key, audit), which go with the commit as one statement
-//! (`combined`). On SQLite it is a member of the writer's group commit, whose writes wait to go
+//! (`combined`); a new order's counters are taken outside it (`order_counting`). On SQLite it is a member of the writer's group commit, whose writes wait to go
 //! with its next read or its commit (`deferred`). Either way a refusal of a write may come from
 //! a later call, which the port allows.
 
@@ -28,6 +28,7 @@ use super::{
     errors::store_error,
     group_commit::Membership,
     loading, mapping,
+    order_counting::{Counting, Unreturned},
     writing::{self, ShipmentChanges, Write},
 };
 
@@ -52,11 +53,21 @@ pub(super) struct SeaOrderTx {
     /// PostgreSQL: the last small writes, sent as one statement with the next read or write, or
     /// with the commit (`combined`).
     last_writes: Vec<Write>,
+    /// PostgreSQL: the months' counts this transaction took outside itself, given back unless
+    /// its commit is sent.
+    unreturned: Option<Unreturned>,
 }
 
 impl SeaOrderTx {
-    pub(super) fn own(tx: DatabaseTransaction, tenant: TenantId, signals: Arc<Signals>) -> Self {
-        Self::new(Connection::Own(tx), tenant, signals)
+    pub(super) fn own(
+        tx: DatabaseTransaction,
+        tenant: TenantId,
+        signals: Arc<Signals>,
+        counting: Option<Counting>,
+    ) -> Self {
+        let mut this = Self::new(Connection::Own(tx), tenant, signals);
+        this.unreturned = counting.map(|counting| Unreturned::new(counting, &this.tenant));
+        this
     }
 
     pub(super) fn member(batch: Membership, tenant: TenantId, signals: Arc<Signals>) -> Self {
@@ -64,7 +75,15 @@ impl SeaOrderTx {
     }
 
     fn new(conn: Connection, tenant: TenantId, signals: Arc<Signals>) -> Self {
-        Self { conn, tenant, stored: HashMap::new(), appended_events: false, signals, last_writes: Vec::new() }
+        Self {
+            conn,
+            tenant,
+            stored: HashMap::new(),
+            appended_events: false,
+            signals,
+            last_writes: Vec::new(),
+            unreturned: None,
+        }
     }
 
     fn tx(&self) -> &DatabaseTransaction {
@@ -284,8 +303,16 @@ impl OrderTx for SeaOrderTx {
         Ok(value)
     }
 
-    /// Both counters in one statement: one round trip, one hand-off to SQLite's writer.
-    async fn count_new_order(&mut self, month: &str) -> Result<(i64, i64), StoreError> {
+    /// SQLite: both counters in one statement, one hand-off to the writer, committed with the
+    /// order (the limit is the runner's to apply). PostgreSQL: outside this transaction.
+    async fn count_new_order(&mut self, month: &str, limit: Option<u64>) -> Result<(i64, i64), StoreError> {
+        if let Some(unreturned) = &mut self.unreturned {
+            let counted = unreturned.counting().count(&self.tenant, month, limit).await?;
+            if counted.counted {
+                unreturned.counted(month);
+            }
+            return Ok((counted.number, counted.used));
+        }
         let [number, counted] = self.increment_counters([ORDER_NUMBER_COUNTER, month]).await?;
         Ok((number, counted))
     }
@@ -391,6 +418,9 @@ impl OrderTx for SeaOrderTx {
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
         self.send_last_writes().await?;
+        if let Some(unreturned) = &mut self.unreturned {
+            unreturned.disarm();
+        }
         let this = *self;
         match this.conn {
             Connection::Member(batch) => batch.commit().await?,

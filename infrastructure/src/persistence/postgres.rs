@@ -10,6 +10,7 @@ use super::{
     database::{Backend, Database},
     errors::store_error,
     migrations::Migrator,
+    order_counting::Counting,
     row_security,
 };
 
@@ -18,6 +19,8 @@ const MAX_CONNECTIONS: u32 = 16;
 /// The background workers' own pool: the relay, the fan-out, the dispatcher and the config
 /// poll each hold one connection at a time.
 const BACKGROUND_CONNECTIONS: u32 = 4;
+/// New orders' counts (`order_counting`): each holds a connection for one round trip.
+const COUNTING_CONNECTIONS: u32 = 4;
 /// How long a request waits for a connection, and how long start-up retries an unreachable server.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Batch statements differ by row count, so the cache holds more than the handful of shapes.
@@ -56,6 +59,7 @@ pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database,
 
     let pool = app_pool(url, schema, MAX_CONNECTIONS).await?;
     let background = app_pool(url, schema, BACKGROUND_CONNECTIONS).await?;
+    let counting = app_pool(url, schema, COUNTING_CONNECTIONS).await?;
     Ok(Database {
         backend: Backend::Postgres,
         reader: pool.clone(),
@@ -66,6 +70,7 @@ pub(super) async fn connect(url: &str, schema: Option<&str>) -> Result<Database,
         admin: Some(Arc::new(Admin { url: url.to_owned(), schema: schema.map(str::to_owned) })),
         secrets: None,
         background: Some(background),
+        counting: Some(Counting::new(counting)),
     })
 }
 

@@ -58,6 +58,7 @@ pub(super) async fn connect(url: &str, durability: Durability) -> Result<Databas
         admin: None,
         secrets: None,
         background: None,
+        counting: None,
     })
 }
 

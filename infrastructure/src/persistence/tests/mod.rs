@@ -132,6 +132,18 @@ async fn a_counter_changed_outside_the_sqlite_writer_is_a_conflict_then_read_aga
     db.finish().await;
 }
 
+/// PostgreSQL only: SQLite counts inside the order's transaction, where its one writer
+/// serializes commands anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_counters_are_not_held_by_the_postgres_order_transaction() {
+    let Some(db) = harness::TestDb::postgres().await else {
+        eprintln!("TEST_DATABASE_URL is not set; PostgreSQL test skipped");
+        return;
+    };
+    writes::order_counters_are_not_held_by_the_order_transaction(&db.db).await;
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn unreachable_postgres_is_unavailable() {
     let err = crate::persistence::Database::connect("postgres://postgres@127.0.0.1:1/nothing").await.unwrap_err();

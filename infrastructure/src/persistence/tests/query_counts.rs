@@ -47,6 +47,7 @@ fn counted(db: &Database) -> (Arc<dyn OrderStore>, Statements) {
         reader: statements.instrument(&db.reader),
         writer: statements.instrument(&db.writer),
         group: None,
+        counting: db.counting.clone(),
         signals: db.signals.clone(),
         _alive: db.alive.clone(),
     };
@@ -149,6 +150,7 @@ fn counted_sqlite_store(db: &Database, statements: &Statements) -> SeaOrderStore
         reader: db.reader.clone(),
         writer: db.writer.clone(),
         group: Some(Arc::new(GroupCommit::new(statements.instrument(&db.writer)))),
+        counting: None,
         signals: db.signals.clone(),
         _alive: db.alive.clone(),
     }
@@ -179,7 +181,7 @@ async fn create(
         created_at: at(0),
     };
     tx.save_idempotency_record(&key).await?;
-    let (number, _) = tx.count_new_order("orders:2026-12").await?;
+    let (number, _) = tx.count_new_order("orders:2026-12", None).await?;
     let number = format!("ORD-{number:06}");
     tx.renumber_order(o.id(), &number).await?;
     let event = OutboxEvent {

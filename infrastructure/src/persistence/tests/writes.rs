@@ -4,7 +4,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::fixtures::{Spec, assert_same, at, dispatch, order, ship, tenant, written};
-use crate::persistence::{Database, entities::outbox_events};
+use crate::persistence::{Database, database::Backend, entities::outbox_events};
 
 async fn insert(db: &Database, order: &Order) {
     let store = db.order_store();
@@ -166,17 +166,45 @@ pub async fn order_numbers_count_per_tenant(db: &Database) {
     tx.commit().await.unwrap();
 
     // A new order's two counters at once: its number follows the ones above, and the month's
-    // count starts at one; a rollback undoes both.
+    // count starts at one. A rollback gives the month's count back; SQLite also hands the
+    // number out again, PostgreSQL, which numbers outside the transaction, skips it.
     let mut tx = store.begin(&acme).await.unwrap();
-    assert_eq!(tx.count_new_order("orders:2026-12").await.unwrap(), (4, 1));
+    assert_eq!(tx.count_new_order("orders:2026-12", None).await.unwrap(), (4, 1));
     drop(tx);
+    let skipped = i64::from(db.backend == Backend::Postgres);
     let mut tx = store.begin(&acme).await.unwrap();
-    assert_eq!(tx.count_new_order("orders:2026-12").await.unwrap(), (4, 1));
-    assert_eq!(tx.count_new_order("orders:2026-12").await.unwrap(), (5, 2));
-    assert_eq!(tx.count_new_order("orders:2027-01").await.unwrap(), (6, 1));
+    assert_eq!(tx.count_new_order("orders:2026-12", None).await.unwrap(), (4 + skipped, 1));
+    assert_eq!(tx.count_new_order("orders:2026-12", None).await.unwrap(), (5 + skipped, 2));
+    assert_eq!(tx.count_new_order("orders:2027-01", None).await.unwrap(), (6 + skipped, 1));
     tx.commit().await.unwrap();
     let mut tx = store.begin(&acme).await.unwrap();
     assert_eq!(tx.increment_counter("orders:2026-12").await.unwrap(), 3);
+}
+
+/// PostgreSQL: a new order's counters are taken outside its transaction, so a second create of
+/// the same tenant counts while the first is still open (it would wait for the first's commit
+/// otherwise, and fail at the connections' lock timeout). The month's limit is applied by the
+/// count itself: over it, nothing is counted and no number is taken.
+pub async fn order_counters_are_not_held_by_the_order_transaction(db: &Database) {
+    let store = db.order_store();
+    let acme = tenant("acme");
+    let mut first = store.begin(&acme).await.unwrap();
+    assert_eq!(first.count_new_order("orders:2026-12", Some(2)).await.unwrap(), (1, 1));
+
+    let mut second = store.begin(&acme).await.unwrap();
+    assert_eq!(second.count_new_order("orders:2026-12", Some(2)).await.unwrap(), (2, 2));
+    let (_, used) = second.count_new_order("orders:2026-12", Some(2)).await.unwrap();
+    assert_eq!(used, 3, "over the limit: answered as over it");
+    second.commit().await.unwrap();
+
+    // The first ends without a commit: its month's count comes back, its number does not.
+    drop(first);
+    let mut third = store.begin(&acme).await.unwrap();
+    assert_eq!(third.count_new_order("orders:2026-12", Some(2)).await.unwrap(), (3, 2));
+    third.commit().await.unwrap();
+    let mut fourth = store.begin(&acme).await.unwrap();
+    assert_eq!(fourth.count_new_order("orders:2026-12", Some(2)).await.unwrap().1, 3, "the quota is full");
+    assert_eq!(fourth.increment_counter("order_number").await.unwrap(), 4, "no number taken over the limit");
 }
 
 pub async fn outbox_events_are_appended_with_the_transaction(db: &Database) {
