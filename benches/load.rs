@@ -12,6 +12,8 @@
 //! - `BENCH_BACKENDS` (`sqlite,postgres`);
 //! - `TEST_DATABASE_URL` (`postgres://postgres@127.0.0.1:5432/test`): each run works in fresh
 //!   schemas there, dropped at the end when `psql` is on PATH. Unreachable: the bench fails.
+//!   When each warm-up ends, the schema's tables are analyzed (with `psql`, which must then be
+//!   on PATH), as autovacuum would within its minute: see `common::analyze_schema`.
 //!
 //! Per backend, one server process runs three phases in turn: `{ __typename }`, `createOrder`
 //! (2 lines, a fresh externalRef each) and `order(id)` over the orders just created. Each row of
@@ -38,7 +40,10 @@ use tokio::process::Command;
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{Backend, Memory, PgSchema, REQUEST_TIMEOUT, Server, loadavg, mint_tokens, on_path, redact, saas_config};
+use common::{
+    Backend, Memory, PgSchema, REQUEST_TIMEOUT, Server, analyze_schema, loadavg, mint_tokens, on_path, redact,
+    saas_config,
+};
 
 const TENANT: &str = "bench";
 
@@ -257,6 +262,7 @@ struct WorkerReport {
 
 /// Every worker sends `operation` back to back for warm-up + measured seconds. A request counts
 /// when it started in the measured window; errors count throughout, warm-up included.
+#[allow(clippy::too_many_arguments)]
 async fn phase(
     backend: Backend,
     operation: Operation,
@@ -265,10 +271,20 @@ async fn phase(
     settings: &Settings,
     run: &Arc<str>,
     ids: &Arc<Vec<String>>,
+    schema: Option<&PgSchema>,
 ) -> anyhow::Result<(Row, Vec<String>)> {
     let started = Instant::now();
     let measure_from = started + Duration::from_secs(settings.warmup);
     let end = measure_from + Duration::from_secs(settings.seconds);
+    // PostgreSQL: statistics of what the warm-up wrote, as autovacuum would gather them
+    // (`PgSchema::analyze`), taken while the load goes on, as autovacuum does.
+    let analyzed = schema.map(|schema| {
+        let (url, name) = (schema.url.clone(), schema.name.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep_until(measure_from.into()).await;
+            tokio::task::spawn_blocking(move || analyze_schema(&url, &name)).await?
+        })
+    });
     let tasks: Vec<_> = workers
         .iter()
         .map(|worker| {
@@ -300,6 +316,9 @@ async fn phase(
             })
         })
         .collect();
+    if let Some(analyzed) = analyzed {
+        analyzed.await.context("ANALYZE task")??;
+    }
     // Counted mid-window, when every worker is busy.
     tokio::time::sleep_until((measure_from + Duration::from_secs(settings.seconds) / 2).into()).await;
     let connections = established_on(server.port);
@@ -335,6 +354,7 @@ async fn bench_backend(
     dir: &Path,
     config: &Path,
     tokens: &[String],
+    schema: Option<&PgSchema>,
 ) -> anyhow::Result<Vec<Row>> {
     eprintln!("{}: starting tenant-oms serve", backend.label());
     let server = Server::start(database_url, config, dir, backend.label(), STARTUP_LIMIT).await?;
@@ -353,7 +373,7 @@ async fn bench_backend(
             settings.seconds,
             settings.warmup
         );
-        let (row, created) = phase(backend, operation, &server, &workers, settings, &run, &ids).await?;
+        let (row, created) = phase(backend, operation, &server, &workers, settings, &run, &ids, schema).await?;
         if operation == Operation::CreateOrder {
             ids = Arc::new(created);
         }
@@ -371,8 +391,8 @@ struct PgbenchResult {
     failed: u64,
 }
 
-/// `pgbench` on the script, in a fresh migrated schema: a discarded warm-up run, then the
-/// measured one, with as many clients as the bench has connections.
+/// `pgbench` on the script, in a fresh migrated schema: a discarded warm-up run, ANALYZE, then
+/// the measured one, with as many clients as the bench has connections.
 async fn pgbench(
     pgbench: &Path,
     label: &'static str,
@@ -399,6 +419,9 @@ async fn pgbench(
             bail!("pgbench {script} failed:\n{}", String::from_utf8_lossy(&warmup.stderr));
         }
     }
+    // As for the server: the statistics autovacuum would have gathered by now.
+    let (url, name) = (schema.url.clone(), schema.name.clone());
+    tokio::task::spawn_blocking(move || analyze_schema(&url, &name)).await??;
     eprintln!("pgbench: {label}: {} s", settings.seconds);
     let output = run(settings.seconds).await.context("run pgbench")?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -539,11 +562,11 @@ async fn main() -> anyhow::Result<()> {
 
     let mut rows = Vec::new();
     for backend in settings.backends.clone() {
-        let url = match (backend, &schema) {
-            (Backend::Postgres, Some(schema)) => schema.server_url(),
-            _ => format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()),
+        let (url, analyzed) = match (backend, &schema) {
+            (Backend::Postgres, Some(schema)) => (schema.server_url(), Some(schema)),
+            _ => (format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()), None),
         };
-        rows.extend(bench_backend(backend, &url, &settings, dir.path(), &config, &tokens).await?);
+        rows.extend(bench_backend(backend, &url, &settings, dir.path(), &config, &tokens, analyzed).await?);
     }
     drop(schema);
 
