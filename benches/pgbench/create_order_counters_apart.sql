@@ -1,7 +1,7 @@
 -- The createOrder of create_order_counters_last.sql as the server runs it since the counters
 -- moved out of the order's transaction (infrastructure/src/persistence/order_counting.rs): first
 -- the two counter upserts as one statement in a transaction of their own, committed without
--- waiting for the disk (the server sends its tenant scope in the same message; pgbench runs as
+-- waiting for the disk (the server sets its tenant scope in the same statement; pgbench runs as
 -- the tables' owner, whom row-level security does not hold, so only synchronous_commit is set
 -- here), then the order's transaction, which locks no counter row and ends by numbering the
 -- order (the server sends that UPDATE with its outbox and audit writes as one statement).

@@ -5,11 +5,11 @@
 //! locked until that transaction committed, so a tenant's creates ran one at a time, each
 //! holding the row through two client round trips and its commit; under load the server's own
 //! scheduling stretched those round trips, and 61 % of the waiting connections were queued on
-//! that row (pg_stat_activity, issue 9). Here the increments are one message in the simple query
-//! protocol (the scope, then the upserts: PostgreSQL runs them as one implicit transaction with
-//! no round trip inside it), committed asynchronously: the row is held for the statement only.
+//! that row (pg_stat_activity, issue 9). Here the increments are one prepared statement run on
+//! its own (an implicit transaction: no round trip inside it), which also sets the tenant scope
+//! and an asynchronous commit for itself: the row is held for the statement only.
 //!
-//! Safe to commit asynchronously: the order that uses the number commits after this message
+//! Safe to commit asynchronously: the order that uses the number commits after this statement
 //! did, so its commit record follows this one in the WAL, and flushing it flushes this too. A
 //! crash can lose only increments whose orders never committed.
 //!
@@ -23,9 +23,6 @@
 //!   it before that. A process that stops with counts not yet given back, or a commit whose
 //!   outcome is unknown, leaves the month counted too high: the quota errs toward refusing,
 //!   never toward admitting an order over it.
-//!
-//! Values go into the message as literals (the simple protocol has no parameters), quoted by
-//! sea-query's PostgreSQL writer.
 
 use std::{
     collections::HashMap,
@@ -34,13 +31,12 @@ use std::{
 
 use application::ports::StoreError;
 use domain::TenantId;
-use sea_orm::{
-    DatabaseConnection, Value,
-    sea_query::{PostgresQueryBuilder, QueryBuilder},
-    sqlx::{self, Row},
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 
-use super::errors::from_sqlx;
+use super::{
+    errors::store_error,
+    scope::{Scope, begin_write},
+};
 
 const ORDER_NUMBER: &str = "order_number";
 
@@ -84,26 +80,41 @@ impl Counting {
         limit: Option<u64>,
     ) -> Result<Counted, StoreError> {
         let owed = self.unused.take(tenant.as_str());
-        let sql = count_sql(tenant.as_str(), month, limit, &owed);
-        let answer = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).fetch_all(self.pool.get_postgres_connection_pool()).await;
-        let rows = match answer {
-            Ok(rows) => rows,
-            Err(e) => {
-                // The message was one transaction: nothing of it, the give-backs included, happened.
-                self.unused.add(tenant.as_str(), owed);
-                return Err(from_sqlx(e));
-            }
-        };
-        let row = rows
-            .iter()
-            .find(|row| row.try_column("number").is_ok())
-            .ok_or_else(|| StoreError::Internal("the order count answered no row".to_owned()))?;
-        let number: Option<i64> = row.try_get("number").map_err(from_sqlx)?;
-        let used: Option<i64> = row.try_get("used").map_err(from_sqlx)?;
+        if !owed.is_empty()
+            && let Err(e) = self.give_back_now(tenant, &owed).await
+        {
+            self.unused.add(tenant.as_str(), owed);
+            return Err(e);
+        }
+        let limit = limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            COUNT,
+            [tenant.as_str().into(), month.into(), ORDER_NUMBER.into(), Value::BigInt(limit)],
+        );
+        let rows = self.pool.query_all_raw(statement).await.map_err(store_error)?;
+        let row = rows.first().ok_or_else(|| StoreError::Internal("the order count answered no row".to_owned()))?;
+        let number: Option<i64> = row.try_get("", "number").map_err(store_error)?;
+        let used: Option<i64> = row.try_get("", "used").map_err(store_error)?;
         Ok(match (number, used) {
             (Some(number), Some(used)) => Counted { number, used, counted: true },
             _ => Counted { number: 0, used: over(limit), counted: false },
         })
+    }
+
+    /// Months' counts of orders never stored, taken off in the tenant's scope. Rare (a create
+    /// that failed after its count), so a transaction of its own is cheap enough.
+    async fn give_back_now(&self, tenant: &TenantId, owed: &[(String, i64)]) -> Result<(), StoreError> {
+        let tx = begin_write(&self.pool, Scope::Tenant(tenant.as_str())).await?;
+        for (month, n) in owed {
+            let statement = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "UPDATE tenant_counters SET value = GREATEST(value - $1, 0) WHERE tenant_id = $2 AND name = $3",
+                [(*n).into(), tenant.as_str().into(), month.as_str().into()],
+            );
+            tx.execute_raw(statement).await.map_err(store_error)?;
+        }
+        tx.commit().await.map_err(store_error)
     }
 
     /// The month's count of an order that will not be stored, owed back.
@@ -167,67 +178,38 @@ impl Drop for Unreturned {
 }
 
 /// The count that means "over the limit": nothing stored holds it.
-fn over(limit: Option<u64>) -> i64 {
-    limit.map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX - 1).saturating_add(1))
+fn over(limit: Option<i64>) -> i64 {
+    limit.map_or(i64::MAX, |limit| limit.saturating_add(1))
 }
 
-fn literal(value: impl Into<Value>) -> String {
-    PostgresQueryBuilder.value_to_string(&value.into())
-}
-
-/// The scope and the asynchronous commit, the counts owed back, then the two increments: the
-/// number only when the month admitted the order.
-fn count_sql(tenant: &str, month: &str, limit: Option<u64>, owed: &[(String, i64)]) -> String {
-    let t = literal(tenant);
-    let mut sql =
-        format!("SELECT set_config('app.current_tenant', {t}, true), set_config('synchronous_commit', 'off', true);\n");
-    for (owed_month, n) in owed {
-        sql.push_str(&format!(
-            "UPDATE tenant_counters SET value = GREATEST(value - {n}, 0) WHERE tenant_id = {t} AND name = {};\n",
-            literal(owed_month.as_str())
-        ));
-    }
-    let limit = limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
-    let (first, more) = match limit {
-        Some(l) => (format!(" WHERE 1 <= {l}"), format!(" WHERE c.value < {l}")),
-        None => (String::new(), String::new()),
-    };
-    sql.push_str(&format!(
-        "WITH month AS (\
-           INSERT INTO tenant_counters AS c (tenant_id, name, value) SELECT {t}, {m}, 1{first} \
-           ON CONFLICT (tenant_id, name) DO UPDATE SET value = c.value + 1{more} RETURNING c.value), \
-         number AS (\
-           INSERT INTO tenant_counters AS c (tenant_id, name, value) SELECT {t}, {n}, 1 FROM month \
-           ON CONFLICT (tenant_id, name) DO UPDATE SET value = c.value + 1 RETURNING c.value) \
-         SELECT (SELECT value FROM number) AS number, (SELECT value FROM month) AS used",
-        m = literal(month),
-        n = literal(ORDER_NUMBER),
-    ));
-    sql
-}
+/// The scope and the asynchronous commit are set by the statement itself, in the row it
+/// inserts: the new row's tenant is what `set_config` answered, so the setting is made before
+/// any row is written or checked against the row-level security policy (whose check reads it
+/// per row). `$4` is the limit or NULL. The month first, guarded by the limit; the number only
+/// for a month that counted the order.
+const COUNT: &str = "\
+WITH scope AS MATERIALIZED (\
+  SELECT set_config('app.current_tenant', $1, true) AS tenant, set_config('synchronous_commit', 'off', true) AS sync), \
+month AS (\
+  INSERT INTO tenant_counters AS c (tenant_id, name, value) \
+  SELECT scope.tenant, $2, 1 FROM scope WHERE $4::bigint IS NULL OR $4::bigint >= 1 \
+  ON CONFLICT (tenant_id, name) DO UPDATE SET value = c.value + 1 WHERE $4::bigint IS NULL OR c.value < $4::bigint \
+  RETURNING c.value), \
+number AS (\
+  INSERT INTO tenant_counters AS c (tenant_id, name, value) \
+  SELECT scope.tenant, $3, 1 FROM scope, month \
+  ON CONFLICT (tenant_id, name) DO UPDATE SET value = c.value + 1 \
+  RETURNING c.value) \
+SELECT (SELECT value FROM number) AS number, (SELECT value FROM month) AS used";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn values_are_quoted_literals() {
-        let sql = count_sql("it's", "orders:2026-12", None, &[]);
-        assert!(sql.contains(r"E'it\'s'"), "quoted and escaped: {sql}");
-        assert!(!sql.contains("WHERE 1 <="), "no limit, no condition: {sql}");
-    }
-
-    #[test]
-    fn the_limit_guards_both_the_first_count_and_the_next() {
-        let sql = count_sql("acme", "orders:2026-12", Some(3), &[("orders:2026-11".to_owned(), 2)]);
-        assert!(sql.contains("WHERE 1 <= 3") && sql.contains("WHERE c.value < 3"), "{sql}");
-        assert!(sql.contains("GREATEST(value - 2, 0) WHERE tenant_id = 'acme' AND name = 'orders:2026-11'"), "{sql}");
-    }
-
-    #[test]
     fn over_the_limit_is_one_more_than_it() {
         assert_eq!(over(Some(5)), 6);
         assert_eq!(over(None), i64::MAX);
-        assert_eq!(over(Some(u64::MAX)), i64::MAX);
+        assert_eq!(over(Some(i64::MAX)), i64::MAX);
     }
 }
