@@ -277,7 +277,7 @@ async fn phase(
     let measure_from = started + Duration::from_secs(settings.warmup);
     let end = measure_from + Duration::from_secs(settings.seconds);
     // PostgreSQL: statistics of what the warm-up wrote, as autovacuum would gather them
-    // (`PgSchema::analyze`), taken while the load goes on, as autovacuum does.
+    // (`common::analyze_schema`), taken while the load goes on, as autovacuum does.
     let analyzed = schema.map(|schema| {
         let (url, name) = (schema.url.clone(), schema.name.clone());
         tokio::spawn(async move {

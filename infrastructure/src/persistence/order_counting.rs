@@ -35,10 +35,9 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 
 use super::{
     errors::store_error,
+    order_tx::ORDER_NUMBER_COUNTER,
     scope::{Scope, begin_write},
 };
-
-const ORDER_NUMBER: &str = "order_number";
 
 /// Where counts are taken, and what is owed back to them.
 #[derive(Clone)]
@@ -90,7 +89,7 @@ impl Counting {
         let statement = Statement::from_sql_and_values(
             DbBackend::Postgres,
             COUNT,
-            [tenant.as_str().into(), month.into(), ORDER_NUMBER.into(), Value::BigInt(limit)],
+            [tenant.as_str().into(), month.into(), ORDER_NUMBER_COUNTER.into(), Value::BigInt(limit)],
         );
         let rows = self.pool.query_all_raw(statement).await.map_err(store_error)?;
         let row = rows.first().ok_or_else(|| StoreError::Internal("the order count answered no row".to_owned()))?;

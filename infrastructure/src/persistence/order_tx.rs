@@ -4,9 +4,10 @@
 //!
 //! On PostgreSQL it is a transaction of its own: it runs each statement as it comes, except the
 //! last small writes (numbering, outbox, key, audit), which go with the commit as one statement
-//! (`combined`); a new order's counters are taken outside it (`order_counting`). On SQLite it is a member of the writer's group commit, whose writes wait to go
-//! with its next read or its commit (`deferred`). Either way a refusal of a write may come from
-//! a later call, which the port allows.
+//! (`combined`); a new order's counters are taken outside it (`order_counting`). On SQLite it is
+//! a member of the writer's group commit, whose writes wait to go with its next read or its
+//! commit (`deferred`). Either way a refusal of a write may come from a later call, which the
+//! port allows.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -32,7 +33,8 @@ use super::{
     writing::{self, ShipmentChanges, Write},
 };
 
-const ORDER_NUMBER_COUNTER: &str = "order_number";
+/// The tenant counter that numbers its orders (`order_counting` takes it too).
+pub(super) const ORDER_NUMBER_COUNTER: &str = "order_number";
 
 /// Where the transaction's statements go.
 enum Connection {
